@@ -651,7 +651,7 @@ def _build_2026(base: LawVersion) -> LawVersion:
             note="The Omnibus proposal was reported to drop this registration; the reference keeps it (check).",
         )
         if rule.id == "art-49-2"
-        else dataclasses.replace(rule, duty=rule.duty + " (softened by the Omnibus; check)", verified=False)
+        else dataclasses.replace(rule, verified=False, note="Duty softened by the Omnibus (check).")
         if rule.id == "art-4"
         else rule
         for rule in base.obligations
