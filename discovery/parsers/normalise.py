@@ -174,6 +174,8 @@ def build_url(scheme: str | None, host: str, port: int | None, path: str | None,
     """Reassemble ``scheme://host[:port]/path?query`` from split W3C/ELFF columns, omitting default ports."""
     scheme = (scheme or ("https" if port == 443 else "http")).lower()
     default = {"http": 80, "https": 443}.get(scheme)
+    if ":" in host:
+        host = f"[{host}]"  # IPv6 literal (RFC 3986 IP-literal)
     netloc = host if port is None or port == default else f"{host}:{port}"
     path = path or "/"
     if query:

@@ -186,7 +186,7 @@ class CompiledLogformat:
             self.fields.append(_Field(group, f"{code}{{{arg}}}" if arg is not None else code, arg))
             if match["width"] and not match["zero"]:
                 parts.append("\\s*")
-            parts.append(f"(?P<{group}>{self._value_pattern(code, following, in_quotes, in_brackets)})")
+            parts.append(f"(?P<{group}>{self._value_pattern(code, arg, following, in_quotes, in_brackets)})")
         parts.append(self._literal(template[pos:]))
         parts.append("\\s*$")
         self.regex = re.compile("".join(parts))
@@ -196,14 +196,15 @@ class CompiledLogformat:
         return "".join("\\s+" if chunk.isspace() else re.escape(chunk) for chunk in re.split(r"(\s+)", text) if chunk)
 
     @staticmethod
-    def _value_pattern(code: str, following: str, in_quotes: bool, in_brackets: bool) -> str:
+    def _value_pattern(code: str, arg: str | None, following: str, in_quotes: bool, in_brackets: bool) -> str:
         nxt = following[:1]
         if in_quotes and nxt == '"':
             return r'(?:[^"\\]|\\.)*'
         if in_brackets and nxt == "]":
             return r"[^\]]*"
-        if code in ("tl", "tg") and not nxt:
-            return r"\S+\s[+-]\d{4}"
+        if code in ("tl", "tg") and (not nxt or nxt.isspace()):
+            # default "dd/Mon/yyyy:HH:MM:SS +zzzz", or as many space-separated words as the strftime argument has
+            return rf"\S+(?:\s\S+){{{len(arg.split()) - 1}}}" if arg else r"\S+\s[+-]\d{4}"
         if code in _NUMERIC_CODES and nxt in (".", "/", ":"):
             return r"-?\d+|-"
         if not nxt or nxt.isspace():

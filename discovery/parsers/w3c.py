@@ -47,7 +47,7 @@ _PORT_KEYS = ("cs-uri-port", "r-port", "s-port")
 
 def split_w3c(line: str) -> list[str]:
     """Space-separated tokens; ``"quoted strings"`` are one token with ``""`` unescaped to ``"``."""
-    return [quoted.replace('""', '"') if quoted is not None else bare for quoted, bare in _TOKEN_RE.findall(line)]
+    return [m[1].replace('""', '"') if m[1] is not None else m[2] for m in _TOKEN_RE.finditer(line)]
 
 
 class W3CParser(LogParser):
