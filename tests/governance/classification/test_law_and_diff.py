@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from governance.classification import (
+    ClassificationResult,
     RiskClass,
     UnknownLawVersion,
     classify,
@@ -25,7 +26,7 @@ V2024 = "eu-ai-act-2024"
 V2026 = "eu-ai-act-2026"
 
 
-def _classify(data: dict[str, Any], law_version: str = V2024, as_of: date = date(2026, 9, 1)):  # type: ignore[no-untyped-def]
+def _classify(data: dict[str, Any], law_version: str = V2024, as_of: date = date(2026, 9, 1)) -> ClassificationResult:
     return classify(facts_from_dict(data), law_version=law_version, as_of=as_of)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from governance.classification import Outcome, RiskClass, classify, facts_from_dict
+from governance.classification import ClassificationResult, Outcome, RiskClass, classify, facts_from_dict
 from governance.classification.facts import AnnexIAct, AnnexIIIPoint
 
 V2024 = "eu-ai-act-2024"
@@ -15,11 +15,11 @@ V2026 = "eu-ai-act-2026"
 AS_OF = date(2028, 9, 1)
 
 
-def _classify(data: dict[str, Any], law_version: str = V2024, as_of: date = AS_OF):  # type: ignore[no-untyped-def]
+def _classify(data: dict[str, Any], law_version: str = V2024, as_of: date = AS_OF) -> ClassificationResult:
     return classify(facts_from_dict(data), law_version=law_version, as_of=as_of)
 
 
-def _provisions(result) -> list[str]:  # type: ignore[no-untyped-def]
+def _provisions(result: ClassificationResult) -> list[str]:
     return [step.provision for step in result.rationale]
 
 
