@@ -26,7 +26,7 @@ from discovery.parsers.normalise import (
     to_int,
 )
 
-_PAIR_RE = re.compile(r'(?:^|\s)([A-Za-z_][\w-]*)=("(?:[^"\\]|\\.)*"|\S*)')
+_PAIR_RE = re.compile(r'(?:^|[\s>])([A-Za-z_][\w-]*)=("(?:[^"\\]|\\.)*"|\S*)')
 _EXTRA_KEYS = ("logid", "subtype", "eventtype", "app", "appcat", "catdesc", "service", "policyid", "msg", "devname")
 
 

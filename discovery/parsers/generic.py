@@ -87,7 +87,9 @@ class _MappedParser(LogParser):
     def _event(self, record: Any) -> ProxyEvent:
         def text(attribute: str) -> str | None:
             value = self._value(record, attribute)
-            return none_if_empty(str(value)) if value is not None else None
+            if value is None or isinstance(value, dict | list):
+                return None  # a nested object is not a value: map a dotted path to the leaf instead
+            return none_if_empty(str(value))
 
         url = text("url")
         host = normalise_host(text("host")) or (host_from_url(url) if url else None)

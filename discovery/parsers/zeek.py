@@ -130,8 +130,6 @@ class ZeekParser(LogParser):
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
             raise MalformedLine(f"invalid JSON: {exc.msg}") from None
-        if not isinstance(obj, dict):
-            raise MalformedLine("JSON line is not an object")
         record = {_KEY_ALIASES.get(key, key): value for key, value in obj.items()}
         return self._event(record, obj.get("_path") or self.options.get("path"))
 

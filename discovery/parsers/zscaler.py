@@ -84,8 +84,6 @@ class ZscalerParser(LogParser):
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise MalformedLine(f"invalid JSON: {exc.msg}") from None
-            if not isinstance(obj, dict):
-                raise MalformedLine("JSON line is not an object")
             event = obj.get("event")
             record = event if isinstance(event, dict) else obj
             return self._event({str(k): None if v is None else str(v) for k, v in record.items()})
@@ -136,7 +134,7 @@ class ZscalerParser(LogParser):
         if not candidates:
             return 0.0
         if all(line.lstrip().startswith("{") for line in candidates):
-            hits = sum(1 for line in candidates if "zscalernss" in line or ('"eurl"' in line and '"reqsize"' in line))
+            hits = sum(1 for line in candidates if "zscalernss" in line or ('"reqsize"' in line and '"login"' in line))
             return 0.9 * hits / len(candidates)
         parser = cls()
         good = 0
