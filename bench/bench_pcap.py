@@ -1,0 +1,143 @@
+"""Benchmark the pcap reader against full scapy dissection and tshark on the same capture, side by side.
+
+Usage: ``.venv/bin/python bench/bench_pcap.py [--file CAPTURE] [-n REPEATS]`` (default: the plaso sample capture,
+5 repeats). Every contender reads the whole file each repeat; the best and median wall time are reported.
+
+* ``discovery.parsers.pcap``: scapy raw record reader + ``struct`` header decoding (this project).
+* ``scapy rdpcap + layers``: ``rdpcap`` dissects every packet (TLS and HTTP layers loaded), then each packet is asked
+  for its TLS / DNS / HTTP layers, the way a naive scapy implementation would.
+* ``scapy PcapReader``: streaming dissection, same layer access.
+* ``tshark``: field extraction of SNI, DNS and HTTP (only if tshark is installed); includes process start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from discovery.parsers.pcap import CaptureStats, read_capture  # noqa: E402
+
+DEFAULT = ROOT.parent / "shared" / "samples" / "pcap" / "plaso_test.pcap"
+
+
+def ours(path: Path) -> int:
+    stats = CaptureStats()
+    for _event in read_capture(path, stats):
+        pass
+    return stats.packets_read
+
+
+def _scapy_layers() -> tuple[type, ...]:
+    from scapy.layers.dns import DNS
+    from scapy.layers.http import HTTPRequest
+    from scapy.layers.tls.handshake import TLSClientHello
+    from scapy.main import load_layer
+
+    load_layer("tls")
+    load_layer("http")
+    return DNS, HTTPRequest, TLSClientHello
+
+
+def _touch(packet: object, layers: tuple[type, ...]) -> None:
+    dns, http, hello = layers
+    if packet.haslayer(hello):  # type: ignore[attr-defined]
+        packet[hello].ext  # type: ignore[index]  # noqa: B018
+    if packet.haslayer(dns):  # type: ignore[attr-defined]
+        packet[dns].qd  # type: ignore[index]  # noqa: B018
+    if packet.haslayer(http):  # type: ignore[attr-defined]
+        packet[http].Host  # type: ignore[index]  # noqa: B018
+
+
+def scapy_rdpcap(path: Path) -> int:
+    from scapy.utils import rdpcap
+
+    layers = _scapy_layers()
+    packets = rdpcap(str(path))
+    for packet in packets:
+        _touch(packet, layers)
+    return len(packets)
+
+
+def scapy_pcapreader(path: Path) -> int:
+    from scapy.utils import PcapReader
+
+    layers = _scapy_layers()
+    count = 0
+    with PcapReader(str(path)) as reader:
+        for packet in reader:
+            _touch(packet, layers)
+            count += 1
+    return count
+
+
+def tshark(path: Path) -> int:
+    fields = ["frame.number", "tls.handshake.extensions_server_name", "dns.qry.name", "http.host", "http.request.uri"]
+    command = ["tshark", "-n", "-r", str(path), "-T", "fields"]
+    for field in fields:
+        command += ["-e", field]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return _packet_count(path)
+
+
+@functools.cache
+def _packet_count(path: Path) -> int:
+    """Frame count for tshark's rate (capinfos runs once, outside the timed loop after the first call)."""
+    count = subprocess.run(["capinfos", "-c", "-M", str(path)], check=True, capture_output=True, text=True).stdout
+    return int(count.strip().split()[-1])
+
+
+def measure(function: Callable[[Path], int], path: Path, repeats: int) -> tuple[int, list[float]]:
+    times = []
+    packets = 0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        packets = function(path)
+        times.append(time.perf_counter() - start)
+    return packets, times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--file", type=Path, default=DEFAULT)
+    parser.add_argument("-n", "--repeats", type=int, default=5)
+    args = parser.parse_args()
+    path: Path = args.file
+    logging.getLogger("scapy").setLevel(logging.ERROR)  # scapy's TLS layer warns on every SSLv2-looking record
+    contenders: list[tuple[str, Callable[[Path], int]]] = [
+        ("discovery.parsers.pcap", ours),
+        ("scapy rdpcap + layers", scapy_rdpcap),
+        ("scapy PcapReader + layers", scapy_pcapreader),
+    ]
+    if shutil.which("tshark") and shutil.which("capinfos"):
+        _packet_count(path)
+        contenders.append(("tshark -T fields", tshark))
+    else:
+        print("tshark not installed: skipped")
+    print(
+        f"capture: {path} ({path.stat().st_size:,} bytes), {args.repeats} repeats each, Python {sys.version.split()[0]}"
+    )
+    print(f"{'reader':<28}{'packets':>9}{'best s':>10}{'median s':>10}{'packets/s':>12}{'x ours':>9}")
+    baseline: float | None = None
+    for name, function in contenders:
+        packets, times = measure(function, path, args.repeats)
+        best = min(times)
+        rate = packets / best
+        baseline = baseline or rate
+        ratio = baseline / rate
+        print(f"{name:<28}{packets:>9,}{best:>10.4f}{statistics.median(times):>10.4f}{rate:>12,.0f}{ratio:>8.1f}x")
+    print("'x ours' = how many times slower than discovery.parsers.pcap (best run, packets/s)")
+
+
+if __name__ == "__main__":
+    main()
