@@ -1,0 +1,240 @@
+"""Compression of model outputs to unique (y_true, y_pred, [weight], sensitive features, [control]) cells with counts.
+
+Every metric in this package is a weighted mean over rows. Rows that agree on every input to the metric are
+interchangeable, so a cell with ``count`` identical rows and sample weight ``w`` contributes exactly like the rows
+themselves when fairlearn is given ``sample_weight = count * w``. That keeps fairlearn's definitions (the point of
+using it for EU AI Act Art. 10(2)(f) evidence and NYC LL144 impact ratios) while the work fairlearn does shrinks from
+millions of rows to a few dozen cells.
+
+Readers stream CSV, CSV.gz and Parquet in chunks and compress each chunk before reading the next, so a large file
+never has to fit in memory as a raw frame (let alone twice).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+from audits.metrics.schema import UNKNOWN_LEVEL, ColumnMapping, Task
+
+Y_TRUE = "_y_true"
+Y_PRED = "_y_pred"
+WEIGHT = "_weight"
+COUNT = "_count"
+
+#: Rows per chunk when streaming files. 250k rows of five columns is a few tens of MB in pandas, small next to a
+#: worker's memory, and large enough that per-chunk overhead (parsing setup, one groupby) stays below ~5 %.
+DEFAULT_CHUNKSIZE = 250_000
+
+#: Re-aggregate the buffered compressed chunks once they hold this many cells, so memory stays bounded by the number
+#: of distinct cells rather than by the number of chunks.
+_COMPACT_AT_CELLS = 1_000_000
+
+#: fairlearn's separator for merged intersectional feature values (``fairlearn.utils._input_validation``).
+_KEY_SEPARATOR = ","
+
+Source = str | os.PathLike[str] | IO[bytes] | IO[str]
+
+
+def group_key(values: Sequence[str]) -> str:
+    """Join an intersectional group's feature values the way fairlearn merges columns.
+
+    One feature gives the value itself. Several give ``"F,Black"``, with backslashes and commas escaped exactly as in
+    ``fairlearn.utils._input_validation._merge_columns``, so keys are unambiguous and match fairlearn's.
+    """
+    if len(values) == 1:
+        return str(values[0])
+    escaped = (str(v).replace("\\", "\\\\").replace(_KEY_SEPARATOR, "\\" + _KEY_SEPARATOR) for v in values)
+    return _KEY_SEPARATOR.join(escaped)
+
+
+@dataclass(frozen=True)
+class CompressedOutputs:
+    """Model outputs reduced to unique cells.
+
+    ``frame`` has one row per unique combination of ``_y_true``, ``_y_pred``, ``_weight`` (only with sample weights)
+    and the grouping columns (named as in the input), plus ``_count``, the number of input rows in the cell. For binary
+    tasks ``_y_true``/``_y_pred`` are 0/1 (1 = ``pos_label``; for scores, ``score >= threshold``).
+    """
+
+    frame: pd.DataFrame
+    task: Task
+    mapping: ColumnMapping
+    n_rows: int
+    n_rows_excluded: int = 0
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Rows per cell, as float64 (fairlearn's sample weights are floats)."""
+        return self.frame[COUNT].to_numpy(dtype=np.float64)
+
+    @property
+    def sample_weight(self) -> np.ndarray:
+        """``count`` times the input sample weight: the weight fairlearn needs to reproduce the row-level result."""
+        if WEIGHT in self.frame:
+            return self.counts * self.frame[WEIGHT].to_numpy(dtype=np.float64)
+        return self.counts
+
+
+@dataclass
+class _Compressor:
+    """Accumulates compressed chunks; see :func:`compress_frame` and :func:`load_outputs`."""
+
+    mapping: ColumnMapping
+    task: Task
+    n_rows: int = 0
+    n_excluded: int = 0
+    labels: set[Any] = field(default_factory=set)
+    pred_labels: set[Any] = field(default_factory=set)
+    parts: list[pd.DataFrame] = field(default_factory=list)
+    buffered: int = 0
+
+    @property
+    def keys(self) -> list[str]:
+        weight = [WEIGHT] if self.mapping.sample_weight else []
+        return [Y_TRUE, Y_PRED, *weight, *self.mapping.group_columns]
+
+    def add(self, chunk: pd.DataFrame) -> None:
+        m = self.mapping
+        missing = [c for c in m.input_columns if c not in chunk.columns]
+        if missing:
+            raise ValueError(f"Missing columns: {missing}")
+        y_true = chunk[m.y_true]
+        raw_pred = chunk[m.y_pred or m.y_score]
+        valid = y_true.notna() & raw_pred.notna()
+        if m.sample_weight:
+            valid &= chunk[m.sample_weight].notna()
+        n_valid = int(valid.sum())
+        self.n_excluded += len(chunk) - n_valid
+        self.n_rows += n_valid
+        if n_valid < len(chunk):
+            chunk, y_true, raw_pred = chunk[valid], y_true[valid], raw_pred[valid]
+        out = pd.DataFrame(index=chunk.index)
+        if self.task is Task.BINARY:
+            self.labels.update(pd.unique(y_true))
+            out[Y_TRUE] = (y_true == m.pos_label).to_numpy(dtype=np.int8)
+            if m.y_score is not None:
+                out[Y_PRED] = (raw_pred.to_numpy(dtype=np.float64) >= m.threshold).astype(np.int8)
+            else:
+                self.pred_labels.update(pd.unique(raw_pred))
+                out[Y_PRED] = (raw_pred == m.pos_label).to_numpy(dtype=np.int8)
+        else:
+            if m.y_score is not None:
+                raise ValueError("Regression audits take the score as y_pred; y_score/threshold are for binary tasks.")
+            out[Y_TRUE] = y_true.to_numpy(dtype=np.float64)
+            out[Y_PRED] = raw_pred.to_numpy(dtype=np.float64)
+        if m.sample_weight:
+            out[WEIGHT] = chunk[m.sample_weight].to_numpy(dtype=np.float64)
+        for col in m.group_columns:
+            # str levels: JSON keys must be strings, and fairlearn 0.15 rejects missing values (see UNKNOWN_LEVEL).
+            out[col] = chunk[col].astype("string").fillna(UNKNOWN_LEVEL).astype(str)
+        if len(out):
+            part = out.groupby(self.keys, sort=False, observed=True).size().reset_index(name=COUNT)
+            self.parts.append(part)
+            self.buffered += len(part)
+        if self.buffered >= _COMPACT_AT_CELLS and len(self.parts) > 1:
+            self.parts = [self._merged()]
+            self.buffered = len(self.parts[0])
+
+    def _merged(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame({k: [] for k in [*self.keys, COUNT]})
+        if len(self.parts) == 1:
+            return self.parts[0]
+        merged = pd.concat(self.parts, ignore_index=True)
+        return merged.groupby(self.keys, sort=False, observed=True)[COUNT].sum().reset_index()
+
+    def finish(self) -> CompressedOutputs:
+        for name, seen in (("y_true", self.labels), ("y_pred", self.pred_labels)):
+            if len(seen) > 2:
+                raise ValueError(f"Binary task but {name} has {len(seen)} distinct labels: {sorted(map(str, seen))}")
+        frame = self._merged()
+        frame[COUNT] = frame[COUNT].astype(np.int64)
+        if self.n_rows == 0:
+            raise ValueError("No rows with both an outcome and a prediction.")
+        return CompressedOutputs(
+            frame=frame, task=self.task, mapping=self.mapping, n_rows=self.n_rows, n_rows_excluded=self.n_excluded
+        )
+
+
+def compress_frame(df: pd.DataFrame, mapping: ColumnMapping, *, task: Task | str = Task.BINARY) -> CompressedOutputs:
+    """Compress an in-memory frame of model outputs. Rows missing y_true, the prediction or the weight are excluded
+    and counted in ``n_rows_excluded``."""
+    return compress_chunks([df], mapping, task=task)
+
+
+def compress_chunks(
+    chunks: Iterable[pd.DataFrame], mapping: ColumnMapping, *, task: Task | str = Task.BINARY
+) -> CompressedOutputs:
+    """Compress a stream of frames, one chunk at a time."""
+    compressor = _Compressor(mapping=mapping, task=Task(task))
+    for chunk in chunks:
+        compressor.add(chunk)
+    return compressor.finish()
+
+
+def _sniff_format(source: Source) -> str:
+    """Tell Parquet (``PAR1`` magic), gzip (``1f 8b``) and plain CSV apart from the first bytes."""
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as fh:
+            head: bytes | str = fh.read(4)
+    else:
+        head = source.read(4)
+        source.seek(0)
+    if isinstance(head, str):
+        return "csv"
+    if head == b"PAR1":
+        return "parquet"
+    if head[:2] == b"\x1f\x8b":
+        return "csv.gz"
+    return "csv"
+
+
+def _iter_csv(
+    source: Source, mapping: ColumnMapping, chunksize: int, compression: str | None
+) -> Iterator[pd.DataFrame]:
+    dtypes = dict.fromkeys(mapping.group_columns, "str")
+    reader = pd.read_csv(
+        source, usecols=mapping.input_columns, dtype=dtypes, chunksize=chunksize, compression=compression
+    )
+    with reader:
+        yield from reader
+
+
+def _iter_parquet(source: Source, mapping: ColumnMapping, chunksize: int) -> Iterator[pd.DataFrame]:
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(source)
+    for batch in parquet.iter_batches(batch_size=chunksize, columns=mapping.input_columns):
+        yield batch.to_pandas()
+
+
+def load_outputs(
+    source: Source,
+    *,
+    mapping: ColumnMapping,
+    task: Task | str = Task.BINARY,
+    file_format: str | None = None,
+    chunksize: int = DEFAULT_CHUNKSIZE,
+) -> CompressedOutputs:
+    """Stream-read model outputs from CSV, CSV.gz or Parquet (path or binary file object) into compressed cells.
+
+    ``file_format`` is ``"csv"``, ``"csv.gz"`` or ``"parquet"``; by default it is sniffed from the first bytes. Only
+    the mapped columns are read, ``chunksize`` rows at a time.
+    """
+    fmt = file_format or _sniff_format(source)
+    if fmt == "parquet":
+        chunks = _iter_parquet(source, mapping, chunksize)
+    elif fmt in ("csv", "csv.gz"):
+        if isinstance(source, io.TextIOBase) and fmt == "csv.gz":
+            raise ValueError("csv.gz needs a binary file object or a path.")
+        chunks = _iter_csv(source, mapping, chunksize, "gzip" if fmt == "csv.gz" else None)
+    else:
+        raise ValueError(f"Unknown file format {fmt!r}; use 'csv', 'csv.gz' or 'parquet'.")
+    return compress_chunks(chunks, mapping, task=task)
