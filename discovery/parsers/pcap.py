@@ -247,9 +247,10 @@ class _CaptureDecoder:
             self.frame += 1
             stats.packets_read += 1
             if is_ng:
-                linktype = meta.linktype
-                if meta.tshigh is not None:
-                    self.ts = ((meta.tshigh << 32) | meta.tslow) / meta.tsresol
+                ng_meta: Any = meta  # scapy types only the pcap metadata; pcapng adds these fields
+                linktype = ng_meta.linktype
+                if ng_meta.tshigh is not None:
+                    self.ts = ((ng_meta.tshigh << 32) | ng_meta.tslow) / ng_meta.tsresol
             else:
                 self.ts = meta.sec + meta.usec / divisor
             self.packet(linktype, data)
@@ -551,7 +552,7 @@ def _open(source: str | os.PathLike[str] | IO[bytes]) -> tuple[RawPcapReader, bo
     try:
         if isinstance(source, str | os.PathLike):
             return RawPcapReader(os.fspath(source)), True
-        return RawPcapReader(source), False
+        return RawPcapReader(source), False  # type: ignore[arg-type]  # scapy accepts file objects too
     except Scapy_Exception as exc:
         raise CaptureError(f"not a pcap/pcapng capture: {exc}") from exc
 

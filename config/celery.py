@@ -1,0 +1,26 @@
+"""The Celery application. Configuration comes from Django settings (``CELERY_*``); routes from ``core.queues``."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from kombu import Queue as KombuQueue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+
+app = Celery("aigov")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+def _configure() -> None:
+    from config.celery_schedule import BEAT_SCHEDULE, TASK_ROUTES
+    from core.queues import Queue
+
+    app.conf.task_queues = [KombuQueue(q.value, routing_key=q.value) for q in Queue]
+    app.conf.task_routes = TASK_ROUTES
+    app.conf.beat_schedule = BEAT_SCHEDULE
+
+
+_configure()
+app.autodiscover_tasks()

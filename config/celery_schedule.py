@@ -1,0 +1,31 @@
+"""Every beat entry and every task route, in one module (PostHog ``scheduled.py``).
+
+Entries use crontab only, each with a human name, a comment on its cadence and an ``expires`` of about 1.5x the
+interval so a backlog never piles up. django-celery-beat's DatabaseScheduler copies them into the database on start,
+where they can be edited, disabled or re-timed in the admin (Periodic tasks).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery.schedules import crontab
+
+from core.queues import Queue
+
+TASK_ROUTES: dict[str, dict[str, str]] = {
+    "core.tasks.*": {"queue": Queue.DEFAULT.value},
+    "governance.tasks.*": {"queue": Queue.DEFAULT.value},
+    "audits.tasks.*": {"queue": Queue.AUDITS.value},
+    "discovery.tasks.ingest_*": {"queue": Queue.INGEST.value},
+    "discovery.tasks.*": {"queue": Queue.ALERTS.value},
+}
+
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    # Proves that beat and a worker are alive: /healthz and the admin show the last beat. Every minute.
+    "Worker heartbeat": {
+        "task": "core.tasks.record_heartbeat_task",
+        "schedule": crontab(),
+        "options": {"expires": 90},
+    },
+}

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import django_filters
+
+from core.models import AuditLogEntry
+
+
+class AuditLogEntryFilterSet(django_filters.FilterSet):
+    event_time_after = django_filters.IsoDateTimeFilter(field_name="event_time", lookup_expr="gte")
+    event_time_before = django_filters.IsoDateTimeFilter(field_name="event_time", lookup_expr="lt")
+    target_type = django_filters.CharFilter(method="filter_target_type", help_text="app_label.model")
+
+    class Meta:
+        model = AuditLogEntry
+        fields = ["event_type", "acting_user", "target_object_id"]
+
+    def filter_target_type(self, queryset, name, value):
+        app_label, _, model = value.partition(".")
+        return queryset.filter(target_content_type__app_label=app_label, target_content_type__model=model)

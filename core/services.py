@@ -1,0 +1,86 @@
+"""Writes for shared infrastructure: the audit log and the heartbeat."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.models import AuditLogEntry, WorkerHeartbeat
+
+
+def audit_log_record(
+    *,
+    event_type: str,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    target: models.Model | None = None,
+    reason: str = "",
+    extra_data: dict[str, Any] | None = None,
+) -> AuditLogEntry:
+    """Append one audit-log row. Call inside the service's transaction so the event and the change commit together."""
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    entry = AuditLogEntry(
+        event_type=event_type,
+        acting_user=user,  # type: ignore[misc]
+        reason=reason,
+        extra_data=extra_data or {},
+    )
+    if target is not None:
+        entry.target_content_type = ContentType.objects.get_for_model(target)
+        entry.target_object_id = str(target.pk)
+        entry.target_repr = str(target)[:255]
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def heartbeat_record(*, name: str) -> WorkerHeartbeat:
+    """Record that a worker ran the heartbeat task now. Idempotent per call: counts beats, never duplicates rows."""
+    now = timezone.now()
+    heartbeat, created = WorkerHeartbeat.objects.get_or_create(
+        name=name, defaults={"last_seen": now, "beats": 1, "hostname": socket.gethostname()}
+    )
+    if not created:
+        WorkerHeartbeat.objects.filter(pk=heartbeat.pk).update(
+            last_seen=now, beats=F("beats") + 1, hostname=socket.gethostname()
+        )
+        heartbeat.refresh_from_db()
+    return heartbeat
+
+
+def history_stamp(instance: models.Model, *, actor: Any, reason: str = "") -> None:
+    """Tell django-simple-history who made the next save/delete of ``instance`` and why."""
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        instance._history_user = actor  # type: ignore[attr-defined]
+    if reason:
+        instance._change_reason = reason[:100]  # type: ignore[attr-defined]
+
+
+def model_create[M: models.Model](model: type[M], *, actor: Any, reason: str = "", data: dict[str, Any]) -> M:
+    """Validate and insert one row, recording actor and reason in its history. Call inside a service's transaction."""
+    instance = model(**data)
+    instance.full_clean()
+    history_stamp(instance, actor=actor, reason=reason)
+    instance.save()
+    return instance
+
+
+def model_update[M: models.Model](instance: M, *, actor: Any, reason: str = "", data: dict[str, Any]) -> M:
+    """Validate and apply field changes to one row, recording actor, reason and the before/after in its history."""
+    for field, value in data.items():
+        setattr(instance, field, value)
+    instance.full_clean()
+    history_stamp(instance, actor=actor, reason=reason)
+    instance.save()
+    return instance
+
+
+def model_delete(instance: models.Model, *, actor: Any, reason: str = "") -> None:
+    """Delete one row; its history keeps a final '-' record with actor and reason."""
+    history_stamp(instance, actor=actor, reason=reason)
+    instance.delete()
