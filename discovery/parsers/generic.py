@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+from abc import abstractmethod
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -60,8 +61,9 @@ class _MappedParser(LogParser):
         self.mapping: dict[str, Any] = dict(mapping)
         self.timestamp_format = str(self.options.get("timestamp_format", "iso"))
 
+    @abstractmethod
     def _lookup(self, record: Any, source: Any) -> Any:
-        raise NotImplementedError
+        """The raw value of ``source`` (a column name/index or key path) in ``record``, ``None`` when absent."""
 
     def _value(self, record: Any, attribute: str) -> Any:
         if attribute in self.mapping:
@@ -150,7 +152,7 @@ class GenericCSVParser(_MappedParser):
         header = {name.strip().strip('"').lower() for name in next(csv.reader([lines[0]]))}
         has_time = bool(header & set(ATTRIBUTES["timestamp"]))
         has_dest = bool(header & (set(ATTRIBUTES["host"]) | set(ATTRIBUTES["url"])))
-        return 0.4 if has_time and has_dest else 0.0
+        return 0.5 if has_time and has_dest else 0.0
 
 
 class GenericJSONParser(_MappedParser):
@@ -195,4 +197,4 @@ class GenericJSONParser(_MappedParser):
             except MalformedLine:
                 continue
             good += 1
-        return 0.4 * good / len(candidates)
+        return 0.5 * good / len(candidates)

@@ -101,7 +101,7 @@ def _iter_chunks(stream: IO[bytes], budget: _Budget) -> Iterator[bytes]:
         while chunk := stream.read(CHUNK_SIZE):
             budget.consume(len(chunk))
             yield chunk
-    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:  # gzip.BadGzipFile is an OSError
         raise ArchiveError(f"corrupt compressed input: {exc}") from exc
 
 
@@ -215,7 +215,10 @@ class TextStream:
                 except (RuntimeError, NotImplementedError, zipfile.BadZipFile) as exc:
                     raise ArchiveError(f"cannot open zip entry {info.filename!r}: {exc}") from exc
                 with member:
-                    head = member.peek(4)[:4]
+                    try:
+                        head = member.peek(4)[:4]
+                    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+                        raise ArchiveError(f"corrupt zip entry {info.filename!r}: {exc}") from exc
                     if head.startswith(ZIP_MAGIC):
                         raise ArchiveError(f"nested zip archive {info.filename!r} is not supported")
                     inner = self._maybe_gunzip(head, member)

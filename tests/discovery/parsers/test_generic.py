@@ -100,10 +100,10 @@ def test_generic_csv_mapping_to_a_missing_header_column_yields_no_value() -> Non
 
 def test_generic_sniffers_are_weak_last_resorts() -> None:
     # given / when / then
-    assert GenericCSVParser.sniff(fixture_lines("generic.csv")) == 0.4
+    assert GenericCSVParser.sniff(fixture_lines("generic.csv")) == 0.5
     assert GenericCSVParser.sniff(["a,b"]) == 0.0
     assert GenericCSVParser.sniff(['{"a":1}']) == 0.0
     assert GenericJSONParser.sniff(fixture_lines("generic.jsonl")) == 0.0  # nested keys need a mapping
-    assert GenericJSONParser.sniff(['{"time":"2024-05-02T09:00:00Z","host":"chatgpt.com"}']) == pytest.approx(0.4)
+    assert GenericJSONParser.sniff(['{"time":"2024-05-02T09:00:00Z","host":"chatgpt.com"}']) == pytest.approx(0.5)
     assert GenericJSONParser.sniff(['{"a":1}', "x"]) == 0.0
     assert GenericJSONParser.sniff(['{"a":1}']) == 0.0
