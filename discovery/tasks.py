@@ -1,0 +1,3 @@
+"""Celery entry points for discovery: thin, take ids, idempotent, return quietly when the object is gone."""
+
+from __future__ import annotations
