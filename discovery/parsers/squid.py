@@ -38,6 +38,7 @@ SQUID_SHADOWAI_FORMAT = '%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a
 
 _NATIVE_RESULT_RE = re.compile(r"^[A-Z_]+/\d{3}$")
 _NATIVE_TS_RE = re.compile(r"^\d{9,11}\.\d{3}$")
+_FAST_URL_RE = re.compile(r"[hH][tT][tT][pP][sS]?://([^/:?#@\[\]]+)(?:[:/?#]|$)")
 
 # Squid format codes, longest first so that ``%>st`` is not read as ``%>s`` + "t".
 _KNOWN_CODES = sorted(
@@ -391,28 +392,37 @@ class SquidParser(LogParser):
             host = normalise_host(url)
             dest_port = int(port) if port.isdigit() and host_part else None
         else:
-            host = host_from_url(url)
+            # hot path: a plain http(s)://host/... URL; anything unusual goes through the general helper
+            fast = _FAST_URL_RE.match(url)
+            host = fast[1].lower().rstrip(".") or None if fast else host_from_url(url)
             dest_port = None
         if host is None:
             raise MalformedLine(f"no destination host in URL {url!r}")
+        try:
+            timestamp = datetime.fromtimestamp(float(ts), UTC)
+            elapsed_ms, download, status_code = int(elapsed), int(size), int(status)
+        except (ValueError, OverflowError, OSError):
+            raise MalformedLine(
+                f"bad number in time/elapsed/size/status: {ts!r} {elapsed!r} {size!r} {status!r}"
+            ) from None
         peer_status, _, peer_host = hier.partition("/")
-        extra: dict[str, Any] = {"hierarchy": peer_status, "elapsed_ms": to_int(elapsed)}
+        extra: dict[str, Any] = {"hierarchy": peer_status, "elapsed_ms": elapsed_ms}
         if mime != "-":
             extra["content_type"] = mime
         if len(parts) > 10:
             extra["trailing"] = parts[10:]
         return ProxyEvent(
-            timestamp=from_epoch(ts),
+            timestamp=timestamp,
             host=host,
             kind=EventKind.HTTP,
             user=None if user == "-" else user,
             src_ip=client,
-            dest_ip=none_if_empty(peer_host),
+            dest_ip=None if peer_host in ("-", "") else peer_host,
             dest_port=dest_port,
             url=url,
             method=method,
-            status=to_int(status) or None,
-            download_bytes=to_int(size),
+            status=status_code or None,
+            download_bytes=download,
             action=code,
             extra=extra,
         )
