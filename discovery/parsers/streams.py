@@ -14,16 +14,19 @@ import itertools
 import os
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Self, cast
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 ZIP_EMPTY_MAGIC = b"PK\x05\x06"
 CHUNK_SIZE = 64 * 1024
+
+#: a readable binary stream: a file, a GzipFile, a zip entry
+type _Binary = IO[bytes] | io.BufferedIOBase
 
 
 class ArchiveError(ValueError):
@@ -96,7 +99,7 @@ def check_entry_name(name: str) -> None:
         raise UnsafeArchiveEntry(f"path traversal in zip entry {name!r}")
 
 
-def _iter_chunks(stream: IO[bytes], budget: _Budget) -> Iterator[bytes]:
+def _iter_chunks(stream: _Binary, budget: _Budget) -> Iterator[bytes]:
     try:
         while chunk := stream.read(CHUNK_SIZE):
             budget.consume(len(chunk))
@@ -145,7 +148,7 @@ class TextStream:
         self._fileobj = fileobj
         self._owned = owned
         self._budget = _Budget(limits.max_uncompressed_bytes)
-        self._closers: list[IO[bytes]] = []
+        self._closers: list[_Binary] = []
         self._lines = self._generate()
 
     def __iter__(self) -> Iterator[str]:
@@ -174,7 +177,7 @@ class TextStream:
         """Decompressed bytes produced so far."""
         return self._budget.used
 
-    def _generate(self) -> Iterator[str]:
+    def _generate(self) -> Generator[str]:
         head, stream = _peek(self._fileobj, 4)
         if head.startswith(ZIP_MAGIC) or head.startswith(ZIP_EMPTY_MAGIC):
             yield from self._zip(stream)
@@ -183,7 +186,7 @@ class TextStream:
                 _iter_chunks(self._maybe_gunzip(head, stream), self._budget), self.limits.max_line_chars
             )
 
-    def _maybe_gunzip(self, head: bytes, stream: IO[bytes]) -> IO[bytes]:
+    def _maybe_gunzip(self, head: bytes, stream: _Binary) -> _Binary:
         if head.startswith(GZIP_MAGIC):
             gz = gzip.GzipFile(fileobj=stream, mode="rb")
             self._closers.append(gz)
@@ -211,7 +214,7 @@ class TextStream:
             for info in members:
                 self.entry_name = info.filename
                 try:
-                    member = archive.open(info)
+                    member = cast(zipfile.ZipExtFile, archive.open(info))  # typeshed says IO[bytes]
                 except (RuntimeError, NotImplementedError, zipfile.BadZipFile) as exc:
                     raise ArchiveError(f"cannot open zip entry {info.filename!r}: {exc}") from exc
                 with member:
