@@ -36,6 +36,9 @@ DEFAULT_CHUNKSIZE = 250_000
 #: of distinct cells rather than by the number of chunks.
 _COMPACT_AT_CELLS = 1_000_000
 
+#: Combined cell codes must stay below this to fit in int64 with room to spare.
+_MAX_CELL_CODE = 2**62
+
 #: fairlearn's separator for merged intersectional feature values (``fairlearn.utils._input_validation``).
 _KEY_SEPARATOR = ","
 
@@ -135,7 +138,7 @@ class _Compressor:
             # str levels: JSON keys must be strings, and fairlearn 0.15 rejects missing values (see UNKNOWN_LEVEL).
             out[col] = chunk[col].astype("string").fillna(UNKNOWN_LEVEL).astype(str)
         if len(out):
-            part = out.groupby(self.keys, sort=False, observed=True).size().reset_index(name=COUNT)
+            part = _count_cells(out, [k for k in self.keys if k not in m.group_columns], list(m.group_columns))
             self.parts.append(part)
             self.buffered += len(part)
         if self.buffered >= _COMPACT_AT_CELLS and len(self.parts) > 1:
@@ -161,6 +164,37 @@ class _Compressor:
         return CompressedOutputs(
             frame=frame, task=self.task, mapping=self.mapping, n_rows=self.n_rows, n_rows_excluded=self.n_excluded
         )
+
+
+def _count_cells(frame: pd.DataFrame, numeric: list[str], labels: list[str]) -> pd.DataFrame:
+    """Count rows per unique combination of ``numeric`` and ``labels`` columns.
+
+    Same result as ``frame.groupby(numeric + labels).size()``, about twice as fast on millions of rows: only the
+    string label columns go through a pandas groupby (``ngroup``); the numeric columns are factorised and folded into
+    one int64 code with the group number, which ``np.unique`` counts. Falls back to the groupby if the code could
+    overflow (many distinct regression values).
+    """
+    grouped = frame.groupby(labels, sort=False, observed=True)
+    group_no = grouped.ngroup().to_numpy()
+    group_levels = grouped.size().index.to_frame(index=False)
+    factors = [pd.factorize(frame[c].to_numpy()) for c in numeric]
+    radix = [len(uniques) for _, uniques in factors]
+    if float(np.prod(radix, dtype=np.float64)) * len(group_levels) >= _MAX_CELL_CODE:
+        return frame.groupby([*numeric, *labels], sort=False, observed=True).size().reset_index(name=COUNT)
+    code = group_no.astype(np.int64)
+    for (codes, _), size in zip(factors, radix, strict=True):
+        code = code * size + codes
+    unique_codes, counts = np.unique(code, return_counts=True)
+    columns: dict[str, np.ndarray] = {}
+    rest = unique_codes
+    for name, (_, uniques), size in reversed(list(zip(numeric, factors, radix, strict=True))):
+        rest, digit = np.divmod(rest, size)
+        columns[name] = np.asarray(uniques)[digit]
+    out = pd.DataFrame({name: columns[name] for name in numeric})
+    for name in labels:
+        out[name] = group_levels[name].to_numpy()[rest]
+    out[COUNT] = counts
+    return out
 
 
 def compress_frame(df: pd.DataFrame, mapping: ColumnMapping, *, task: Task | str = Task.BINARY) -> CompressedOutputs:

@@ -269,3 +269,18 @@ def test_loaded_outputs_feed_the_computation_directly(make_outputs, tmp_path):
 def test_metric_names_are_the_stable_result_keys(task, expected):
     # when / then
     assert metric_names(Task(task)) == expected
+
+
+@pytest.mark.parametrize("max_code", [2**62, 1], ids=["int64-codes", "groupby-fallback"])
+def test_cell_counting_matches_a_plain_groupby(make_outputs, monkeypatch, max_code):
+    # given
+    df = make_outputs(77, 4000, task="regression", weights=True)
+    monkeypatch.setattr(compress_module, "_MAX_CELL_CODE", max_code)
+    keys = ["y_true", "y_pred", "w", "sex", "race"]
+
+    # when
+    counted = compress_module._count_cells(df, ["y_true", "y_pred", "w"], ["sex", "race"])
+
+    # then
+    expected = df.groupby(keys).size().reset_index(name=COUNT)
+    pd.testing.assert_frame_equal(_canonical(counted), _canonical(expected), check_dtype=False)
