@@ -2,10 +2,55 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 
-from audits.models import AuditDefinition
+from audits.choices import RunStatus
+from audits.models import AuditDefinition, AuditRun, Finding
 
 
 def audit_definition_list() -> QuerySet[AuditDefinition]:
-    return AuditDefinition.objects.select_related("ai_system")
+    return AuditDefinition.objects.select_related("ai_system", "periodic_task")
+
+
+def audit_run_list() -> QuerySet[AuditRun]:
+    return AuditRun.objects.select_related("definition__ai_system", "requested_by")
+
+
+def finding_list() -> QuerySet[Finding]:
+    return Finding.objects.select_related("ai_system", "definition", "run")
+
+
+def audit_run_trend(
+    *, definition: AuditDefinition, metric: str, limit: int = 50
+) -> list[tuple[datetime, float | None, str]]:
+    """(slot, value of ``metric`` in the first analysis's first stratum, verdict) of the latest completed runs,
+    oldest first. ``metric`` is an aggregate key (e.g. ``demographic_parity_ratio``) or ``min_impact_ratio``."""
+    runs = list(
+        AuditRun.objects.filter(definition=definition, status=RunStatus.SUCCEEDED)
+        .order_by("-slot")
+        .values_list("slot", "result", "verdict")[:limit]
+    )
+    points: list[tuple[datetime, float | None, str]] = []
+    for slot, result, verdict in reversed(runs):
+        points.append((slot, run_metric_value(result, metric), verdict))
+    return points
+
+
+def run_metric_value(result: dict | None, metric: str) -> float | None:
+    """An aggregate of the first analysis/stratum of a stored result; ``min_impact_ratio`` = the lowest eligible
+    group's impact ratio."""
+    analyses = (result or {}).get("analyses") or []
+    if not analyses or not analyses[0].get("strata"):
+        return None
+    stratum = analyses[0]["strata"][0]
+    if metric == "min_impact_ratio":
+        values = [
+            g["impact_ratio"]["value"]
+            for g in stratum["groups"]
+            if g["eligible"] and g.get("impact_ratio") and g["impact_ratio"]["value"] is not None
+        ]
+        return min(values) if values else None
+    value = (stratum.get("aggregates", {}).get(metric) or {}).get("value")
+    return float(value) if value is not None else None
