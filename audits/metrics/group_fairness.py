@@ -157,7 +157,13 @@ def evaluate_verdicts(strata: list[StratumResult], thresholds: ThresholdConfig) 
             for group in stratum.groups:
                 if group.eligible and group.impact_ratio is not None:
                     test = group.impact_ratio.test
-                    add(IMPACT_RATIO, stratum.control, group.group, group.impact_ratio.value, test and test.p_value)
+                    add(
+                        IMPACT_RATIO,
+                        stratum.control,
+                        group.group,
+                        group.impact_ratio.value,
+                        test.p_value if test else None,
+                    )
         for metric in thresholds:
             if metric != IMPACT_RATIO:
                 add(metric, stratum.control, None, stratum.aggregates[metric].value, None)
