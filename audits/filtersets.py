@@ -2,10 +2,26 @@ from __future__ import annotations
 
 import django_filters
 
-from audits.models import AuditDefinition
+from audits.models import AuditDefinition, AuditRun, Finding
 
 
 class AuditDefinitionFilterSet(django_filters.FilterSet):
     class Meta:
         model = AuditDefinition
-        fields = ["ai_system"]
+        fields = ["ai_system", "task_type", "legal_basis", "source_type", "enabled"]
+
+
+class AuditRunFilterSet(django_filters.FilterSet):
+    ai_system = django_filters.NumberFilter(field_name="definition__ai_system")
+    slot_after = django_filters.IsoDateTimeFilter(field_name="slot", lookup_expr="gte")
+    slot_before = django_filters.IsoDateTimeFilter(field_name="slot", lookup_expr="lt")
+
+    class Meta:
+        model = AuditRun
+        fields = ["definition", "status", "verdict", "trigger"]
+
+
+class FindingFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = Finding
+        fields = ["ai_system", "definition", "status", "kind"]
