@@ -20,8 +20,8 @@ from audits.api.serializers import (
     FindingSerializer,
 )
 from audits.constants import DEFAULT_CHART_METRIC
-from audits.models import AuditRun
 from audits.filtersets import AuditDefinitionFilterSet, AuditRunFilterSet, FindingFilterSet
+from audits.models import AuditRun
 from audits.selectors import audit_definition_list, audit_run_list, audit_run_trend, finding_list
 from core.api.mixins import change_reason
 from core.api.viewsets import ServiceModelViewSet
