@@ -18,6 +18,7 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "governance.tasks.*": {"queue": Queue.DEFAULT.value},
     "audits.tasks.*": {"queue": Queue.AUDITS.value},
     "discovery.tasks.ingest_*": {"queue": Queue.INGEST.value},
+    "discovery.tasks.purge_*": {"queue": Queue.DEFAULT.value},
     "discovery.tasks.*": {"queue": Queue.ALERTS.value},
 }
 
@@ -27,5 +28,19 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "core.tasks.record_heartbeat_task",
         "schedule": crontab(),
         "options": {"expires": 90},
+    },
+    # Emails owners of open EU AI Act obligations due within 30/7 days or overdue; each reminder is recorded and
+    # sent once per obligation, due date and window. Daily at 07:00 is enough for day-granular due dates.
+    "Governance obligation reminders": {
+        "task": "governance.tasks.send_obligation_reminders_task",
+        "schedule": crontab(minute="0", hour="7"),
+        "options": {"expires": 36 * 3600},
+    },
+    # Retention: removes discovery raw detail older than DISCOVERY_RETENTION_DAYS. Daily at 03:17 (off-peak, off
+    # the hour); the task re-enqueues itself until drained.
+    "Discovery retention purge": {
+        "task": "discovery.tasks.purge_discovery_detail_task",
+        "schedule": crontab(minute="17", hour="3"),
+        "options": {"expires": 36 * 3600},
     },
 }

@@ -48,7 +48,7 @@ ROLE_APP_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
 ROLE_EXTRA_PERMISSIONS: dict[str, tuple[str, ...]] = {
     COMPLIANCE_OFFICER: ("audits.download_evidencepack", "audits.request_evidencepack"),
     AUDITOR: ("audits.download_evidencepack",),
-    SECURITY_ANALYST: (),
+    SECURITY_ANALYST: ("discovery.reidentify_pseudonym",),
 }
 
 ROLE_NAMES = tuple(ROLE_APP_ACTIONS)

@@ -1,13 +1,281 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 
 from core.admin_mixins import AuditedAdmin
-from discovery.models import LogSource
+from core.exceptions import ApplicationError
+from discovery.charts import trend_chart_png
+from discovery.models import (
+    AIService,
+    AIServiceRule,
+    LogBatch,
+    LogChunk,
+    LogSource,
+    PolicyException,
+    Pseudonym,
+    UsageRecord,
+)
+from discovery.selectors import usage_report
+from discovery.services import log_batch_ingest, pseudonym_reidentify
 
 
 @admin.register(LogSource)
 class LogSourceAdmin(AuditedAdmin):
-    list_display = ["name", "log_format", "time_zone", "updated_at"]
+    list_display = ["name", "log_format", "time_zone", "strip_domain", "lowercase_users", "updated_at"]
     list_filter = ["log_format"]
     search_fields = ["name", "description"]
+
+
+class AIServiceRuleInline(admin.TabularInline):
+    model = AIServiceRule
+    extra = 0
+    fields = ["rule_type", "value", "upload", "telemetry", "weak", "source"]
+
+
+class PolicyExceptionInline(admin.TabularInline):
+    model = PolicyException
+    extra = 0
+    fields = ["department", "group", "policy", "note"]
+
+
+@admin.register(AIService)
+class AIServiceAdmin(AuditedAdmin):
+    list_display = ["name", "vendor", "category", "policy", "risk_score", "data_region", "trains_on_user_data"]
+    list_filter = ["policy", "category", "data_region", "trains_on_user_data", "enterprise_tier_available"]
+    search_fields = ["name", "vendor", "slug", "rules__value"]
+    inlines = [AIServiceRuleInline, PolicyExceptionInline]
+    readonly_fields = ["risk_factors_display"]
+
+    @admin.display(description="risk factors")
+    def risk_factors_display(self, obj: AIService) -> str:
+        return "; ".join(f"{f['reason']} (+{f['points']})" for f in obj.risk_factors or [])
+
+
+class UploadForm(forms.Form):
+    source = forms.ModelChoiceField(queryset=LogSource.objects.all())
+    file = forms.FileField(help_text="Proxy/firewall/sensor log (plain, .gz or .zip) or a pcap/pcapng capture.")
+    log_format = forms.CharField(required=False, help_text="Parser name; blank = the source's format, else detect.")
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.DISCOVERY_UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(f"Larger than {settings.DISCOVERY_UPLOAD_MAX_BYTES} bytes.")
+        return upload
+
+
+class LogChunkInline(admin.TabularInline):
+    model = LogChunk
+    extra = 0
+    can_delete = False
+    _columns = ["index", "status", "start_offset", "end_offset", "records_read", "records_malformed", "records_matched"]
+    fields = [*_columns, "attempts", "error"]
+    readonly_fields = [*_columns, "attempts", "error"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(LogBatch)
+class LogBatchAdmin(admin.ModelAdmin):
+    """Uploads with counts and progress; "Add" opens the upload form; "Usage report" shows the analytics."""
+
+    list_display = [
+        "__str__",
+        "log_format",
+        "status",
+        "progress",
+        "records_read",
+        "records_malformed",
+        "records_matched",
+        "first_seen",
+        "last_seen",
+        "created_at",
+    ]
+    list_filter = ["status", "log_format", "source"]
+    search_fields = ["original_name", "sha256"]
+    inlines = [LogChunkInline]
+    readonly_fields = [
+        "source",
+        "sha256",
+        "original_name",
+        "size_bytes",
+        "log_format",
+        "is_capture",
+        "status",
+        "progress",
+        "chunks_total",
+        "chunks_done",
+        "records_read",
+        "records_parsed",
+        "records_malformed",
+        "records_skipped",
+        "records_matched",
+        "records_unmatched",
+        "malformed_display",
+        "first_seen",
+        "last_seen",
+        "uploaded_by",
+        "created_at",
+        "finished_at",
+        "error",
+        "purged_at",
+    ]
+    exclude = ["file", "malformed_samples"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="malformed lines (sample)")
+    def malformed_display(self, obj: LogBatch) -> str:
+        return (
+            format_html(
+                "<br>".join(["line {}: {} — <code>{}</code>"] * len(obj.malformed_samples)),
+                *[
+                    v
+                    for s in obj.malformed_samples
+                    for v in (s.get("line", s.get("frame")), s["error"], s.get("text", ""))
+                ],
+            )
+            if obj.malformed_samples
+            else "—"
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("upload/", view(self.upload_view), name="discovery_logbatch_upload"),
+            path("report/", view(self.report_view), name="discovery_logbatch_report"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
+        return HttpResponseRedirect(reverse("admin:discovery_logbatch_upload"))
+
+    def upload_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                outcome = log_batch_ingest(
+                    source=form.cleaned_data["source"],
+                    fileobj=upload,
+                    name=upload.name,
+                    actor=request.user,
+                    log_format=form.cleaned_data["log_format"],
+                )
+            except ApplicationError as exc:
+                form.add_error("file", exc.message)
+            else:
+                verb = "was already ingested as" if outcome.duplicate else "is being ingested as"
+                self.message_user(request, f"{upload.name} {verb} batch {outcome.batch.pk}.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:discovery_logbatch_change", args=[outcome.batch.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": "Upload a log or capture",
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/discovery/upload.html", context)
+
+    def report_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        report = usage_report(days=int(request.GET.get("days", 30) or 30))
+        context = {
+            **self.admin_site.each_context(request),
+            **report,
+            "title": "Shadow-AI usage report",
+            "chart": trend_chart_png(report["per_day"]),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/discovery/report.html", context)
+
+
+class ReidentifyForm(forms.Form):
+    reason = forms.CharField(max_length=500, help_text="Why you need the identity (recorded in the audit log).")
+
+
+@admin.register(Pseudonym)
+class PseudonymAdmin(admin.ModelAdmin):
+    list_display = ["pseudonym", "kind", "key_version", "created_at"]
+    list_filter = ["kind", "key_version"]
+    search_fields = ["pseudonym"]
+    fields = ["pseudonym", "kind", "key_version", "created_at"]
+    readonly_fields = ["pseudonym", "kind", "key_version", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<int:pk>/reidentify/",
+                self.admin_site.admin_view(self.reidentify_view),
+                name="discovery_pseudonym_reidentify",
+            ),
+            *super().get_urls(),
+        ]
+
+    def reidentify_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not request.user.has_perm("discovery.reidentify_pseudonym"):
+            raise PermissionDenied
+        row = get_object_or_404(Pseudonym, pk=pk)
+        form = ReidentifyForm(request.POST or None)
+        identity = None
+        if request.method == "POST" and form.is_valid():
+            identity = pseudonym_reidentify(
+                pseudonym=row.pseudonym, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "row": row,
+            "identity": identity,
+            "title": "Re-identify a pseudonym",
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/discovery/reidentify.html", context)
+
+
+@admin.register(UsageRecord)
+class UsageRecordAdmin(admin.ModelAdmin):
+    list_display = [
+        "day",
+        "service",
+        "subject_short",
+        "subject_kind",
+        "department",
+        "policy_status",
+        "requests",
+        "upload_requests",
+        "bytes_up",
+        "bytes_down",
+    ]
+    list_filter = ["policy_status", "subject_kind", "day", "service__category"]
+    search_fields = ["subject", "service__name", "department"]
+    list_select_related = ["service"]
+
+    @admin.display(description="subject")
+    def subject_short(self, obj: UsageRecord) -> str:
+        return obj.subject[:16]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

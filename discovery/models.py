@@ -1,20 +1,49 @@
-"""Shadow-AI discovery models."""
+"""Shadow-AI discovery models: log sources, the AI-service catalog with policies, ingestion batches and usage.
+
+Catalog, policy and source rows keep a full history (django-simple-history). Batches, chunks and usage rows are
+derived from uploaded files (append-only, rebuilt by re-ingesting), so they carry no history.
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from core.models import BaseModel
+from discovery.choices import (
+    DEFAULT_POLICY,
+    BatchStatus,
+    ChunkStatus,
+    DataRegion,
+    PolicyStatus,
+    RuleType,
+    ServiceCategory,
+    SubjectKind,
+    Training,
+)
 
 
 class LogSource(BaseModel):
-    """A proxy, firewall or sensor whose logs are ingested (one format, one time zone, one identity mapping)."""
+    """A proxy, firewall or sensor whose logs are ingested (one format, one time zone, one identity mapping).
+
+    ``identity_map`` maps a user name or a source IP to ``{"user": ..., "department": ..., "groups": [...]}``
+    (any key optional); it is how device-only logs are attributed to people and people to departments.
+    """
 
     name = models.CharField(max_length=120, unique=True)
-    log_format = models.CharField(max_length=40, help_text="Parser name, e.g. squid, zscaler, zeek; blank = detect.")
+    log_format = models.CharField(
+        max_length=40, blank=True, help_text="Parser name, e.g. squid, zscaler, zeek; blank = detect."
+    )
+    format_options = models.JSONField(default=dict, blank=True, help_text="Parser options (e.g. a Squid logformat).")
     time_zone = models.CharField(max_length=64, default="UTC")
     description = models.TextField(blank=True)
+    identity_map = models.JSONField(
+        default=dict, blank=True, help_text='{"10.0.0.5": {"user": "jdoe", "department": "Finance"}, "jdoe": {...}}'
+    )
+    strip_domain = models.BooleanField(default=True, help_text=r"Strip DOMAIN\ prefixes and @realm suffixes.")
+    lowercase_users = models.BooleanField(default=True)
 
     history = HistoricalRecords()
 
@@ -23,3 +52,224 @@ class LogSource(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AIService(BaseModel):
+    """A generative-AI service of the catalog, with its risk attributes, risk score and organisation policy.
+
+    Seeded by a data migration from a frozen copy of ``discovery.catalog``; editable in the admin.
+    """
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200)
+    vendor = models.CharField(max_length=200)
+    category = models.CharField(max_length=20, choices=ServiceCategory.choices)
+    notes = models.TextField(blank=True)
+    trains_on_user_data = models.CharField(max_length=10, choices=Training.choices, default=Training.UNKNOWN)
+    data_retention = models.CharField(max_length=300, blank=True)
+    data_region = models.CharField(max_length=20, choices=DataRegion.choices, default=DataRegion.UNKNOWN)
+    enterprise_tier_available = models.BooleanField(default=False)
+    hq_country = models.CharField(max_length=2, blank=True)
+    risk_score = models.PositiveSmallIntegerField(default=0, help_text="0 (low) .. 10 (high)")
+    risk_factors = models.JSONField(default=list, blank=True, help_text='[{"code", "points", "reason"}, ...]')
+    policy = models.CharField(max_length=20, choices=PolicyStatus.choices, default=DEFAULT_POLICY)
+    policy_note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "AI service"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(risk_score__lte=10), name="aiservice_risk_score_0_10", violation_error_message="0..10"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AIServiceRule(BaseModel):
+    """One way of recognising a service's traffic (exact host, dot-boundary suffix, anchored regex, URL prefix)."""
+
+    service = models.ForeignKey(AIService, on_delete=models.CASCADE, related_name="rules")
+    rule_type = models.CharField(max_length=10, choices=RuleType.choices)
+    value = models.CharField(max_length=300)
+    upload = models.BooleanField(default=False, help_text="Files or prompts are sent to this endpoint.")
+    telemetry = models.BooleanField(default=False, help_text="Telemetry only: not counted as usage.")
+    weak = models.BooleanField(default=False, help_text="Shared infrastructure: weak evidence.")
+    source = models.CharField(max_length=60, default="curated")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["service", "rule_type", "value"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule_type", "value"],
+                name="aiservicerule_unique_rule",
+                violation_error_message="This rule already belongs to a service.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_type}:{self.value}"
+
+
+class PolicyException(BaseModel):
+    """A department or group for which a service's policy differs from the organisation-wide one."""
+
+    service = models.ForeignKey(AIService, on_delete=models.CASCADE, related_name="policy_exceptions")
+    department = models.CharField(max_length=120, blank=True)
+    group = models.CharField(max_length=120, blank=True, help_text="Directory group name.")
+    policy = models.CharField(max_length=20, choices=PolicyStatus.choices)
+    note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["service", "department", "group"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(department="") & ~Q(group="")) | (~Q(department="") & Q(group="")),
+                name="policyexception_department_xor_group",
+                violation_error_message="Give a department or a group (exactly one).",
+            ),
+            models.UniqueConstraint(
+                fields=["service", "department", "group"],
+                name="policyexception_unique",
+                violation_error_message="This exception exists already.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.department or self.group} -> {self.policy}"
+
+
+class LogBatch(BaseModel):
+    """One uploaded log file or capture. ``(source, sha256)`` is unique: re-ingesting the same file is a no-op."""
+
+    source = models.ForeignKey(LogSource, on_delete=models.PROTECT, related_name="batches")
+    sha256 = models.CharField(max_length=64)
+    file = models.FileField(upload_to="discovery/batches/", blank=True, max_length=300)
+    original_name = models.CharField(max_length=255, blank=True)
+    size_bytes = models.BigIntegerField(default=0)
+    log_format = models.CharField(max_length=40)
+    is_capture = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=BatchStatus.choices, default=BatchStatus.PROCESSING)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    records_read = models.BigIntegerField(default=0)
+    records_parsed = models.BigIntegerField(default=0)
+    records_malformed = models.BigIntegerField(default=0)
+    records_skipped = models.BigIntegerField(default=0)
+    records_matched = models.BigIntegerField(default=0)
+    records_unmatched = models.BigIntegerField(default=0)
+    malformed_samples = models.JSONField(default=list, blank=True)
+    first_seen = models.DateTimeField(null=True, blank=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    purged_at = models.DateTimeField(null=True, blank=True, help_text="Raw detail removed by the retention job.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "log batches"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "sha256"],
+                name="logbatch_unique_file_per_source",
+                violation_error_message="This file was already ingested for this source.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} / {self.original_name or self.sha256[:12]}"
+
+    @property
+    def progress(self) -> str:
+        return f"{self.chunks_done}/{self.chunks_total}"
+
+
+class LogChunk(models.Model):
+    """A byte range of a batch's file (at line boundaries), processed by one task; its results commit atomically
+    with ``status=done``, so a redelivered task finds it done and does nothing."""
+
+    batch = models.ForeignKey(LogBatch, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    start_offset = models.BigIntegerField()
+    end_offset = models.BigIntegerField()
+    first_line = models.BigIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=ChunkStatus.choices, default=ChunkStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    records_read = models.BigIntegerField(default=0)
+    records_parsed = models.BigIntegerField(default=0)
+    records_malformed = models.BigIntegerField(default=0)
+    records_skipped = models.BigIntegerField(default=0)
+    records_matched = models.BigIntegerField(default=0)
+    records_unmatched = models.BigIntegerField(default=0)
+    malformed_samples = models.JSONField(default=list, blank=True)
+    first_seen = models.DateTimeField(null=True, blank=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["batch", "index"]
+        constraints = [models.UniqueConstraint(fields=["batch", "index"], name="logchunk_unique_index")]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}#{self.index}"
+
+
+class Pseudonym(models.Model):
+    """A keyed HMAC-SHA256 pseudonym and the identity it stands for, encrypted (Fernet, key derived from the
+    pseudonym key). Only holders of ``reidentify_pseudonym`` can decrypt it, and every decryption is audited."""
+
+    pseudonym = models.CharField(max_length=64, unique=True)
+    key_version = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=10, choices=SubjectKind.choices)
+    identity_encrypted = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pseudonym"]
+        permissions = [("reidentify_pseudonym", "Can re-identify a pseudonymised user or device")]
+
+    def __str__(self) -> str:
+        return self.pseudonym[:16]
+
+
+class UsageRecord(models.Model):
+    """Matched AI-service traffic of one chunk, aggregated per (pseudonymous user or device, service, day).
+
+    Sum over chunks (selectors do) for per-day usage. Unmatched traffic is only counted on the chunk.
+    """
+
+    chunk = models.ForeignKey(LogChunk, on_delete=models.CASCADE, related_name="usage")
+    batch = models.ForeignKey(LogBatch, on_delete=models.CASCADE, related_name="usage")
+    service = models.ForeignKey(AIService, on_delete=models.CASCADE, related_name="usage")
+    subject = models.CharField(max_length=64, help_text="HMAC pseudonym of the user or device.")
+    subject_kind = models.CharField(max_length=10, choices=SubjectKind.choices)
+    key_version = models.PositiveSmallIntegerField()
+    department = models.CharField(max_length=120, blank=True)
+    day = models.DateField()
+    requests = models.BigIntegerField(default=0)
+    upload_requests = models.BigIntegerField(default=0, help_text="Hits on known upload endpoints.")
+    bytes_up = models.BigIntegerField(default=0)
+    bytes_down = models.BigIntegerField(default=0)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    policy_status = models.CharField(max_length=20, choices=PolicyStatus.choices)
+
+    class Meta:
+        ordering = ["-day", "service"]
+        constraints = [
+            models.UniqueConstraint(fields=["chunk", "subject", "service", "day"], name="usagerecord_unique_key")
+        ]
+        indexes = [models.Index(fields=["day", "service"]), models.Index(fields=["subject", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.subject[:12]} {self.service_id} {self.day}"

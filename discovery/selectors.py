@@ -1,11 +1,187 @@
-"""Reads for shadow-AI discovery."""
+"""Reads for shadow-AI discovery: catalog and policy lookups, batches and usage analytics."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
 
-from discovery.models import LogSource
+from django.db.models import Count, Max, Min, QuerySet, Sum
+from django.utils import timezone
+
+from discovery.catalog import CatalogMatcher
+from discovery.choices import PolicyStatus
+from discovery.ingest import catalog_snapshot, resolve_policy
+from discovery.models import AIService, LogBatch, LogSource, UsageRecord
 
 
 def log_source_list() -> QuerySet[LogSource]:
     return LogSource.objects.all()
+
+
+def log_batch_list() -> QuerySet[LogBatch]:
+    return LogBatch.objects.select_related("source", "uploaded_by")
+
+
+def ai_service_list() -> QuerySet[AIService]:
+    return AIService.objects.prefetch_related("rules", "policy_exceptions")
+
+
+def ai_service_for_domain(*, domain: str, url: str | None = None) -> AIService | None:
+    """The catalogued service a host (and optional URL) belongs to, by the same matcher ingestion uses."""
+    matcher: CatalogMatcher = catalog_snapshot().matcher
+    hit = matcher.match(domain, url)
+    if hit is None or hit.telemetry:
+        return None
+    return AIService.objects.filter(slug=hit.service_slug).first()
+
+
+def ai_service_policy_for(*, service: AIService, department: str = "", groups: Iterable[str] = ()) -> str:
+    """The policy that applies to ``service`` for someone in ``department`` / ``groups``.
+
+    A department exception wins; else the most restrictive matching group exception; else the service's policy.
+    """
+    exceptions = {
+        (("department", e.department) if e.department else ("group", e.group)): e.policy
+        for e in service.policy_exceptions.all()
+    }
+    return resolve_policy(service.policy, exceptions, department=department, groups=tuple(groups))
+
+
+def ai_tool_is_sanctioned(
+    *, domain: str | None = None, slug: str | None = None, department: str = "", groups: Iterable[str] = ()
+) -> bool:
+    """True only if the service (by host or slug) is catalogued and *sanctioned* for this department/groups.
+
+    Tolerated services are not sanctioned; an uncatalogued host is not sanctioned either.
+    """
+    service = AIService.objects.filter(slug=slug).first() if slug else ai_service_for_domain(domain=domain or "")
+    if service is None:
+        return False
+    return ai_service_policy_for(service=service, department=department, groups=groups) == PolicyStatus.SANCTIONED
+
+
+# --- usage analytics ---------------------------------------------------------------------------------------------
+
+
+def usage_filter(
+    *,
+    service: str | None = None,
+    subject: str | None = None,
+    day_from: date | None = None,
+    day_to: date | None = None,
+    policy: str | None = None,
+    department: str | None = None,
+) -> QuerySet[UsageRecord]:
+    qs = UsageRecord.objects.all()
+    if service:
+        qs = qs.filter(service__slug=service)
+    if subject:
+        qs = qs.filter(subject=subject)
+    if day_from:
+        qs = qs.filter(day__gte=day_from)
+    if day_to:
+        qs = qs.filter(day__lte=day_to)
+    if policy:
+        qs = qs.filter(policy_status=policy)
+    if department:
+        qs = qs.filter(department=department)
+    return qs
+
+
+def _totals() -> dict[str, Any]:
+    return {
+        "requests": Sum("requests"),
+        "upload_requests": Sum("upload_requests"),
+        "bytes_up": Sum("bytes_up"),
+        "bytes_down": Sum("bytes_down"),
+        "first_seen": Min("first_seen"),
+        "last_seen": Max("last_seen"),
+    }
+
+
+def usage_daily(qs: QuerySet[UsageRecord] | None = None) -> QuerySet[Any]:
+    """Usage per (pseudonymous subject, service, day): the chunk-level rows summed."""
+    qs = qs if qs is not None else UsageRecord.objects.all()
+    return (
+        qs.values("subject", "subject_kind", "department", "service__slug", "service__name", "day", "policy_status")
+        .annotate(**_totals())
+        .order_by("-day", "service__slug", "subject")
+    )
+
+
+def usage_top_services(*, since: date, limit: int = 10) -> list[Any]:
+    return list(
+        UsageRecord.objects.filter(day__gte=since)
+        .values("service__slug", "service__name", "service__policy", "service__risk_score")
+        .annotate(users=Count("subject", distinct=True), **_totals())
+        .order_by("-requests")[:limit]
+    )
+
+
+def usage_top_subjects(*, since: date, limit: int = 10) -> list[Any]:
+    return list(
+        UsageRecord.objects.filter(day__gte=since)
+        .values("subject", "subject_kind", "department")
+        .annotate(services=Count("service", distinct=True), **_totals())
+        .order_by("-bytes_up", "-requests")[:limit]
+    )
+
+
+def usage_new_services(*, since: date) -> list[Any]:
+    """Services first seen on or after ``since`` (never seen before it)."""
+    firsts = (
+        UsageRecord.objects.values("service__slug", "service__name", "service__policy")
+        .annotate(first_day=Min("day"), users=Count("subject", distinct=True), requests=Sum("requests"))
+        .filter(first_day__gte=since)
+        .order_by("-first_day")
+    )
+    return list(firsts)
+
+
+def usage_unsanctioned(*, since: date, limit: int = 20) -> list[Any]:
+    return list(
+        UsageRecord.objects.filter(day__gte=since, policy_status=PolicyStatus.UNSANCTIONED)
+        .values("service__slug", "service__name", "department")
+        .annotate(users=Count("subject", distinct=True), **_totals())
+        .order_by("-bytes_up", "-requests")[:limit]
+    )
+
+
+def usage_per_day(*, since: date) -> list[Any]:
+    """Requests and upload volume per day and policy status (the trend chart)."""
+    return list(
+        UsageRecord.objects.filter(day__gte=since)
+        .values("day", "policy_status")
+        .annotate(requests=Sum("requests"), bytes_up=Sum("bytes_up"))
+        .order_by("day")
+    )
+
+
+def usage_report(*, days: int = 30, today: date | None = None) -> dict[str, Any]:
+    """Everything the admin report shows, for the last ``days`` days."""
+    today = today or timezone.now().date()
+    since = today - timedelta(days=days)
+    week = today - timedelta(days=7)
+    upload = UsageRecord.objects.filter(day__gte=since).aggregate(
+        bytes_up=Sum("bytes_up"), bytes_down=Sum("bytes_down"), upload_requests=Sum("upload_requests")
+    )
+    batches = LogBatch.objects.filter(created_at__date__gte=since).aggregate(
+        n=Count("id"),
+        size=Sum("size_bytes"),
+        read=Sum("records_read"),
+        matched=Sum("records_matched"),
+        unmatched=Sum("records_unmatched"),
+        malformed=Sum("records_malformed"),
+    )
+    return {
+        "since": since,
+        "today": today,
+        "top_services": usage_top_services(since=since),
+        "top_subjects": usage_top_subjects(since=since),
+        "new_services": usage_new_services(since=week),
+        "unsanctioned": usage_unsanctioned(since=since),
+        "upload": {k: v or 0 for k, v in upload.items()},
+        "batches": {k: v or 0 for k, v in batches.items()},
+        "per_day": usage_per_day(since=since),
+    }

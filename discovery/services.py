@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import IO, Any
 
-from django.db import transaction
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Min
+from django.utils import timezone
 
-from core.services import model_create, model_delete, model_update
-from discovery.models import LogSource
+from core.exceptions import ApplicationError, ValidationFailed
+from core.services import audit_log_record, model_create, model_delete, model_update
+from discovery import ingest
+from discovery.choices import BatchStatus, ChunkStatus, PolicyStatus
+from discovery.models import AIService, LogBatch, LogChunk, LogSource, PolicyException, Pseudonym, UsageRecord
+from discovery.parsers import ArchiveError, UnknownFormat, get_parser
+from discovery.parsers.pcap import CaptureError
+from discovery.pseudonyms import decrypt_identity, key_version
+
+#: usage rows written per INSERT statement (large enough to amortise round trips, small enough for SQLite's limits)
+INSERT_BATCH = 2000
+#: rows/batches handled per retention-purge run before the task re-enqueues itself
+PURGE_BATCH = 5000
+MAX_BATCH_SAMPLES = 20
 
 
 @transaction.atomic
@@ -26,3 +46,294 @@ def log_source_update(*, source: LogSource, actor: Any, reason: str = "", data: 
 def log_source_delete(*, source: LogSource, actor: Any, reason: str = "") -> None:
     """Delete a log source; its history is kept."""
     model_delete(source, actor=actor, reason=reason)
+
+
+# --- catalog policy ----------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ai_service_policy_update(
+    *, service: AIService, policy: str, actor: Any, reason: str = "", note: str = ""
+) -> AIService:
+    """Set the organisation-wide policy of an AI service; history and audit log record who and why."""
+    if policy not in PolicyStatus.values:
+        raise ValidationFailed(f"unknown policy {policy!r}")
+    before = service.policy
+    model_update(service, actor=actor, reason=reason or "policy changed", data={"policy": policy, "policy_note": note})
+    audit_log_record(
+        event_type="discovery.ai_service.policy_changed",
+        actor=actor,
+        target=service,
+        reason=reason,
+        extra_data={"before": before, "after": policy},
+    )
+    return service
+
+
+@transaction.atomic
+def policy_exception_create(*, actor: Any, reason: str = "", data: dict[str, Any]) -> PolicyException:
+    """Give a department or a group its own policy for one service."""
+    exception = model_create(PolicyException, actor=actor, reason=reason or "exception created", data=data)
+    audit_log_record(
+        event_type="discovery.policy_exception.created",
+        actor=actor,
+        target=exception,
+        reason=reason,
+        extra_data={"department": exception.department, "group": exception.group, "policy": exception.policy},
+    )
+    return exception
+
+
+# --- ingestion ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class IngestOutcome:
+    batch: LogBatch
+    duplicate: bool
+
+
+def _size_of(fileobj: IO[bytes]) -> int | None:
+    size = getattr(fileobj, "size", None)
+    if size is None:
+        try:
+            size = os.fstat(fileobj.fileno()).st_size
+        except (AttributeError, OSError, ValueError):
+            return None
+    return int(size)
+
+
+def log_batch_ingest(
+    *,
+    source: LogSource,
+    fileobj: IO[bytes],
+    name: str,
+    actor: Any = None,
+    log_format: str = "",
+    synchronous: bool = False,
+    progress: ingest.ProgressCallback | None = None,
+) -> IngestOutcome:
+    """Accept one log file or capture for ``source``: hash it, return the existing batch if this file was already
+    ingested (``duplicate``), else store it, cut it into chunks and process them (here, or on the ingest queue).
+    """
+    size = _size_of(fileobj)
+    if size is not None and size > settings.DISCOVERY_UPLOAD_MAX_BYTES:
+        raise ValidationFailed(f"file is {size} bytes; the limit is {settings.DISCOVERY_UPLOAD_MAX_BYTES}")
+    fileobj.seek(0)
+    plan = ingest.plan_file(fileobj, chunk_bytes=settings.DISCOVERY_CHUNK_BYTES)
+    if plan.size > settings.DISCOVERY_UPLOAD_MAX_BYTES:
+        raise ValidationFailed(f"file is {plan.size} bytes; the limit is {settings.DISCOVERY_UPLOAD_MAX_BYTES}")
+    existing = LogBatch.objects.filter(source=source, sha256=plan.sha256).first()
+    if existing is not None:
+        return IngestOutcome(existing, True)
+    fmt = log_format or source.log_format
+    try:
+        if not fmt:
+            fmt = ingest.detect_file_format(fileobj, plan.head)
+        elif fmt != ingest.CAPTURE_FORMAT:
+            get_parser(fmt)
+    except (UnknownFormat, ArchiveError) as exc:
+        raise ValidationFailed(str(exc)) from exc
+    try:
+        batch = _log_batch_create(
+            source=source, fileobj=fileobj, name=name, actor=actor, fmt=fmt, plan=plan, enqueue=not synchronous
+        )
+    except IntegrityError:  # the same file raced in through another upload
+        return IngestOutcome(LogBatch.objects.get(source=source, sha256=plan.sha256), True)
+    if synchronous:
+        chunk_ids = list(batch.chunks.order_by("index").values_list("id", flat=True))
+        for done, chunk_id in enumerate(chunk_ids, start=1):
+            log_chunk_process(chunk_id=chunk_id)
+            if progress is not None:
+                progress(done, len(chunk_ids))
+        batch.refresh_from_db()
+    return IngestOutcome(batch, False)
+
+
+@transaction.atomic
+def _log_batch_create(
+    *, source: LogSource, fileobj: IO[bytes], name: str, actor: Any, fmt: str, plan: ingest.FilePlan, enqueue: bool
+) -> LogBatch:
+    batch = LogBatch(
+        source=source,
+        sha256=plan.sha256,
+        original_name=os.path.basename(name)[:255],
+        size_bytes=plan.size,
+        log_format=fmt,
+        is_capture=fmt == ingest.CAPTURE_FORMAT,
+        uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        chunks_total=len(plan.chunks),
+    )
+    fileobj.seek(0)
+    batch.file.save(f"{plan.sha256[:16]}-{batch.original_name or 'upload'}", File(fileobj), save=False)
+    batch.save()
+    LogChunk.objects.bulk_create(
+        LogChunk(batch=batch, index=i, start_offset=start, end_offset=end, first_line=line)
+        for i, (start, end, line) in enumerate(plan.chunks)
+    )
+    audit_log_record(
+        event_type="discovery.log_batch.uploaded",
+        actor=actor,
+        target=batch,
+        extra_data={"sha256": plan.sha256, "size": plan.size, "format": fmt, "chunks": len(plan.chunks)},
+    )
+    if enqueue:
+        from discovery.tasks import ingest_log_chunk_task  # tasks import services: avoid the cycle
+
+        ids = list(batch.chunks.values_list("id", flat=True))
+        transaction.on_commit(lambda: [ingest_log_chunk_task.delay(chunk_id) for chunk_id in ids])
+    return batch
+
+
+def log_chunk_process(*, chunk_id: int) -> bool:
+    """Parse, match and aggregate one chunk, then commit its usage rows, its counts and ``status=done`` in ONE
+    transaction. Returns False when there was nothing to do (gone, or already done by an earlier delivery): a
+    task redelivered after a crash either finds the chunk done or finds nothing of its partial work committed.
+    """
+    chunk = LogChunk.objects.select_related("batch__source").filter(pk=chunk_id).first()
+    if chunk is None or chunk.status == ChunkStatus.DONE:
+        return False
+    batch = chunk.batch
+    LogChunk.objects.filter(pk=chunk.pk).update(attempts=F("attempts") + 1)
+    try:
+        with batch.file.storage.open(batch.file.name or "", "rb") as handle:
+            raw = getattr(handle, "file", handle)
+            result = ingest.run_chunk(batch, chunk, raw, snapshot=ingest.catalog_snapshot())
+    except (ArchiveError, CaptureError, UnknownFormat, OSError, UnicodeError) as exc:
+        _log_chunk_fail(chunk_id=chunk.pk, error=f"{type(exc).__name__}: {exc}")
+        return False
+    return _log_chunk_commit(chunk_id=chunk.pk, result=result)
+
+
+@transaction.atomic
+def _log_chunk_fail(*, chunk_id: int, error: str) -> None:
+    LogChunk.objects.filter(pk=chunk_id).exclude(status=ChunkStatus.DONE).update(status=ChunkStatus.FAILED, error=error)
+    chunk = LogChunk.objects.get(pk=chunk_id)
+    LogBatch.objects.filter(pk=chunk.batch_id).update(status=BatchStatus.FAILED, error=error[:2000])
+
+
+@transaction.atomic
+def _log_chunk_commit(*, chunk_id: int, result: ingest.ChunkResult) -> bool:
+    chunk = LogChunk.objects.select_for_update().get(pk=chunk_id)
+    if chunk.status == ChunkStatus.DONE:
+        return False  # another delivery committed first
+    snapshot = ingest.catalog_snapshot()
+    version = key_version()
+    Pseudonym.objects.bulk_create(
+        [
+            Pseudonym(pseudonym=p, key_version=version, kind=kind, identity_encrypted=token)
+            for p, (kind, token) in result.identities.items()
+        ],
+        ignore_conflicts=True,
+        batch_size=INSERT_BATCH,
+    )
+    UsageRecord.objects.bulk_create(
+        (
+            UsageRecord(
+                chunk_id=chunk.pk,
+                batch_id=chunk.batch_id,
+                service_id=snapshot.service_ids[slug],
+                subject=pseudonym,
+                subject_kind=kind,
+                key_version=version,
+                department=department,
+                day=day,
+                requests=row[0],
+                upload_requests=row[1],
+                bytes_up=row[2],
+                bytes_down=row[3],
+                first_seen=row[4],
+                last_seen=row[5],
+                policy_status=row[6],
+            )
+            for (pseudonym, kind, department, slug, day), row in result.usage.items()
+        ),
+        batch_size=INSERT_BATCH,
+    )
+    counts = {
+        "records_read": result.records_read,
+        "records_parsed": result.records_parsed,
+        "records_malformed": result.records_malformed,
+        "records_skipped": result.records_skipped,
+        "records_matched": result.records_matched,
+        "records_unmatched": result.records_unmatched,
+    }
+    LogChunk.objects.filter(pk=chunk.pk).update(
+        status=ChunkStatus.DONE,
+        done_at=timezone.now(),
+        error="",
+        malformed_samples=result.malformed_samples,
+        first_seen=result.first_seen,
+        last_seen=result.last_seen,
+        **counts,
+    )
+    LogBatch.objects.filter(pk=chunk.batch_id).update(
+        chunks_done=F("chunks_done") + 1, **{name: F(name) + value for name, value in counts.items()}
+    )
+    _log_batch_finalise_if_complete(batch_id=chunk.batch_id)
+    return True
+
+
+def _log_batch_finalise_if_complete(*, batch_id: int) -> None:
+    """Called inside the chunk's transaction: the last chunk to commit closes the batch."""
+    batch = LogBatch.objects.select_for_update().get(pk=batch_id)
+    chunks = LogChunk.objects.filter(batch_id=batch_id)
+    span = chunks.aggregate(first=Min("first_seen"), last=Max("last_seen"))
+    samples: list[dict[str, Any]] = []
+    for chunk_samples in chunks.filter(records_malformed__gt=0).values_list("malformed_samples", flat=True):
+        samples.extend(chunk_samples[: MAX_BATCH_SAMPLES - len(samples)])
+    update: dict[str, Any] = {"first_seen": span["first"], "last_seen": span["last"], "malformed_samples": samples}
+    if batch.chunks_done >= batch.chunks_total and batch.status == BatchStatus.PROCESSING:
+        update.update(status=BatchStatus.DONE, finished_at=timezone.now())
+    LogBatch.objects.filter(pk=batch_id).update(**update)
+
+
+# --- privacy -----------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pseudonym_reidentify(*, pseudonym: str, actor: Any, reason: str) -> str:
+    """Reveal who is behind a pseudonym. Requires ``discovery.reidentify_pseudonym`` and a reason; every call is
+    written to the audit log (who, which pseudonym, why) before the identity is returned."""
+    if not (actor is not None and actor.has_perm("discovery.reidentify_pseudonym")):
+        raise PermissionDenied("re-identification requires the discovery.reidentify_pseudonym permission")
+    if not reason.strip():
+        raise ValidationFailed("a reason is required to re-identify a pseudonym")
+    row = Pseudonym.objects.filter(pseudonym=pseudonym).first()
+    if row is None:
+        raise ApplicationError(f"unknown pseudonym {pseudonym[:16]}...")
+    identity = decrypt_identity(bytes(row.identity_encrypted), version=row.key_version)
+    audit_log_record(
+        event_type="discovery.pseudonym.reidentified",
+        actor=actor,
+        target=row,
+        reason=reason,
+        extra_data={"pseudonym": pseudonym, "key_version": row.key_version},
+    )
+    return identity
+
+
+@transaction.atomic
+def discovery_detail_purge(*, now: datetime | None = None, batch_size: int = PURGE_BATCH) -> bool:
+    """Delete raw detail older than ``DISCOVERY_RETENTION_DAYS``: per-chunk usage rows, stored files and malformed
+    samples (batch-level counts stay). Handles at most ``batch_size`` rows; returns True when more remain."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.DISCOVERY_RETENTION_DAYS)
+    usage_ids = list(UsageRecord.objects.filter(day__lt=cutoff.date()).values_list("id", flat=True)[:batch_size])
+    UsageRecord.objects.filter(id__in=usage_ids).delete()
+    batches = list(LogBatch.objects.filter(created_at__lt=cutoff, purged_at__isnull=True)[:batch_size])
+    for batch in batches:
+        if batch.file:
+            batch.file.delete(save=False)
+        LogChunk.objects.filter(batch=batch).update(malformed_samples=[])
+        LogBatch.objects.filter(pk=batch.pk).update(file="", malformed_samples=[], purged_at=now)
+    if usage_ids or batches:
+        audit_log_record(
+            event_type="discovery.retention.purged",
+            actor=None,
+            extra_data={"usage_rows": len(usage_ids), "batches": len(batches), "cutoff": cutoff.isoformat()},
+        )
+    return (
+        UsageRecord.objects.filter(day__lt=cutoff.date()).exists()
+        or LogBatch.objects.filter(created_at__lt=cutoff, purged_at__isnull=True).exists()
+    )

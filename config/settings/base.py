@@ -225,6 +225,14 @@ CELERY_TASK_SEND_SENT_EVENT = False
 # How long after the last heartbeat the worker/beat pair is reported unhealthy on /healthz.
 HEARTBEAT_STALE_AFTER = timedelta(seconds=env_int("HEARTBEAT_STALE_AFTER_SECONDS", 300))
 
+# Discovery: keyed HMAC for user pseudonyms (empty = derived from SECRET_KEY), its version (bump when rotating),
+# how long raw ingestion detail is kept, the upload cap and the chunk size for parallel ingestion.
+DISCOVERY_PSEUDONYM_KEY = env_str("DISCOVERY_PSEUDONYM_KEY")
+DISCOVERY_PSEUDONYM_KEY_VERSION = env_int("DISCOVERY_PSEUDONYM_KEY_VERSION", 1)
+DISCOVERY_RETENTION_DAYS = env_int("DISCOVERY_RETENTION_DAYS", 90)
+DISCOVERY_UPLOAD_MAX_BYTES = env_int("DISCOVERY_UPLOAD_MAX_BYTES", 1024**3)
+DISCOVERY_CHUNK_BYTES = env_int("DISCOVERY_CHUNK_BYTES", 16 * 1024 * 1024)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

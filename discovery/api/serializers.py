@@ -1,12 +1,154 @@
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework import serializers
 
-from discovery.models import LogSource
+from discovery.choices import PolicyStatus
+from discovery.models import AIService, AIServiceRule, LogBatch, LogSource, PolicyException
 
 
 class LogSourceSerializer(serializers.ModelSerializer[LogSource]):
     class Meta:
         model = LogSource
-        fields = ["id", "name", "log_format", "time_zone", "description", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "log_format",
+            "format_options",
+            "time_zone",
+            "description",
+            "identity_map",
+            "strip_domain",
+            "lowercase_users",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["created_at", "updated_at"]
+
+
+class LogBatchSerializer(serializers.ModelSerializer[LogBatch]):
+    source_name = serializers.CharField(source="source.name", read_only=True)
+    progress = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = LogBatch
+        fields = [
+            "id",
+            "source",
+            "source_name",
+            "sha256",
+            "original_name",
+            "size_bytes",
+            "log_format",
+            "is_capture",
+            "status",
+            "progress",
+            "chunks_total",
+            "chunks_done",
+            "records_read",
+            "records_parsed",
+            "records_malformed",
+            "records_skipped",
+            "records_matched",
+            "records_unmatched",
+            "malformed_samples",
+            "first_seen",
+            "last_seen",
+            "created_at",
+            "finished_at",
+            "error",
+            "purged_at",
+        ]
+        read_only_fields = fields
+
+
+class LogBatchUploadSerializer(serializers.Serializer):
+    source = serializers.PrimaryKeyRelatedField(queryset=LogSource.objects.all())  # type: ignore[assignment]
+    file = serializers.FileField()
+    log_format = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate_file(self, value: object) -> object:
+        size = getattr(value, "size", 0) or 0
+        if size > settings.DISCOVERY_UPLOAD_MAX_BYTES:
+            raise serializers.ValidationError(f"file larger than {settings.DISCOVERY_UPLOAD_MAX_BYTES} bytes")
+        return value
+
+
+class LogBatchUploadResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    duplicate = serializers.BooleanField()
+    progress = serializers.CharField()
+    log_format = serializers.CharField()
+
+
+class AIServiceRuleSerializer(serializers.ModelSerializer[AIServiceRule]):
+    class Meta:
+        model = AIServiceRule
+        fields = ["rule_type", "value", "upload", "telemetry", "weak", "source"]
+
+
+class PolicyExceptionSerializer(serializers.ModelSerializer[PolicyException]):
+    class Meta:
+        model = PolicyException
+        fields = ["id", "department", "group", "policy", "note"]
+
+
+class AIServiceSerializer(serializers.ModelSerializer[AIService]):
+    rules = AIServiceRuleSerializer(many=True, read_only=True)
+    policy_exceptions = PolicyExceptionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = AIService
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "vendor",
+            "category",
+            "notes",
+            "trains_on_user_data",
+            "data_retention",
+            "data_region",
+            "enterprise_tier_available",
+            "hq_country",
+            "risk_score",
+            "risk_factors",
+            "policy",
+            "policy_note",
+            "rules",
+            "policy_exceptions",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class AIServicePolicySerializer(serializers.Serializer):
+    policy = serializers.ChoiceField(choices=PolicyStatus.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class UsageSerializer(serializers.Serializer):
+    subject = serializers.CharField()
+    subject_kind = serializers.CharField()
+    department = serializers.CharField()
+    service = serializers.CharField(source="service__slug")
+    service_name = serializers.CharField(source="service__name")
+    day = serializers.DateField()
+    policy_status = serializers.CharField()
+    requests = serializers.IntegerField()
+    upload_requests = serializers.IntegerField()
+    bytes_up = serializers.IntegerField()
+    bytes_down = serializers.IntegerField()
+    first_seen = serializers.DateTimeField()
+    last_seen = serializers.DateTimeField()
+
+
+class ReidentifyInputSerializer(serializers.Serializer):
+    pseudonym = serializers.CharField(max_length=64)
+    reason = serializers.CharField(max_length=500)
+
+
+class ReidentifyOutputSerializer(serializers.Serializer):
+    pseudonym = serializers.CharField()
+    identity = serializers.CharField()

@@ -1,10 +1,41 @@
 from __future__ import annotations
 
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api.mixins import change_reason
 from core.api.viewsets import ServiceModelViewSet
 from discovery import services
-from discovery.api.serializers import LogSourceSerializer
-from discovery.filtersets import LogSourceFilterSet
-from discovery.selectors import log_source_list
+from discovery.api.serializers import (
+    AIServicePolicySerializer,
+    AIServiceSerializer,
+    LogBatchSerializer,
+    LogBatchUploadResultSerializer,
+    LogBatchUploadSerializer,
+    LogSourceSerializer,
+    ReidentifyInputSerializer,
+    ReidentifyOutputSerializer,
+    UsageSerializer,
+)
+from discovery.filtersets import AIServiceFilterSet, LogBatchFilterSet, LogSourceFilterSet, UsageFilterSet
+from discovery.models import UsageRecord
+from discovery.selectors import ai_service_list, log_batch_list, log_source_list, usage_daily
+
+
+class ActionPerms(BasePermission):
+    """For ``@action`` endpoints: the user needs every permission listed in the view's ``action_perms[action]``."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        required = getattr(view, "action_perms", {}).get(view.action)
+        return bool(required and request.user and request.user.is_authenticated and request.user.has_perms(required))
 
 
 class LogSourceViewSet(ServiceModelViewSet):
@@ -19,3 +50,108 @@ class LogSourceViewSet(ServiceModelViewSet):
     update_service = staticmethod(services.log_source_update)
     delete_service = staticmethod(services.log_source_delete)
     instance_kwarg = "source"
+
+
+class LogBatchViewSet(viewsets.ReadOnlyModelViewSet):
+    """Ingested files with counts and progress. Upload: security analysts (multipart, size-capped)."""
+
+    queryset = log_batch_list()
+    serializer_class = LogBatchSerializer
+    filterset_class = LogBatchFilterSet
+    search_fields = ["original_name", "sha256"]
+    ordering_fields = ["created_at", "records_read", "records_matched"]
+    action_perms = {"upload": ("discovery.add_logbatch",)}
+
+    @extend_schema(
+        request={"multipart/form-data": LogBatchUploadSerializer},
+        responses={201: LogBatchUploadResultSerializer, 200: LogBatchUploadResultSerializer},
+        summary="Upload a log file or capture; 200 with duplicate=true if this file was already ingested",
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        parser_classes=[MultiPartParser, FormParser],
+        permission_classes=[IsAuthenticated, ActionPerms],
+    )
+    def upload(self, request: Request) -> Response:
+        data = LogBatchUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        outcome = services.log_batch_ingest(
+            source=data.validated_data["source"],
+            fileobj=upload,
+            name=upload.name,
+            actor=request.user,
+            log_format=data.validated_data["log_format"],
+        )
+        batch = outcome.batch
+        body = {
+            "id": batch.pk,
+            "status": batch.status,
+            "duplicate": outcome.duplicate,
+            "progress": batch.progress,
+            "log_format": batch.log_format,
+        }
+        return Response(LogBatchUploadResultSerializer(body).data, status=200 if outcome.duplicate else 201)
+
+
+class AIServiceViewSet(viewsets.ReadOnlyModelViewSet):
+    """The AI-service catalog with risk scores and policies. Policy changes: security analysts."""
+
+    queryset = ai_service_list()
+    serializer_class = AIServiceSerializer
+    filterset_class = AIServiceFilterSet
+    search_fields = ["name", "vendor", "slug"]
+    ordering_fields = ["name", "risk_score", "vendor"]
+    action_perms = {"policy": ("discovery.change_aiservice",)}
+
+    @extend_schema(
+        request=AIServicePolicySerializer,
+        responses={200: AIServiceSerializer},
+        summary="Set the organisation-wide policy (sanctioned / tolerated / unsanctioned)",
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, ActionPerms])
+    def policy(self, request: Request, pk: str | None = None) -> Response:
+        service = self.get_object()
+        data = AIServicePolicySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        service = services.ai_service_policy_update(
+            service=service,
+            policy=data.validated_data["policy"],
+            note=data.validated_data["note"],
+            actor=request.user,
+            reason=change_reason(request),
+        )
+        return Response(AIServiceSerializer(service).data)
+
+
+class UsageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Matched AI-service usage per (pseudonymous user or device, service, day)."""
+
+    queryset = UsageRecord.objects.all()
+    serializer_class = UsageSerializer
+    filterset_class = UsageFilterSet
+    ordering_fields: list[str] = []
+    search_fields: list[str] = []
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        rows = usage_daily(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(UsageSerializer(page, many=True).data)
+
+
+class ReidentifyView(APIView):
+    """Reveal the identity behind a pseudonym: needs ``discovery.reidentify_pseudonym``; always audited."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=ReidentifyInputSerializer, responses={200: ReidentifyOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = ReidentifyInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        identity = services.pseudonym_reidentify(
+            pseudonym=data.validated_data["pseudonym"], actor=request.user, reason=data.validated_data["reason"]
+        )
+        return Response(
+            ReidentifyOutputSerializer({"pseudonym": data.validated_data["pseudonym"], "identity": identity}).data
+        )

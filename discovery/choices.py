@@ -1,0 +1,77 @@
+"""Choices for shadow-AI discovery (stored values are stable; labels are for people)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class PolicyStatus(models.TextChoices):
+    """The organisation's stance on an AI service (Palo Alto AI Access / Netskope tags)."""
+
+    SANCTIONED = "sanctioned", "Sanctioned"
+    TOLERATED = "tolerated", "Tolerated"
+    UNSANCTIONED = "unsanctioned", "Unsanctioned"
+
+
+#: default policy of a catalogued service nobody has reviewed yet: deny-by-default (see docs/discovery.md)
+DEFAULT_POLICY = PolicyStatus.UNSANCTIONED
+
+
+class ServiceCategory(models.TextChoices):
+    CHAT = "chat", "Chat"
+    CODE = "code", "Code"
+    IMAGE = "image", "Image"
+    VIDEO = "video", "Video"
+    AUDIO = "audio", "Audio"
+    SEARCH = "search", "Search"
+    WRITING = "writing", "Writing"
+    API = "api", "Model API"
+    AGENT = "agent", "Agent"
+    PRODUCTIVITY = "productivity", "Productivity"
+    MODEL_HUB = "model-hub", "Model hub"
+    MEETING = "meeting", "Meeting"
+    PRESENTATION = "presentation", "Presentation"
+    COMPANION = "companion", "Companion"
+    LOCAL = "local", "Local"
+    THREE_D = "3d", "3D"
+    VENDOR_SITE = "vendor-site", "Vendor site"
+
+
+class RuleType(models.TextChoices):
+    EXACT = "exact", "Exact host"
+    SUFFIX = "suffix", "Dot-boundary suffix"
+    REGEX = "regex", "Anchored regex"
+    URL_PREFIX = "url", "URL prefix (host/path)"
+
+
+class Training(models.TextChoices):
+    YES = "yes", "Yes, no opt-out"
+    OPT_OUT = "opt-out", "Yes, opt-out available"
+    NO = "no", "No"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class DataRegion(models.TextChoices):
+    EU = "EU", "EU/EEA"
+    EU_AVAILABLE = "EU-available", "EU residency available"
+    US = "US", "United States"
+    CN = "CN", "China"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class BatchStatus(models.TextChoices):
+    PROCESSING = "processing", "Processing"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ChunkStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class SubjectKind(models.TextChoices):
+    USER = "user", "User"
+    DEVICE = "device", "Device (IP)"

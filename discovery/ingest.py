@@ -1,0 +1,339 @@
+"""The ingestion engine behind the services: plan a file into chunks, and turn one chunk into aggregates.
+
+Nothing here writes to the database; ``discovery.services`` commits what :func:`run_chunk` returns in one
+transaction per chunk. The hot loop works on plain dicts (one dict lookup per event for the identity, one
+matcher call, one aggregate update) and never touches the ORM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Max
+
+from discovery.catalog import AIService as CatalogService
+from discovery.catalog import CatalogMatcher, Category, DomainRule, Region, RiskAttributes, RuleType, Training
+from discovery.choices import PolicyStatus, SubjectKind
+from discovery.models import AIService, AIServiceRule, LogBatch, LogChunk, PolicyException
+from discovery.parsers import (
+    MalformedLine,
+    ParseStats,
+    StreamLimits,
+    detect_format,
+    get_parser,
+    open_text_stream,
+    parse_lines,
+    peek_lines,
+)
+from discovery.parsers.pcap import CaptureStats, read_capture, sniff_capture
+from discovery.pseudonyms import encrypt_identity, pseudonymise
+
+CAPTURE_FORMAT = "pcap"
+#: bytes read per block while hashing and planning, and while reading a chunk (1 MiB: large enough that the
+#: per-block overhead vanishes, small enough that memory stays constant in the file size)
+BLOCK = 1 << 20
+#: bytes of the file's start kept for format detection and for the header lines replayed before later chunks
+HEAD_BYTES = 64 * 1024
+_GZIP = b"\x1f\x8b"
+_ZIP = b"PK\x03\x04"
+_DOMAIN_PREFIX = re.compile(r"^[^\\/]+[\\/]")
+
+
+@dataclass(slots=True)
+class FilePlan:
+    sha256: str
+    size: int
+    head: bytes
+    chunks: list[tuple[int, int, int]]  # (start, end, first line number)
+    single_stream: bool  # compressed or capture: one chunk, read as a stream
+
+
+def plan_file(fileobj: IO[bytes], *, chunk_bytes: int) -> FilePlan:
+    """Hash the file and cut it into ``chunk_bytes`` ranges ending at newlines, in one streaming pass."""
+    digest = hashlib.sha256()
+    head = b""
+    chunks: list[tuple[int, int, int]] = []
+    start, start_line, pos, lines = 0, 1, 0, 0
+    while block := fileobj.read(BLOCK):
+        digest.update(block)
+        if len(head) < HEAD_BYTES:
+            head += block[: HEAD_BYTES - len(head)]
+        i = 0
+        while True:
+            target = start + chunk_bytes - pos
+            if target >= len(block):
+                break
+            j = block.find(b"\n", max(target, i))
+            if j == -1:
+                break
+            lines += block.count(b"\n", i, j + 1)
+            i = j + 1
+            chunks.append((start, pos + i, start_line))
+            start, start_line = pos + i, lines + 1
+        lines += block.count(b"\n", i)
+        pos += len(block)
+    if pos > start or not chunks:
+        chunks.append((start, pos, start_line))
+    single = head.startswith((_GZIP, _ZIP)) or sniff_capture(head)
+    if single:
+        chunks = [(0, pos, 1)]
+    return FilePlan(digest.hexdigest(), pos, head, chunks, single)
+
+
+def detect_file_format(fileobj: IO[bytes], head: bytes) -> str:
+    """``pcap`` for a capture, else the log format detected from the first lines (also inside gzip/zip)."""
+    if sniff_capture(head):
+        return CAPTURE_FORMAT
+    fileobj.seek(0)
+    stream = open_text_stream(fileobj)
+    first, _ = peek_lines(iter(stream), 50)
+    return detect_format(first)
+
+
+# --- catalog snapshot built from the database ------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class CatalogSnapshot:
+    """The matcher and policies built from the DB rows, cached until a catalog or policy row changes."""
+
+    matcher: CatalogMatcher
+    service_ids: dict[str, int]
+    policies: dict[str, str]
+    exceptions: dict[str, dict[tuple[str, str], str]]
+
+
+_SNAPSHOT: dict[str, Any] = {"key": None, "value": None}
+
+
+def _fingerprint() -> tuple[Any, ...]:
+    services = AIService.objects.aggregate(n=Count("id"), t=Max("updated_at"))
+    rules = AIServiceRule.objects.aggregate(n=Count("id"), t=Max("updated_at"))
+    exceptions = PolicyException.objects.aggregate(n=Count("id"), t=Max("updated_at"))
+    return (services["n"], services["t"], rules["n"], rules["t"], exceptions["n"], exceptions["t"])
+
+
+def catalog_snapshot() -> CatalogSnapshot:
+    """Build (or reuse) the matcher from the catalog tables. Three aggregate queries decide whether it is fresh."""
+    key = _fingerprint()
+    if _SNAPSHOT["key"] == key:
+        return _SNAPSHOT["value"]
+    by_service: dict[int, list[DomainRule]] = {}
+    for rule in AIServiceRule.objects.all():
+        by_service.setdefault(rule.service_id, []).append(
+            DomainRule(RuleType(rule.rule_type), rule.value, rule.telemetry, rule.upload, rule.weak, rule.source)
+        )
+    services: list[CatalogService] = []
+    ids: dict[str, int] = {}
+    policies: dict[str, str] = {}
+    for row in AIService.objects.all():
+        ids[row.slug] = row.pk
+        policies[row.slug] = row.policy
+        attrs = RiskAttributes(Training.UNKNOWN, "", Region.UNKNOWN, False, "")  # not needed for matching
+        services.append(
+            CatalogService(row.slug, row.name, row.vendor, Category.CHAT, tuple(by_service.get(row.pk, ())), attrs)
+        )
+    exceptions: dict[str, dict[tuple[str, str], str]] = {}
+    for exc in PolicyException.objects.select_related("service"):
+        scope = ("department", exc.department) if exc.department else ("group", exc.group)
+        exceptions.setdefault(exc.service.slug, {})[scope] = exc.policy
+    snapshot = CatalogSnapshot(CatalogMatcher(services), ids, policies, exceptions)
+    _SNAPSHOT.update(key=key, value=snapshot)
+    return snapshot
+
+
+_RESTRICTIVENESS = {PolicyStatus.UNSANCTIONED: 2, PolicyStatus.TOLERATED: 1, PolicyStatus.SANCTIONED: 0}
+
+
+def resolve_policy(
+    default: str, exceptions: Mapping[tuple[str, str], str], *, department: str, groups: tuple[str, ...] = ()
+) -> str:
+    """A department exception wins; else the most restrictive matching group exception; else the default."""
+    if department and ("department", department) in exceptions:
+        return exceptions[("department", department)]
+    found = [exceptions[("group", g)] for g in groups if ("group", g) in exceptions]
+    if found:
+        return max(found, key=lambda p: _RESTRICTIVENESS[PolicyStatus(p)])
+    return default
+
+
+# --- one chunk ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ChunkResult:
+    records_read: int = 0
+    records_parsed: int = 0
+    records_malformed: int = 0
+    records_skipped: int = 0
+    records_matched: int = 0
+    records_unmatched: int = 0
+    malformed_samples: list[dict[str, Any]] = field(default_factory=list)
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    #: (pseudonym, kind, department, slug, day) -> [requests, uploads, bytes_up, bytes_down, first, last, policy]
+    usage: dict[tuple[str, str, str, str, date], list[Any]] = field(default_factory=dict)
+    #: pseudonym -> (kind, encrypted identity)
+    identities: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+
+
+def normalise_user(user: str, *, strip_domain: bool, lowercase: bool) -> str:
+    r"""``CORP\JDoe`` / ``jdoe@corp.example`` -> ``jdoe`` (when stripping); lower-cased when asked."""
+    user = user.strip()
+    if strip_domain:
+        user = _DOMAIN_PREFIX.sub("", user).split("@", 1)[0]
+    return user.lower() if lowercase else user
+
+
+def _iter_range_lines(fh: IO[bytes], start: int, end: int) -> Iterator[str]:
+    """Lines of ``fh[start:end]`` (which begins and ends at line boundaries), read in constant memory."""
+    fh.seek(start)
+    remaining = end - start
+    carry = b""
+    while remaining > 0:
+        data = fh.read(min(BLOCK, remaining))
+        if not data:
+            break
+        remaining -= len(data)
+        data = carry + data
+        cut = data.rfind(b"\n")
+        if cut == -1:
+            carry = data
+            continue
+        carry = data[cut + 1 :]
+        yield from data[:cut].decode("utf-8", "replace").split("\n")
+    if carry:
+        yield carry.decode("utf-8", "replace")
+
+
+def _header_lines(head: bytes) -> list[str]:
+    """The leading ``#`` lines of a file (W3C ``#Fields``, Zeek ``#fields``): replayed before every later chunk."""
+    out = []
+    for line in head.decode("utf-8", "replace").split("\n"):
+        if not line.startswith("#"):
+            break
+        out.append(line.rstrip("\r"))
+    return out
+
+
+def run_chunk(
+    batch: LogBatch, chunk: LogChunk, fh: IO[bytes], *, snapshot: CatalogSnapshot, limits: StreamLimits | None = None
+) -> ChunkResult:
+    """Parse, match and aggregate one chunk. Pure with respect to the database."""
+    source = batch.source
+    result = ChunkResult()
+    if batch.log_format == CAPTURE_FORMAT:
+        cstats = CaptureStats()
+        fh.seek(0)
+        events: Iterator[Any] = read_capture(fh, cstats)
+    else:
+        parser = get_parser(batch.log_format, options=source.format_options, tz=ZoneInfo(source.time_zone or "UTC"))
+        stats = ParseStats()
+        if batch.chunks_total == 1 and chunk.start_offset == 0 and chunk.end_offset == batch.size_bytes:
+            fh.seek(0)
+            lines: Iterator[str] = iter(open_text_stream(fh, limits=limits))
+        else:
+            lines = _iter_range_lines(fh, chunk.start_offset, chunk.end_offset)
+            if chunk.index > 0:
+                fh.seek(0)
+                for header in _header_lines(fh.read(HEAD_BYTES)):
+                    with contextlib.suppress(MalformedLine):
+                        parser.parse(header)
+        events = parse_lines(parser, lines, stats)
+    _aggregate(events, result, source=source, snapshot=snapshot)
+    if batch.log_format == CAPTURE_FORMAT:
+        result.records_read = result.records_parsed = result.records_matched + result.records_unmatched
+        result.records_malformed = cstats.packets_truncated + cstats.packets_undecodable
+        result.malformed_samples = list(cstats.malformed_samples)
+    else:
+        result.records_read, result.records_parsed = stats.records_read, stats.records_parsed
+        result.records_malformed, result.records_skipped = stats.records_malformed, stats.records_skipped
+        offset = chunk.first_line - 1
+        result.malformed_samples = [{**s, "line": s["line"] + offset} for s in stats.malformed_samples]
+    return result
+
+
+def _aggregate(events: Iterator[Any], result: ChunkResult, *, source: Any, snapshot: CatalogSnapshot) -> None:
+    match = snapshot.matcher.match
+    usage = result.usage
+    identity_map: dict[str, Any] = source.identity_map or {}
+    strip, lower = source.strip_domain, source.lowercase_users
+    subjects: dict[tuple[str | None, str | None], tuple[str, str, str, tuple[str, ...]]] = {}
+    policy_cache: dict[tuple[str, str, tuple[str, ...]], str] = {}
+    first = last = None
+    matched = unmatched = 0
+
+    def subject_of(user: str | None, ip: str | None) -> tuple[str, str, str, tuple[str, ...]]:
+        entry: Mapping[str, Any] = {}
+        name = normalise_user(user, strip_domain=strip, lowercase=lower) if user and user != "-" else ""
+        if name:
+            entry = identity_map.get(name) or {}
+        if not entry and ip:
+            entry = identity_map.get(ip) or {}
+        name = name or str(entry.get("user", ""))
+        identity = f"user:{name}" if name else f"device:{ip or 'unknown'}"
+        kind = SubjectKind.USER.value if name else SubjectKind.DEVICE.value
+        pseudonym = pseudonymise(identity)
+        if pseudonym not in result.identities:
+            result.identities[pseudonym] = (kind, encrypt_identity(identity))
+        return pseudonym, kind, str(entry.get("department", "")), tuple(entry.get("groups", ()))
+
+    for event in events:
+        ts = event.timestamp
+        if first is None or ts < first:
+            first = ts
+        if last is None or ts > last:
+            last = ts
+        hit = match(event.host, event.url)
+        if hit is None or hit.telemetry:
+            unmatched += 1
+            continue
+        matched += 1
+        who = (event.user, event.src_ip)
+        subject = subjects.get(who)
+        if subject is None:
+            subject = subjects[who] = subject_of(*who)
+        pseudonym, kind, department, groups = subject
+        slug = hit.service_slug
+        key = (pseudonym, kind, department, slug, ts.date())
+        row = usage.get(key)
+        if row is None:
+            pkey = (slug, department, groups)
+            policy = policy_cache.get(pkey)
+            if policy is None:
+                policy = policy_cache[pkey] = resolve_policy(
+                    snapshot.policies[slug], snapshot.exceptions.get(slug, {}), department=department, groups=groups
+                )
+            usage[key] = [
+                1,
+                int(hit.is_upload_endpoint),
+                event.upload_bytes or 0,
+                event.download_bytes or 0,
+                ts,
+                ts,
+                policy,
+            ]
+        else:
+            row[0] += 1
+            if hit.is_upload_endpoint:
+                row[1] += 1
+            if event.upload_bytes:
+                row[2] += event.upload_bytes
+            if event.download_bytes:
+                row[3] += event.download_bytes
+            if ts < row[4]:
+                row[4] = ts
+            elif ts > row[5]:
+                row[5] = ts
+    result.first_seen, result.last_seen = first, last
+    result.records_matched, result.records_unmatched = matched, unmatched
+
+
+ProgressCallback = Callable[[int, int], None]

@@ -1,0 +1,53 @@
+"""Pseudonymisation of user names and device IPs: keyed HMAC-SHA256, with the identity kept only encrypted.
+
+The HMAC key comes from ``DISCOVERY_PSEUDONYM_KEY`` (or its ``_FILE``); when empty it is derived from
+``SECRET_KEY``. The pseudonym is stable for a key version, so usage of one person aggregates across files without
+storing who it is. The identity itself is stored Fernet-encrypted under a key derived from the same secret, so only
+``pseudonym_reidentify`` (permission-checked and audited) can reveal it, and rotating the key makes old rows
+unreadable rather than silently wrong.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from functools import lru_cache
+
+from cryptography.fernet import Fernet
+from django.conf import settings
+
+
+def _secret() -> bytes:
+    key: str = settings.DISCOVERY_PSEUDONYM_KEY or ""
+    if key:
+        return key.encode()
+    return hmac.new(settings.SECRET_KEY.encode(), b"discovery-pseudonym-key", hashlib.sha256).digest()
+
+
+def key_version() -> int:
+    return int(settings.DISCOVERY_PSEUDONYM_KEY_VERSION)
+
+
+@lru_cache(maxsize=8)
+def _hmac_key(secret: bytes, version: int) -> bytes:
+    return hmac.new(secret, f"pseudonym-v{version}".encode(), hashlib.sha256).digest()
+
+
+@lru_cache(maxsize=8)
+def _fernet(secret: bytes, version: int) -> Fernet:
+    raw = hmac.new(secret, f"reidentify-v{version}".encode(), hashlib.sha256).digest()
+    return Fernet(base64.urlsafe_b64encode(raw))
+
+
+def pseudonymise(identity: str) -> str:
+    """64 hex chars of HMAC-SHA256 over ``identity`` (e.g. ``"user:jdoe"`` or ``"device:10.0.0.5"``)."""
+    return hmac.new(_hmac_key(_secret(), key_version()), identity.encode(), hashlib.sha256).hexdigest()
+
+
+def encrypt_identity(identity: str) -> bytes:
+    return _fernet(_secret(), key_version()).encrypt(identity.encode())
+
+
+def decrypt_identity(token: bytes, *, version: int) -> str:
+    return _fernet(_secret(), version).decrypt(bytes(token)).decode()

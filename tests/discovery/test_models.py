@@ -1,0 +1,51 @@
+"""Models and the seed data migration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.db import IntegrityError
+
+from discovery.choices import PolicyStatus
+from discovery.models import AIService, AIServiceRule, LogBatch, LogSource, PolicyException
+
+SEED = Path(__file__).resolve().parents[2] / "discovery" / "migrations" / "0003_seed_ai_catalog.json"
+
+
+def test_the_seed_migration_loads_the_frozen_catalog(catalog: None) -> None:
+    # given
+    frozen = json.loads(SEED.read_text())["services"]
+    # then
+    assert AIService.objects.count() == len(frozen) >= 150
+    assert AIServiceRule.objects.count() == sum(len(s["rules"]) for s in frozen)
+    chatgpt = AIService.objects.get(slug="chatgpt")
+    assert chatgpt.vendor == "OpenAI" and chatgpt.policy == PolicyStatus.UNSANCTIONED
+    assert chatgpt.risk_factors and {"code", "points", "reason"} <= set(chatgpt.risk_factors[0])
+    assert AIServiceRule.objects.filter(upload=True).exists()
+
+
+def test_a_file_is_unique_per_source(catalog: None) -> None:
+    # given
+    source = LogSource.objects.create(name="p", log_format="squid")
+    LogBatch.objects.create(source=source, sha256="a" * 64, log_format="squid")
+    # when / then
+    with pytest.raises(IntegrityError):
+        LogBatch.objects.create(source=source, sha256="a" * 64, log_format="squid")
+
+
+def test_a_policy_exception_has_a_department_or_a_group_not_both(catalog: None) -> None:
+    # given
+    service = AIService.objects.get(slug="claude")
+    # when / then
+    with pytest.raises(IntegrityError):
+        PolicyException.objects.create(service=service, department="Legal", group="g", policy="tolerated")
+
+
+def test_a_rule_belongs_to_one_service(catalog: None) -> None:
+    # given
+    claude = AIService.objects.get(slug="claude")
+    # when / then
+    with pytest.raises(IntegrityError):
+        AIServiceRule.objects.create(service=claude, rule_type="suffix", value="chatgpt.com")
