@@ -28,12 +28,14 @@ def _cv_outputs(seed: int) -> pd.DataFrame:
     race = rng.choice(
         ["Asian", "Black", "Hispanic", "White", "Two or more"], size=ROWS, p=[0.12, 0.18, 0.2, 0.45, 0.05]
     )
-    race = np.where(rng.random(ROWS) < 0.02, None, race)  # some applicants did not self-identify
+    unknown = rng.random(ROWS) < 0.02  # some applicants did not self-identify
     qualified = (rng.random(ROWS) < 0.35).astype(int)
     gap = 0.04 - 0.01 * (seed % 10)
     p = np.clip(0.15 + 0.55 * qualified - gap * (sex == "Female"), 0, 1)
     invited = (rng.random(ROWS) < p).astype(int)
-    return pd.DataFrame({"qualified": qualified, "invited": invited, "sex": sex, "race": race})
+    frame = pd.DataFrame({"qualified": qualified, "invited": invited, "sex": sex, "race": race})
+    frame.loc[unknown, "race"] = None
+    return frame
 
 
 def _credit_outputs(seed: int, gap: float) -> pd.DataFrame:
