@@ -1,0 +1,236 @@
+"""Admin: pages render per role, questionnaire/transition/summary/overview flows, immutability, import errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from governance.forms import QuestionnaireForm
+from governance.models import AISystem, ClassificationRecord
+from tests.governance.factories import AISystemFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _pages(system: AISystem) -> list[str]:
+    record = system.classification_records.get()
+    obligation = system.obligations.first()
+    assert obligation is not None
+    return [
+        reverse("admin:governance_aisystem_changelist"),
+        reverse("admin:governance_aisystem_change", args=[system.pk]),
+        reverse("admin:governance_aisystem_summary", args=[system.pk]),
+        reverse("admin:governance_aisystem_questionnaire", args=[system.pk]),
+        reverse("admin:governance_overview"),
+        reverse("admin:governance_obligation_changelist"),
+        reverse("admin:governance_obligation_change", args=[obligation.pk]),
+        reverse("admin:governance_classificationrecord_changelist"),
+        reverse("admin:governance_classificationrecord_change", args=[record.pk]),
+        reverse("admin:governance_aisystem_export"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"), [("alice", 200), ("audrey", 200), ("sam", 200), ("charlie", 403)], indirect=["persona"]
+)
+def test_read_pages_render_for_each_role(persona: Any, status: int, high_risk_system: AISystem) -> None:
+    # given
+    client = _client(persona)
+    # when
+    codes = {url: client.get(url).status_code for url in _pages(high_risk_system)}
+    # then
+    assert codes == dict.fromkeys(codes, status)
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"), [("alice", 200), ("audrey", 403), ("sam", 403), ("charlie", 403)], indirect=["persona"]
+)
+def test_write_pages_are_for_compliance_officers(persona: Any, status: int, high_risk_system: AISystem) -> None:
+    # given
+    client = _client(persona)
+    # when
+    transition = client.get(reverse("admin:governance_aisystem_transition", args=[high_risk_system.pk]))
+    import_page = client.get(reverse("admin:governance_aisystem_import"))
+    # then
+    assert transition.status_code == status
+    assert import_page.status_code == status
+
+
+def test_admin_index_links_the_overview(alice: Any) -> None:
+    # when
+    response = _client(alice).get(reverse("admin:index"))
+    # then
+    assert reverse("admin:governance_overview").encode() in response.content
+
+
+def test_overview_shows_charts_and_overdue_obligations(alice: Any, high_risk_system: AISystem) -> None:
+    # given
+    obligation = high_risk_system.obligations.first()
+    assert obligation is not None
+    obligation.due_date = obligation.applies_from.replace(year=2020)
+    obligation.save()
+    # when
+    response = _client(alice).get(reverse("admin:governance_overview"))
+    # then
+    content = response.content.decode()
+    for chart in ("chart-by-class", "chart-by-stage"):
+        assert content.split(f'id="{chart}"')[1].split("</div>")[0].count("<svg") == 1
+    assert "Overdue obligations (1)" in content
+    assert "first classification" in content
+
+
+def test_summary_prints_class_rationale_and_obligations(alice: Any, high_risk_system: AISystem) -> None:
+    # when
+    content = _client(alice).get(reverse("admin:governance_aisystem_summary", args=[high_risk_system.pk])).content
+    # then
+    text = content.decode()
+    assert "High risk (Art. 6)" in text
+    assert "Annex III" in text
+    assert "Art. 26" in text
+
+
+def test_questionnaire_form_has_article_help_texts() -> None:
+    # when
+    form = QuestionnaireForm(facts={})
+    # then
+    assert "Art. 5(1)(f)" in str(form.fields["art_5__emotion_recognition_workplace_or_education"].help_text)
+    assert "roles" not in form.fields
+    assert form.fields["annex_iii__points"].widget.__class__.__name__ == "CheckboxSelectMultiple"
+
+
+def test_questionnaire_save_and_classify(alice: Any) -> None:
+    # given
+    system = AISystemFactory(roles=["provider", "deployer"])
+    form = QuestionnaireForm(facts={})
+    data = {name: value for name, value in form.initial.items() if value not in (False, "", None, [], ())}
+    data.update({"annex_iii__points": ["5b"], "art_6_3__profiles_natural_persons": "on", "_classify": "1"})
+    # when
+    response = _client(alice).post(reverse("admin:governance_aisystem_questionnaire", args=[system.pk]), data)
+    # then
+    assert response.status_code == 302
+    system.refresh_from_db()
+    assert system.facts["annex_iii"]["points"] == ["5b"]
+    assert system.risk_class == "high"
+    assert system.classification_records.count() == 1
+
+
+def test_transition_page_moves_and_reports_gates(alice: Any, high_risk_system: AISystem) -> None:
+    # given
+    client = _client(alice)
+    url = reverse("admin:governance_aisystem_transition", args=[high_risk_system.pk])
+    # when
+    moved = client.post(url, {"to": "approved", "reason": "assessment done"})
+    blocked = client.post(url, {"to": "production", "reason": "go live"})
+    # then
+    assert moved.status_code == 302
+    assert blocked.status_code == 200
+    assert b"open obligation" in blocked.content
+    high_risk_system.refresh_from_db()
+    assert high_risk_system.lifecycle_stage == "approved"
+
+
+def test_classification_records_cannot_be_changed_or_deleted_in_the_admin(
+    alice: Any, high_risk_system: AISystem
+) -> None:
+    # given
+    record = high_risk_system.classification_records.get()
+    client = _client(alice)
+    # when
+    change = client.post(reverse("admin:governance_classificationrecord_change", args=[record.pk]), {"risk_class": "x"})
+    delete = client.post(reverse("admin:governance_classificationrecord_delete", args=[record.pk]), {"post": "yes"})
+    # then
+    assert change.status_code == 403
+    assert delete.status_code == 403
+    assert ClassificationRecord.objects.get(pk=record.pk).risk_class == "high"
+
+
+def test_classify_admin_action(alice: Any) -> None:
+    # given
+    systems = AISystemFactory.create_batch(2)
+    # when
+    response = _client(alice).post(
+        reverse("admin:governance_aisystem_changelist"),
+        {"action": "classify_selected", "_selected_action": [s.pk for s in systems]},
+    )
+    # then
+    assert response.status_code == 302
+    assert ClassificationRecord.objects.count() == 2
+
+
+def test_transition_admin_action_reports_blocked_systems(alice: Any, high_risk_system: AISystem) -> None:
+    # given
+    AISystem.objects.filter(pk=high_risk_system.pk).update(lifecycle_stage="approved")
+    # when
+    response = _client(alice).post(
+        reverse("admin:governance_aisystem_changelist"),
+        {"action": "transition_to_production", "_selected_action": [high_risk_system.pk]},
+        follow=True,
+    )
+    # then
+    assert b"open obligation" in response.content
+    high_risk_system.refresh_from_db()
+    assert high_risk_system.lifecycle_stage == "approved"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("risk_class__exact=high", ["CV ranker"]),
+        ("role=provider", ["Provider thing"]),
+        ("overdue=yes", ["CV ranker"]),
+        ("overdue=no", ["Provider thing"]),
+    ],
+)
+def test_changelist_filters(alice: Any, high_risk_system: AISystem, query: str, expected: list[str]) -> None:
+    # given
+    AISystemFactory(name="Provider thing", roles=["provider"])
+    # when
+    response = _client(alice).get(reverse("admin:governance_aisystem_changelist") + "?" + query)
+    # then
+    assert response.status_code == 200
+    assert sorted(o.name for o in response.context["cl"].result_list) == expected
+
+
+def test_import_with_a_bad_row_shows_the_row_error_and_imports_nothing(alice: Any) -> None:
+    # given
+    csv = (
+        "name,purpose,business_unit,sourcing,deployment,roles\n"
+        "Good system,Sorts tickets,IT,internal,cloud,deployer\n"
+        "Bad system,Scores people,HR,outsourced,cloud,emperor\n"
+    )
+    upload = SimpleUploadedFile("inventory.csv", csv.encode(), content_type="text/csv")
+    # when
+    response = _client(alice).post(reverse("admin:governance_aisystem_import"), {"import_file": upload, "format": "0"})
+    # then
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "emperor" in content
+    assert "outsourced" in content
+    assert not AISystem.objects.filter(name__in=["Good system", "Bad system"]).exists()
+
+
+def test_import_then_confirm_creates_systems(alice: Any) -> None:
+    # given
+    csv = "name,purpose,roles,personal_data_categories\nTicket sorter,Sorts tickets,provider; deployer,contact data\n"
+    client = _client(alice)
+    upload = SimpleUploadedFile("inventory.csv", csv.encode(), content_type="text/csv")
+    preview = client.post(reverse("admin:governance_aisystem_import"), {"import_file": upload, "format": "0"})
+    form = preview.context["confirm_form"]
+    # when
+    response = client.post(reverse("admin:governance_aisystem_process_import"), form.initial)
+    # then
+    assert response.status_code == 302
+    system = AISystem.objects.get(name="Ticket sorter")
+    assert system.roles == ["provider", "deployer"]
+    assert system.personal_data_categories == ["contact data"]
+    assert system.lifecycle_stage == "proposed"
