@@ -33,3 +33,6 @@ CRON_SLOT_LOOKBACK_MINUTES = 24 * 60
 
 #: Group metrics charted by default (fairlearn names).
 DEFAULT_CHART_METRIC = "selection_rate"
+
+#: A RUNNING run older than the hard task time limit plus this margin belongs to a dead worker.
+STALE_RUN_MARGIN_SECONDS = 5 * 60

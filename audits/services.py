@@ -28,7 +28,7 @@ from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from audits.choices import FindingKind, FindingStatus, RunStatus, RunTrigger, RunVerdict
-from audits.constants import CRON_SLOT_LOOKBACK_MINUTES
+from audits.constants import CRON_SLOT_LOOKBACK_MINUTES, STALE_RUN_MARGIN_SECONDS
 from audits.metrics import (
     UNKNOWN_LEVEL,
     ColumnMapping,
@@ -235,6 +235,27 @@ def audit_run_claim(*, run_id: int) -> bool:
         status=RunStatus.RUNNING, started_at=now, attempts=F("attempts") + 1, updated_at=now
     )
     return claimed == 1
+
+
+def audit_runs_fail_stale(*, now: datetime | None = None) -> int:
+    """Fail runs stuck in RUNNING longer than the hard task time limit (the worker died mid-run; the redelivered
+    task finds the run claimed and returns). Each becomes FAILED with a message, so it can be retried."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=int(settings.CELERY_TASK_TIME_LIMIT) + STALE_RUN_MARGIN_SECONDS)
+    failed = 0
+    for run in AuditRun.objects.select_related("definition__ai_system").filter(
+        status=RunStatus.RUNNING, started_at__lt=cutoff
+    ):
+        try:
+            audit_run_fail(
+                run=run,
+                error="The worker stopped before the run finished "
+                f"(running since {run.started_at:%Y-%m-%d %H:%M} UTC); retry it.",
+            )
+            failed += 1
+        except InvalidTransition:  # finished meanwhile
+            continue
+    return failed
 
 
 # --- runs: execution -------------------------------------------------------------------------------------------------

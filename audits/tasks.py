@@ -31,3 +31,11 @@ def execute_audit_run_task(run_id: int) -> None:
     from audits.services import audit_run_execute
 
     audit_run_execute(run_id=run_id)
+
+
+@shared_task(name="audits.tasks.fail_stale_audit_runs_task")
+def fail_stale_audit_runs_task() -> None:
+    """Beat entry (config/celery_schedule.py): fail runs whose worker died, so they can be retried."""
+    from audits.services import audit_runs_fail_stale
+
+    audit_runs_fail_stale()

@@ -43,4 +43,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(minute="17", hour="3"),
         "options": {"expires": 36 * 3600},
     },
+    # Fails audit runs whose worker died mid-run (RUNNING past the hard time limit) so they can be retried. Every
+    # 15 minutes: with the 20-minute limit plus a 5-minute margin, a dead run is failed within ~40 minutes.
+    "Audits stale-run reaper": {
+        "task": "audits.tasks.fail_stale_audit_runs_task",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 22 * 60},
+    },
 }

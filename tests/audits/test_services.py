@@ -478,3 +478,26 @@ def test_finding_resolve(alice: Any) -> None:
     assert finding.status == FindingStatus.RESOLVED and finding.resolved_at is not None
     with pytest.raises(InvalidTransition):
         services.finding_resolve(finding=finding, actor=alice)
+
+
+def test_runs_of_a_dead_worker_are_failed_and_can_be_retried(alice: Any, settings: Any) -> None:
+    # given: one run claimed long ago, one claimed just now
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old, fresh = AuditRunFactory(), AuditRunFactory()
+    services.audit_run_claim(run_id=old.pk)
+    services.audit_run_claim(run_id=fresh.pk)
+    AuditRun.objects.filter(pk=old.pk).update(
+        started_at=timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 3600)
+    )
+    # when
+    failed = services.audit_runs_fail_stale()
+    # then
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert failed == 1
+    assert old.status == RunStatus.FAILED and "worker stopped" in old.error
+    assert fresh.status == RunStatus.RUNNING
+    assert services.audit_run_retry(run=old, actor=alice, enqueue=False).status == RunStatus.PENDING
