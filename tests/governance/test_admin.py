@@ -234,3 +234,76 @@ def test_import_then_confirm_creates_systems(alice: Any) -> None:
     assert system.roles == ["provider", "deployer"]
     assert system.personal_data_categories == ["contact data"]
     assert system.lifecycle_stage == "proposed"
+
+
+def test_admin_add_and_change_go_through_the_services(alice: Any) -> None:
+    # given
+    client = _client(alice)
+    # when
+    added = client.post(
+        reverse("admin:governance_aisystem_add"),
+        {
+            "name": "Ticket router",
+            "purpose": "Routes support tickets.",
+            "roles": ["provider", "deployer"],
+            "sourcing": "internal",
+            "deployment": "hybrid",
+            "personal_data_categories": '["contact data"]',
+            "change_reason": "new system",
+        },
+    )
+    system = AISystem.objects.get(name="Ticket router")
+    changed = client.post(
+        reverse("admin:governance_aisystem_change", args=[system.pk]),
+        {"name": "Ticket router", "purpose": "Routes tickets.", "roles": ["deployer"], "change_reason": "scope"},
+    )
+    # then
+    assert (added.status_code, changed.status_code) == (302, 302)
+    system.refresh_from_db()
+    assert system.roles == ["deployer"]
+    assert system.facts["roles"] == ["deployer"]  # the service normalised the facts
+    assert system.deployment == "hybrid"  # omitted field kept
+    assert system.personal_data_categories == ["contact data"]
+    assert system.history.latest().history_change_reason == "scope"
+    assert system.history.earliest().history_user == alice
+
+
+def test_obligations_inline_edit_keeps_history_and_requires_a_reason_for_not_applicable(
+    alice: Any, high_risk_system: AISystem
+) -> None:
+    # given
+    client = _client(alice)
+    obligations = list(high_risk_system.obligations.filter(is_current=True).order_by("applies_from", "article"))
+    prefix = "obligations"
+    base = {
+        "name": high_risk_system.name,
+        "purpose": high_risk_system.purpose,
+        "roles": high_risk_system.roles,
+        "change_reason": "checklist review",
+        f"{prefix}-TOTAL_FORMS": str(len(obligations)),
+        f"{prefix}-INITIAL_FORMS": str(len(obligations)),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "0",
+    }
+    for i, o in enumerate(obligations):
+        row = {
+            "id": str(o.pk),
+            "system": str(high_risk_system.pk),
+            "status": o.status,
+            "not_applicable_reason": "",
+            "owner": "",
+            "due_date": o.due_date.isoformat() if o.due_date else "",
+        }
+        base.update({f"{prefix}-{i}-{key}": value for key, value in row.items()})
+    url = reverse("admin:governance_aisystem_change", args=[high_risk_system.pk])
+    # when
+    refused = client.post(url, {**base, f"{prefix}-0-status": "not_applicable"})
+    accepted = client.post(url, {**base, f"{prefix}-0-status": "done", f"{prefix}-0-owner": str(alice.pk)})
+    # then
+    assert refused.status_code == 200
+    assert b"reason" in refused.content
+    assert accepted.status_code == 302
+    first = obligations[0]
+    first.refresh_from_db()
+    assert (first.status, first.owner) == ("done", alice)
+    assert first.history.latest().history_change_reason == "checklist review"
