@@ -17,7 +17,7 @@ from audits.models import AuditDefinition, AuditRun
 from audits.services import audit_definition_create, audit_definition_update, audit_run_execute, audit_run_schedule
 from governance.selectors import ai_system_list
 
-ROWS = 20_000
+ROWS = 40_000
 SLOTS = [datetime(2026, month, 1, 6, 0, tzinfo=UTC) for month in (8, 9, 10, 11)]
 
 
@@ -30,7 +30,7 @@ def _cv_outputs(seed: int) -> pd.DataFrame:
     )
     unknown = rng.random(ROWS) < 0.02  # some applicants did not self-identify
     qualified = (rng.random(ROWS) < 0.35).astype(int)
-    gap = 0.04 - 0.01 * (seed % 10)
+    gap = 0.03 - 0.01 * (seed % 10)
     p = np.clip(0.15 + 0.55 * qualified - gap * (sex == "Female"), 0, 1)
     invited = (rng.random(ROWS) < p).astype(int)
     frame = pd.DataFrame({"qualified": qualified, "invited": invited, "sex": sex, "race": race})
@@ -63,6 +63,12 @@ DEMO_AUDITS: list[dict[str, Any]] = [
             "sensitive_features": ["sex", "race"],
             "metrics": ["selection_rate", "true_positive_rate", "false_positive_rate"],
             "legal_basis": LegalBasis.LL144,
+            # LL144 §5-301(d): categories under 2 % of the data may be left out of the impact ratios (still reported)
+            "min_group_size": 800,
+            # LL144 asks for impact ratios and sets no pass mark; the four-fifths rule is the customary reading
+            "thresholds": {
+                "impact_ratio": {"fail": 0.8, "warn": 0.9, "higher_is_better": True, "basis": "four_fifths"}
+            },
             "schedule_cron": "0 6 1 * *",
         },
     },
