@@ -178,3 +178,14 @@ class TransitionOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     lifecycle_stage = serializers.CharField()
     risk_class = serializers.CharField()
+
+
+class EvidenceInputSerializer(serializers.Serializer):
+    description = serializers.CharField(max_length=200, required=False, default="")
+    url = serializers.URLField(max_length=500, required=False, default="")
+    file = serializers.FileField(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("url") and not attrs.get("file"):
+            raise serializers.ValidationError("Give a URL or upload a file.")
+        return attrs

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -276,3 +277,36 @@ def test_list_endpoints_have_a_query_budget(alice: Any, url_name: str, django_as
         response = client.get(reverse(url_name))
     assert response.status_code == 200
     assert response.json()["count"] >= 5
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"), [("alice", 201), ("audrey", 403), ("sam", 403), ("charlie", 403)], indirect=["persona"]
+)
+def test_evidence_upload_follows_the_role_matrix(persona: Any, status: int, high_risk_system: AISystem) -> None:
+    # given
+    obligation = high_risk_system.obligations.first()
+    assert obligation is not None
+    upload = SimpleUploadedFile("fria.pdf", b"%PDF-1.4 demo", content_type="application/pdf")
+    # when
+    response = _client(persona).post(
+        reverse("governance-api:obligation-evidence", args=[obligation.pk]),
+        {"description": "FRIA", "file": upload},
+        format="multipart",
+    )
+    # then
+    assert response.status_code == status
+    assert obligation.evidence.count() == (1 if status == 201 else 0)
+
+
+def test_evidence_needs_a_url_or_a_file(alice: Any, high_risk_system: AISystem) -> None:
+    # given
+    obligation = high_risk_system.obligations.first()
+    assert obligation is not None
+    url = reverse("governance-api:obligation-evidence", args=[obligation.pk])
+    # when
+    empty = _client(alice).post(url, {"description": "nothing"}, format="json")
+    link = _client(alice).post(url, {"url": "https://intranet.example.com/dpia"}, format="json")
+    # then
+    assert empty.status_code == 400
+    assert link.status_code == 201
+    assert link.json()["url"] == "https://intranet.example.com/dpia"
