@@ -244,3 +244,14 @@ def test_resolve_finding(api: Any, alice: Any, audrey: Any) -> None:
     # then
     assert refused.status_code == 403
     assert accepted.status_code == 200 and accepted.json()["status"] == "resolved"
+
+
+def test_definition_list_query_budget(api: Any, audrey: Any, django_assert_max_num_queries: Any) -> None:
+    # given
+    AuditDefinitionFactory.create_batch(5, schedule_interval_minutes=60)
+    api.force_authenticate(audrey)
+    # when
+    with django_assert_max_num_queries(8):
+        response = api.get(reverse("audits-api:auditdefinition-list"))
+    # then
+    assert response.json()["count"] == 5

@@ -501,3 +501,34 @@ def test_runs_of_a_dead_worker_are_failed_and_can_be_retried(alice: Any, setting
     assert old.status == RunStatus.FAILED and "worker stopped" in old.error
     assert fresh.status == RunStatus.RUNNING
     assert services.audit_run_retry(run=old, actor=alice, enqueue=False).status == RunStatus.PENDING
+
+
+def test_regression_definition_reports_scoring_rate_and_errors() -> None:
+    # given
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"y_true": rng.random(1000), "y_pred": rng.random(1000), "sex": rng.choice(["F", "M"], 1000)})
+    definition = AuditDefinitionFactory(
+        task_type="regression",
+        metrics=["mean_absolute_error", "scoring_rate"],
+        source_path=str(write_outputs("reg", frame=frame)),
+    )
+    # when
+    run = _execute(definition)
+    # then
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    group = run.analyses[0]["strata"][0]["groups"][0]
+    assert {"mean_absolute_error", "scoring_rate"} <= set(group["metrics"])
+    assert group["impact_ratio"]["rate_metric"] == "scoring_rate"
+
+
+def test_text_labels_use_the_configured_positive_label() -> None:
+    # given
+    frame = pd.DataFrame(
+        {"y_true": ["yes", "no"] * 100, "y_pred": ["yes"] * 150 + ["no"] * 50, "sex": ["F", "M"] * 100}
+    )
+    definition = AuditDefinitionFactory(pos_label="yes", source_path=str(write_outputs("text", frame=frame)))
+    # when
+    run = _execute(definition)
+    # then
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.analyses[0]["strata"][0]["overall"]["selection_rate"] == pytest.approx(0.75)
