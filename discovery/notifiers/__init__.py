@@ -1,0 +1,31 @@
+"""Alert delivery channels, one module each behind :class:`~discovery.notifiers.base.Notifier`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from discovery.notifiers.base import AlertPayload, Notifier, NotifierError
+from discovery.notifiers.email import EmailNotifier
+from discovery.notifiers.slack import SlackNotifier
+from discovery.notifiers.splunk_hec import SplunkHECNotifier
+from discovery.notifiers.syslog_cef import SyslogCEFNotifier
+from discovery.notifiers.teams import TeamsNotifier
+from discovery.notifiers.webhook import WebhookNotifier
+
+NOTIFIERS: dict[str, type[Notifier]] = {
+    cls.kind: cls
+    for cls in (EmailNotifier, WebhookNotifier, SlackNotifier, TeamsNotifier, SyslogCEFNotifier, SplunkHECNotifier)
+}
+
+
+def notifier_for(kind: str, config: Mapping[str, Any]) -> Notifier:
+    """The notifier of a channel kind, configured; unknown kinds are a permanent delivery error."""
+    try:
+        cls = NOTIFIERS[kind]
+    except KeyError:
+        raise NotifierError(f"unknown channel kind {kind!r}", permanent=True) from None
+    return cls(config)
+
+
+__all__ = ["NOTIFIERS", "AlertPayload", "Notifier", "NotifierError", "notifier_for"]
