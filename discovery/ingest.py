@@ -41,6 +41,8 @@ CAPTURE_FORMAT = "pcap"
 BLOCK = 1 << 20
 #: bytes of the file's start kept for format detection and for the header lines replayed before later chunks
 HEAD_BYTES = 64 * 1024
+#: distinct hosts remembered per chunk (bounded so a scan of random names cannot grow memory without limit)
+HOST_CACHE_MAX = 200_000
 _GZIP = b"\x1f\x8b"
 _ZIP = b"PK\x03\x04"
 _DOMAIN_PREFIX = re.compile(r"^[^\\/]+[\\/]")
@@ -108,6 +110,8 @@ class CatalogSnapshot:
     service_ids: dict[str, int]
     policies: dict[str, str]
     exceptions: dict[str, dict[tuple[str, str], str]]
+    #: hosts of ``url`` rules: only a host with one of these as a label suffix needs its URL looked at
+    url_hosts: frozenset[str] = frozenset()
 
 
 _SNAPSHOT: dict[str, Any] = {"key": None, "value": None}
@@ -144,7 +148,13 @@ def catalog_snapshot() -> CatalogSnapshot:
     for exc in PolicyException.objects.select_related("service"):
         scope = ("department", exc.department) if exc.department else ("group", exc.group)
         exceptions.setdefault(exc.service.slug, {})[scope] = exc.policy
-    snapshot = CatalogSnapshot(CatalogMatcher(services), ids, policies, exceptions)
+    url_hosts = frozenset(
+        rule.value.partition("/")[0]
+        for rules in by_service.values()
+        for rule in rules
+        if rule.rule_type is RuleType.URL_PREFIX
+    )
+    snapshot = CatalogSnapshot(CatalogMatcher(services), ids, policies, exceptions, url_hosts)
     _SNAPSHOT.update(key=key, value=snapshot)
     return snapshot
 
@@ -262,10 +272,15 @@ def run_chunk(
 
 def _aggregate(events: Iterator[Any], result: ChunkResult, *, source: Any, snapshot: CatalogSnapshot) -> None:
     match = snapshot.matcher.match
+    url_hosts = snapshot.url_hosts
+    # host -> (match without URL, whether a url rule could apply): most lines repeat a few thousand hosts, and
+    # CONNECT/DNS/SNI events carry no path, so the matcher runs once per distinct host, not once per event
+    host_cache: dict[str, tuple[Any, bool]] = {}
     usage = result.usage
     identity_map: dict[str, Any] = source.identity_map or {}
     strip, lower = source.strip_domain, source.lowercase_users
-    subjects: dict[tuple[str | None, str | None], tuple[str, str, str, tuple[str, ...]]] = {}
+    # a named user is resolved by name alone; an IP entry attributes only traffic that carries no user name
+    subjects: dict[str, tuple[str, str, str, tuple[str, ...]]] = {}
     policy_cache: dict[tuple[str, str, tuple[str, ...]], str] = {}
     first = last = None
     matched = unmatched = 0
@@ -275,7 +290,7 @@ def _aggregate(events: Iterator[Any], result: ChunkResult, *, source: Any, snaps
         name = normalise_user(user, strip_domain=strip, lowercase=lower) if user and user != "-" else ""
         if name:
             entry = identity_map.get(name) or {}
-        if not entry and ip:
+        elif ip:
             entry = identity_map.get(ip) or {}
         name = name or str(entry.get("user", ""))
         identity = f"user:{name}" if name else f"device:{ip or 'unknown'}"
@@ -291,15 +306,26 @@ def _aggregate(events: Iterator[Any], result: ChunkResult, *, source: Any, snaps
             first = ts
         if last is None or ts > last:
             last = ts
-        hit = match(event.host, event.url)
+        host = event.host
+        cached = host_cache.get(host)
+        if cached is None:
+            if len(host_cache) > HOST_CACHE_MAX:
+                host_cache.clear()
+            labels = host.split(".")
+            has_url_rule = any(".".join(labels[i:]) in url_hosts for i in range(len(labels))) if url_hosts else False
+            cached = host_cache[host] = (match(host), has_url_rule)
+        hit, has_url_rule = cached
+        if has_url_rule and event.url:
+            hit = match(host, event.url)
         if hit is None or hit.telemetry:
             unmatched += 1
             continue
         matched += 1
-        who = (event.user, event.src_ip)
+        user = event.user
+        who = user if user and user != "-" else f"@{event.src_ip}"
         subject = subjects.get(who)
         if subject is None:
-            subject = subjects[who] = subject_of(*who)
+            subject = subjects[who] = subject_of(user, event.src_ip)
         pseudonym, kind, department, groups = subject
         slug = hit.service_slug
         key = (pseudonym, kind, department, slug, ts.date())

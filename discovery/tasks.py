@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import OperationalError
 
 
-@shared_task(name="discovery.tasks.ingest_log_chunk_task", acks_late=True)
+# A locked/busy database (SQLite's writer lock, a PostgreSQL serialisation hiccup) is transient; retrying is safe
+# because a chunk's results commit atomically with its ``done`` flag.
+@shared_task(
+    name="discovery.tasks.ingest_log_chunk_task",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+)
 def ingest_log_chunk_task(chunk_id: int) -> None:
     """Process one chunk of an uploaded log (queue ``ingest``). Safe to run twice: the chunk commits atomically."""
     from discovery.services import log_chunk_process

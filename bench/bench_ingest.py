@@ -1,0 +1,129 @@
+"""End-to-end ingestion benchmark: 1,000,000 Squid native lines through ``ingest_logs``' path (hash and plan, parse,
+match against the catalog built from the database, aggregate, commit) versus a minimal pure-Python ``split()`` loop
+over the same file that only extracts the host and looks it up in a set.
+
+Usage: ``.venv/bin/python bench/bench_ingest.py [--lines N] [--chunk-mb M]``. Runs on the embedded default (SQLite in
+a temporary DATA_DIR); with ``DATABASE_URL=postgres://...`` it creates and drops a ``test_*`` database there. One run;
+prints both times, their ratio (issue target: <= 2x), records/s and the process's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+AI = [
+    "CONNECT chatgpt.com:443",
+    "POST https://chat.deepseek.com/api/v0/file/upload_file",
+    "CONNECT claude.ai:443",
+    "POST https://huggingface.co/api/datasets/acme/upload",
+    "CONNECT gemini.google.com:443",
+    "CONNECT copilot.microsoft.com:443",
+    "CONNECT www.perplexity.ai:443",
+]
+NORMAL = [f"CONNECT host{i}.example{i % 50}.com:443" for i in range(2000)] + [
+    f"GET http://www.site{i}.org/index.html" for i in range(500)
+]
+
+
+def write_log(path: Path, lines: int, seed: int = 1) -> None:
+    rng = random.Random(seed)
+    users = [f"CORP\\user{i}" for i in range(500)] + ["-"]
+    ts = 1_772_409_600.0
+    with path.open("w") as out:
+        for i in range(lines):
+            target = rng.choice(AI) if rng.random() < 0.2 else rng.choice(NORMAL)
+            method, url = target.split(" ")
+            out.write(
+                f"{ts + i * 0.6:.3f} {rng.randint(1, 999)} 10.{i % 7}.{i % 251}.{i % 13} TCP_MISS/200 "
+                f"{rng.randint(200, 90_000)} {method} {url} {rng.choice(users)} HIER_DIRECT/203.0.113.9 text/html\n"
+            )
+
+
+def baseline(path: Path, hosts: set[str]) -> tuple[float, int]:
+    """The reference: split each line, take the URL field, cut scheme/path/port, look the host up in a set."""
+    start = time.perf_counter()
+    hits = 0
+    with path.open() as handle:
+        for line in handle:
+            parts = line.split()
+            if len(parts) < 7:
+                continue
+            url = parts[6]
+            if "://" in url:
+                url = url.split("://", 1)[1]
+            host = url.split("/", 1)[0].rsplit(":", 1)[0]
+            if host in hosts:
+                hits += 1
+    return time.perf_counter() - start, hits
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--chunk-mb", type=int, default=16)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    os.environ.setdefault("DATA_DIR", str(tmp))
+    os.environ["DISCOVERY_CHUNK_BYTES"] = str(args.chunk_mb * 1024 * 1024)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    created_test_db = False
+    if engine == "postgresql":
+        connection.creation.create_test_db(verbosity=0, autoclobber=True)
+        created_test_db = True
+    else:
+        call_command("migrate", verbosity=0)
+
+    from discovery.models import AIServiceRule, LogSource, UsageRecord
+    from discovery.services import log_batch_ingest
+
+    log = tmp / "access.log"
+    write_log(log, args.lines)
+    size = log.stat().st_size
+    hosts = set(AIServiceRule.objects.exclude(rule_type="url").values_list("value", flat=True))
+    hosts |= {"www.perplexity.ai", "chat.deepseek.com"}  # the set lookup has no suffix logic: give it the exact names
+    source = LogSource.objects.create(name="bench", log_format="squid")
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    base_seconds, base_hits = baseline(log, hosts)
+    start = time.perf_counter()
+    with log.open("rb") as handle:
+        outcome = log_batch_ingest(source=source, fileobj=handle, name=log.name, synchronous=True)
+    ours_seconds = time.perf_counter() - start
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    batch = outcome.batch
+
+    print(f"database: {engine}; file: {args.lines:,} lines, {size / 1e6:.1f} MB; chunks: {batch.chunks_total}")
+    print(
+        f"split() + set lookup   {base_seconds:8.2f} s  {args.lines / base_seconds:>12,.0f} lines/s  hits {base_hits:,}"
+    )
+    print(
+        f"ingest end to end      {ours_seconds:8.2f} s  {args.lines / ours_seconds:>12,.0f} lines/s  "
+        f"matched {batch.records_matched:,}, malformed {batch.records_malformed}, "
+        f"usage rows {UsageRecord.objects.filter(batch=batch).count():,}"
+    )
+    print(f"ratio (ingest / baseline): {ours_seconds / base_seconds:.2f}x   (target <= 2x)")
+    print(f"peak RSS: {rss_after / 1024:.0f} MiB (before ingestion {rss_before / 1024:.0f} MiB)")
+    if created_test_db:
+        connection.creation.destroy_test_db(settings.DATABASES["default"]["NAME"], verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
