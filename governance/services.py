@@ -27,6 +27,7 @@ from governance.classification import (
     facts_from_dict,
     facts_to_dict,
     list_law_versions,
+    result_from_dict,
     result_to_dict,
 )
 from governance.constants import (
@@ -123,6 +124,14 @@ def ai_system_delete(*, system: AISystem, actor: Any, reason: str = "") -> None:
     model_delete(system, actor=actor, reason=reason)
 
 
+def _current_facts(system: AISystem) -> dict[str, Any] | None:
+    """The system's facts as the engine would see them now (roles from the registry), None if they are invalid."""
+    try:
+        return facts_normalise(facts=system.facts, roles=system.roles)
+    except ValidationFailed:
+        return None
+
+
 def ai_system_latest_record(system: AISystem) -> ClassificationRecord | None:
     return system.classification_records.order_by("-created_at", "-id").first()
 
@@ -147,8 +156,10 @@ def ai_system_transition_blockers(*, system: AISystem, to: str) -> list[str]:
         latest = ai_system_latest_record(system)
         if latest is None or not system.risk_class:
             blockers.append("The system has not been classified; classify it before production.")
-        elif latest.facts != system.facts:
-            blockers.append("The facts changed since the last classification; classify again before production.")
+        elif latest.facts != _current_facts(system):
+            blockers.append(
+                "The facts or roles changed since the last classification; classify again before production."
+            )
         if system.risk_class == RiskClass.HIGH:
             open_count = system.obligations.filter(is_current=True, status__in=OPEN_OBLIGATION_STATUSES).count()
             if open_count:
@@ -205,8 +216,8 @@ def ai_system_evaluate(
 
 
 def record_result(record: ClassificationRecord) -> ClassificationResult:
-    """Re-derive a stored record's result from its stored facts, law version and as-of date (for diffs)."""
-    return classify(facts_from_dict(record.facts), law_version=record.law_version, as_of=record.as_of)
+    """The result a record stored (what was actually recorded, even if the engine changed since), for diffs."""
+    return result_from_dict(record.result)
 
 
 @transaction.atomic

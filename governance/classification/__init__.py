@@ -22,6 +22,7 @@ from governance.classification.result import (
     RationaleStep,
     RiskClass,
     RoleChange,
+    result_from_dict,
     result_to_dict,
 )
 
@@ -43,5 +44,6 @@ __all__ = [
     "facts_to_dict",
     "get_law_version",
     "list_law_versions",
+    "result_from_dict",
     "result_to_dict",
 ]

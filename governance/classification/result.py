@@ -25,6 +25,7 @@ __all__ = [
     "RationaleStep",
     "RiskClass",
     "RoleChange",
+    "result_from_dict",
     "result_to_dict",
 ]
 
@@ -151,3 +152,61 @@ def result_to_dict(result: ClassificationResult) -> dict[str, Any]:
     for obligation, raw in zip(result.obligations, data["obligations"], strict=True):
         raw["deadline_text"] = obligation.deadline_text
     return data
+
+
+def result_from_dict(data: dict[str, Any]) -> ClassificationResult:
+    """Rebuild a result from :func:`result_to_dict` output (e.g. a stored classification record), so a new run can
+    be diffed against what was actually recorded rather than against a re-computation."""
+
+    def day(value: str) -> date:
+        return date.fromisoformat(value)
+
+    def roles(values: list[str]) -> tuple[Role, ...]:
+        return tuple(Role(v) for v in values)
+
+    return ClassificationResult(
+        law_version=data["law_version"],
+        as_of=day(data["as_of"]),
+        risk_class=RiskClass(data["risk_class"]),
+        prohibited_practices=tuple(data["prohibited_practices"]),
+        high_risk_routes=tuple(data["high_risk_routes"]),
+        annex_iii_points=tuple(AnnexIIIPoint(p) for p in data["annex_iii_points"]),
+        transparency_duties=tuple(data["transparency_duties"]),
+        is_gpai_model=data["is_gpai_model"],
+        gpai_systemic_risk=data["gpai_systemic_risk"],
+        declared_roles=roles(data["declared_roles"]),
+        effective_roles=roles(data["effective_roles"]),
+        role_changes=tuple(
+            RoleChange(
+                from_roles=roles(rc["from_roles"]),
+                to_role=Role(rc["to_role"]),
+                provision=rc["provision"],
+                reason=rc["reason"],
+            )
+            for rc in data["role_changes"]
+        ),
+        obligations=tuple(
+            ApplicableObligation(
+                id=o["id"],
+                article=o["article"],
+                duty=o["duty"],
+                roles=roles(o["roles"]),
+                applies_from=day(o["applies_from"]),
+                in_force_on_as_of=o["in_force_on_as_of"],
+                periods=tuple(Period(**p) for p in o["periods"]),
+                verified=o["verified"],
+                note=o["note"],
+            )
+            for o in data["obligations"]
+        ),
+        fria_required=data["fria_required"],
+        art_6_3_derogation_applied=data["art_6_3_derogation_applied"],
+        art_6_3_derogation_record_required=data["art_6_3_derogation_record_required"],
+        rationale=tuple(
+            RationaleStep(
+                provision=r["provision"], outcome=Outcome(r["outcome"]), reason=r["reason"], facts=tuple(r["facts"])
+            )
+            for r in data["rationale"]
+        ),
+        notes=tuple(data.get("notes", ())),
+    )

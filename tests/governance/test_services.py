@@ -122,7 +122,7 @@ def test_production_is_blocked_when_facts_changed_since_classification(alice: An
     system = ai_system_facts_update(system=system, actor=alice, facts=LIMITED_FACTS)
     system = _at_stage(system, "approved")
     # when / then
-    with pytest.raises(InvalidTransition, match="facts changed"):
+    with pytest.raises(InvalidTransition, match="facts or roles changed"):
         ai_system_transition(system=system, to="production", actor=alice, reason="go live")
 
 
@@ -373,3 +373,14 @@ def test_reminder_selection(alice: Any, status: str, due_in_days: int, with_emai
     sent = obligation_reminders_send()
     # then
     assert sent == expected
+
+
+def test_production_is_blocked_when_roles_changed_outside_the_services(alice: Any) -> None:
+    # given: classified, then the roles changed by a bulk import (which bypasses the services)
+    system = AISystemFactory(facts={})
+    ai_system_classify(system=system, actor=alice)
+    AISystem.objects.filter(pk=system.pk).update(roles=["provider"], lifecycle_stage="approved")
+    system.refresh_from_db()
+    # when / then
+    with pytest.raises(InvalidTransition, match="roles changed"):
+        ai_system_transition(system=system, to="production", actor=alice, reason="go live")

@@ -18,6 +18,7 @@ from governance.classification import (
     facts_from_dict,
     get_law_version,
     list_law_versions,
+    result_from_dict,
     result_to_dict,
 )
 from governance.classification.law import Milestone
@@ -214,3 +215,24 @@ def test_diff_reports_periods_and_removed_roles() -> None:
     assert len(changed["changes"]["periods"]["old"]) == 3
     assert len(changed["changes"]["periods"]["new"]) == 1
     assert new.is_high_risk and new.risk_class is RiskClass.HIGH
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"roles": ["provider", "deployer"], "annex_iii": {"points": ["5b"]},
+         "art_6_3": {"profiles_natural_persons": True},
+         "art_50": {"interacts_with_natural_persons": True}, "deployer": {"public_body": True}},
+        {"roles": ["deployer"], "annex_iii": {"points": ["4a"]}, "art_25": {"substantial_modification": True}},
+        {"roles": ["provider"], "gpai": {"is_gpai_model": True, "training_compute_flop": 3e25}},
+        {"roles": ["deployer"], "art_5": {"social_scoring": True}},
+    ],
+)  # fmt: skip
+def test_result_round_trips_through_its_dict(data: dict[str, Any]) -> None:
+    # given
+    result = classify(facts_from_dict(data), law_version="eu-ai-act-2026", as_of=date(2027, 1, 1))
+    # when
+    rebuilt = result_from_dict(json.loads(json.dumps(result_to_dict(result))))
+    # then
+    assert rebuilt == result
+    assert diff_results(rebuilt, result)["changed"] is False
