@@ -3,8 +3,8 @@ match against the catalog built from the database, aggregate, commit) versus a m
 over the same file that only extracts the host and looks it up in a set.
 
 Usage: ``.venv/bin/python bench/bench_ingest.py [--lines N] [--chunk-mb M]``. Runs on the embedded default (SQLite in
-a temporary DATA_DIR); with ``DATABASE_URL=postgres://...`` it creates and drops a ``test_*`` database there. One run;
-prints both times, their ratio (issue target: <= 2x), records/s and the process's peak RSS.
+a temporary DATA_DIR); with ``DATABASE_URL=postgres://...`` it creates and drops a ``bench_ingest_<pid>`` database.
+One run; prints both times, their ratio (issue target: <= 2x), records/s and the process's peak RSS.
 """
 
 from __future__ import annotations
@@ -86,7 +86,9 @@ def main() -> None:
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     created_test_db = False
     if engine == "postgresql":
-        connection.creation.create_test_db(verbosity=0, autoclobber=True)
+        # a database of its own: never the shared test_<name> that concurrent pytest runs use (and would lose)
+        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = f"bench_ingest_{os.getpid()}"
+        connection.creation.create_test_db(verbosity=0, autoclobber=False)
         created_test_db = True
     else:
         call_command("migrate", verbosity=0)
