@@ -47,7 +47,7 @@ def test_every_beat_entry_expires_and_names_a_registered_task() -> None:
         assert entry["options"]["expires"] > 0, name
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the scheduler closes the connection: not possible inside a test atomic
 def test_database_scheduler_installs_the_beat_entries_editable_in_the_admin() -> None:
     # when
     DatabaseScheduler(app=app, lazy=False)
