@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from governance.choices import OPEN_OBLIGATION_STATUSES, LifecycleStage, RiskClass
@@ -61,10 +61,3 @@ def overview_data(*, today: date | None = None, horizons: tuple[int, ...] = (30,
         "recent_changes": recent_changes,
         "total_systems": sum(by_stage.values()),
     }
-
-
-def ai_system_detail(pk: int) -> AISystem:
-    return AISystem.objects.prefetch_related(
-        Prefetch("obligations", queryset=Obligation.objects.filter(is_current=True).select_related("owner")),
-        "model_versions",
-    ).get(pk=pk)

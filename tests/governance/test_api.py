@@ -310,3 +310,27 @@ def test_evidence_needs_a_url_or_a_file(alice: Any, high_risk_system: AISystem) 
     assert empty.status_code == 400
     assert link.status_code == 201
     assert link.json()["url"] == "https://intranet.example.com/dpia"
+
+
+def test_model_version_update_and_delete_and_system_delete(alice: Any) -> None:
+    # given
+    version = ModelVersionFactory()
+    system = version.system
+    client = _client(alice)
+    # when
+    patched = client.patch(
+        reverse("governance-api:modelversion-detail", args=[version.pk]), {"base_model": "Llama 3"}, format="json"
+    )
+    deleted_version = client.delete(reverse("governance-api:modelversion-detail", args=[version.pk]))
+    deleted_system = client.delete(reverse("governance-api:aisystem-detail", args=[system.pk]))
+    # then
+    assert (patched.status_code, deleted_version.status_code, deleted_system.status_code) == (200, 204, 204)
+    assert not AISystem.objects.filter(pk=system.pk).exists()
+
+
+def test_classified_system_cannot_be_deleted(alice: Any, high_risk_system: AISystem) -> None:
+    # when: its immutable classification records protect it
+    response = _client(alice).delete(reverse("governance-api:aisystem-detail", args=[high_risk_system.pk]))
+    # then
+    assert response.status_code == 409
+    assert response.json()["code"] == "protected"

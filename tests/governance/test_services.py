@@ -384,3 +384,42 @@ def test_production_is_blocked_when_roles_changed_outside_the_services(alice: An
     # when / then
     with pytest.raises(InvalidTransition, match="roles changed"):
         ai_system_transition(system=system, to="production", actor=alice, reason="go live")
+
+
+def test_changing_law_version_updates_dates_in_place_and_keeps_the_work(alice: Any) -> None:
+    # given: classified under 2024, an Art. 26 duty in progress
+    system = AISystemFactory(facts={"annex_iii": {"points": ["4a"]}, "art_6_3": {"profiles_natural_persons": True}})
+    ai_system_classify(system=system, actor=alice, law_version="eu-ai-act-2024", as_of=date(2026, 11, 1))
+    art_26 = system.obligations.get(obligation_id="art-26")
+    assert art_26.applies_from == date(2026, 8, 2)
+    obligation_update(obligation=art_26, actor=alice, data={"status": ObligationStatus.IN_PROGRESS})
+    count = system.obligations.count()
+    # when
+    ai_system_classify(system=system, actor=alice, law_version="eu-ai-act-2026", as_of=date(2026, 11, 1))
+    # then
+    art_26.refresh_from_db()
+    assert art_26.applies_from == date(2027, 12, 2)
+    assert art_26.verified is False
+    assert art_26.status == ObligationStatus.IN_PROGRESS
+    assert art_26.due_date == date(2026, 8, 2)  # an owner-set/initial due date is not moved silently
+    assert system.obligations.count() == count
+    assert art_26.history.latest().history_change_reason == "updated by reclassification"
+
+
+def test_transition_to_an_unknown_stage_is_refused(alice: Any) -> None:
+    # given
+    system = AISystemFactory()
+    # when / then
+    with pytest.raises(InvalidTransition, match="Unknown lifecycle stage"):
+        ai_system_transition(system=system, to="live", actor=alice, reason="x")
+
+
+def test_obligation_legal_text_is_not_editable(alice: Any) -> None:
+    # given
+    system = AISystemFactory(facts=LIMITED_FACTS, roles=["provider"])
+    ai_system_classify(system=system, actor=alice)
+    obligation = system.obligations.first()
+    assert obligation is not None
+    # when / then
+    with pytest.raises(ValidationFailed, match="Not editable: article"):
+        obligation_update(obligation=obligation, actor=alice, data={"article": "Art. 1"})
