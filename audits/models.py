@@ -136,23 +136,12 @@ class AuditDefinition(BaseModel):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
-        required = {
-            SourceType.UPLOAD: ("source_file",),
-            SourceType.PATH: ("source_path",),
-            SourceType.URL: ("source_url",),
-            SourceType.SQL: ("source_database", "source_query"),
-        }[SourceType(self.source_type)]
-        for name in required:
-            if not getattr(self, name):
-                errors[name] = f"Required for a {SourceType(self.source_type).label.lower()} source."
         if self.source_url and not self.source_url.lower().startswith(("http://", "https://")):
             errors["source_url"] = "Only http:// and https:// URLs are allowed."
         if not isinstance(self.sensitive_features, list) or not all(
             isinstance(c, str) and c for c in self.sensitive_features
         ):
             errors["sensitive_features"] = "A list of column names."
-        elif not self.sensitive_features:
-            errors["sensitive_features"] = "At least one sensitive feature is required."
         if bool(self.column_y_pred) == bool(self.column_y_score):
             errors["column_y_pred"] = "Give exactly one of the prediction column and the score column."
         if self.column_y_score and self.task_type == TaskType.BINARY and self.score_threshold is None:
@@ -169,6 +158,20 @@ class AuditDefinition(BaseModel):
         errors.update(definition_config_errors(self))
         if errors:
             raise ValidationError(errors)
+
+    def missing_configuration(self) -> list[str]:
+        """What a run still needs. A definition may be saved incomplete (a draft); its runs then fail with this."""
+        required = {
+            SourceType.UPLOAD: ("source_file",),
+            SourceType.PATH: ("source_path",),
+            SourceType.URL: ("source_url",),
+            SourceType.SQL: ("source_database", "source_query"),
+        }[SourceType(self.source_type)]
+        missing = [f"{name} (for a {SourceType(self.source_type).label.lower()} source)" for name in required]
+        missing = [m for name, m in zip(required, missing, strict=True) if not getattr(self, name)]
+        if not self.sensitive_features:
+            missing.append("sensitive_features (at least one column)")
+        return missing
 
     @property
     def schedule_label(self) -> str:

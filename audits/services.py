@@ -325,6 +325,9 @@ def _notes(result: FairnessResult, min_group_size: int) -> list[str]:
 def audit_compute(definition: AuditDefinition) -> _Outcome:
     """Fetch the definition's input and compute the fairness result(s). Raises AuditInputError/ValueError with a
     message for people on bad input (missing columns, non-binary labels, empty data, oversized files)."""
+    missing = definition.missing_configuration()
+    if missing:
+        raise AuditInputError(f"The audit definition is incomplete; set: {', '.join(missing)}.")
     mapping = column_mapping(definition)
     thresholds = thresholds_from_dict(definition.thresholds) if definition.thresholds else None
     with fetch_input(definition) as local:

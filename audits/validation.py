@@ -85,10 +85,11 @@ def definition_config_errors(definition: AuditDefinition) -> dict[str, str]:
         bad = sorted(set(bands) - judgeable_metrics(task))
         if bad:
             errors["thresholds"] = f"Thresholds for unknown metrics: {bad}"
-    try:
-        column_mapping(definition)
-    except ValueError as exc:
-        errors["sensitive_features"] = str(exc)
+    if definition.sensitive_features:
+        try:
+            column_mapping(definition)
+        except ValueError as exc:
+            errors["sensitive_features"] = str(exc)
     if definition.schedule_cron:
         try:
             parse_cron(definition.schedule_cron)

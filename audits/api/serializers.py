@@ -12,7 +12,7 @@ from audits.models import AuditDefinition, AuditRun, Finding
 class AuditDefinitionSerializer(serializers.ModelSerializer[AuditDefinition]):
     """Shape only: the model's clean() and the services check the configuration (metrics, bands, cron, source)."""
 
-    sensitive_features = serializers.ListField(child=serializers.CharField(max_length=100), allow_empty=False)
+    sensitive_features = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
     metrics = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
     thresholds = serializers.DictField(child=serializers.DictField(), required=False)
 

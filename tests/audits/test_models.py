@@ -34,8 +34,6 @@ def test_the_database_refuses_cron_and_interval_together() -> None:
 @pytest.mark.parametrize(
     ("fields", "error_field"),
     [
-        ({"source_type": SourceType.UPLOAD}, "source_file"),
-        ({"source_type": SourceType.SQL, "source_database": "default"}, "source_query"),
         ({"source_type": SourceType.URL, "source_url": "ftp://example.org/x.csv"}, "source_url"),
         ({"sensitive_features": "sex"}, "sensitive_features"),
         ({"column_y_pred": "", "column_y_score": ""}, "column_y_pred"),
@@ -67,3 +65,17 @@ def test_run_analyses_is_empty_without_a_result() -> None:
     # then
     assert run.analyses == []
     assert str(run).startswith(run.definition.name)
+
+
+def test_incomplete_definition_is_a_valid_draft_that_lists_what_is_missing() -> None:
+    # given
+    definition = AuditDefinitionFactory.build(
+        source_type=SourceType.SQL, source_database="default", sensitive_features=[]
+    )
+    # when
+    definition.clean()
+    # then
+    assert definition.missing_configuration() == [
+        "source_query (for a sql query against a configured database source)",
+        "sensitive_features (at least one column)",
+    ]

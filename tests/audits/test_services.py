@@ -85,8 +85,8 @@ def test_switching_to_interval_then_to_none_updates_then_removes_the_periodic_ta
         ({"metrics": ["selection_rate", "bogus"]}, "metrics"),
         ({"thresholds": {"bogus_difference": {"fail": 0.1}}}, "thresholds"),
         ({"thresholds": {"impact_ratio": {"fail": 0.8, "warn": 0.5}}}, "thresholds"),
-        ({"sensitive_features": []}, "sensitive_features"),
-        ({"source_type": SourceType.URL, "source_url": ""}, "source_url"),
+        ({"sensitive_features": "sex"}, "sensitive_features"),
+        ({"source_type": SourceType.URL, "source_url": "file:///etc/passwd"}, "source_url"),
         ({"column_y_pred": "", "column_y_score": "score"}, "score_threshold"),
     ],
 )
@@ -270,6 +270,8 @@ def _bad(name: str, frame: pd.DataFrame) -> Path:
             "No rows",
         ),
         (lambda: {"source_path": "/etc/passwd"}, "outside the allowed input directories"),
+        (lambda: {"sensitive_features": []}, "incomplete; set: sensitive_features"),
+        (lambda: {"source_type": SourceType.UPLOAD}, "incomplete; set: source_file"),
         (lambda: {"source_path": str(Path(write_outputs("x")).with_name("gone.csv"))}, "not found"),
     ],
 )
