@@ -234,6 +234,16 @@ DISCOVERY_RETENTION_DAYS = env_int("DISCOVERY_RETENTION_DAYS", 90)
 DISCOVERY_UPLOAD_MAX_BYTES = env_int("DISCOVERY_UPLOAD_MAX_BYTES", 1024**3)
 DISCOVERY_CHUNK_BYTES = env_int("DISCOVERY_CHUNK_BYTES", 16 * 1024 * 1024)
 
+# Evidence packs: the Ed25519 signing key as a PEM file path (preferred) or inline PEM, its optional password,
+# the directory of retired public keys (*.pem) that still verify old packs, and an optional RFC 3161 TSA.
+# With DEBUG on and no key configured, a development key is generated under DATA_DIR (see audits.signing).
+EVIDENCE_SIGNING_KEY_FILE = env_str("EVIDENCE_SIGNING_KEY_FILE")
+EVIDENCE_SIGNING_KEY = env_str("EVIDENCE_SIGNING_KEY") if not EVIDENCE_SIGNING_KEY_FILE else ""
+EVIDENCE_SIGNING_KEY_PASSWORD = env_str("EVIDENCE_SIGNING_KEY_PASSWORD")
+EVIDENCE_TRUSTED_KEYS_DIR = env_str("EVIDENCE_TRUSTED_KEYS_DIR") or str(DATA_DIR / "evidence-trusted-keys")
+EVIDENCE_TSA_URL = env_str("EVIDENCE_TSA_URL")
+EVIDENCE_TSA_TIMEOUT = env_int("EVIDENCE_TSA_TIMEOUT_SECONDS", 10)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
