@@ -294,7 +294,17 @@ class FindingAdmin(AuditedAdmin):
     list_filter = ["status", "kind", "ai_system"]
     search_fields = ["title", "description"]
     list_select_related = ["ai_system"]
-    readonly_fields = ["ai_system", "definition", "run", "kind", "title", "description", "obligation", "resolved_at"]
+    readonly_fields = [
+        "ai_system",
+        "definition",
+        "run",
+        "kind",
+        "title",
+        "description",
+        "obligation",
+        "registry_obligation",
+        "resolved_at",
+    ]
     actions = ["resolve"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

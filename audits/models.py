@@ -242,6 +242,14 @@ class Finding(BaseModel):
     title = models.CharField(max_length=255)
     description = models.TextField(blank=True)
     obligation = models.CharField(max_length=100, blank=True, help_text="Legal basis the audit serves.")
+    registry_obligation = models.ForeignKey(
+        "governance.Obligation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_findings",
+        help_text="The system's EU AI Act Art. 10 obligation in the registry, when it has one.",
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     history = HistoricalRecords()

@@ -47,10 +47,14 @@ from audits.validation import column_mapping, parse_cron
 from core.exceptions import InvalidTransition
 from core.roles import COMPLIANCE_OFFICER
 from core.services import audit_log_record, model_create, model_delete, model_update
+from governance.selectors import obligation_list
 
 logger = logging.getLogger(__name__)
 
 SCHEDULE_TASK = "audits.tasks.schedule_audit_run_task"
+
+#: Registry obligation id of EU AI Act Art. 10 (data governance, bias examination); governance.classification.law
+ART_10_OBLIGATION_ID = "art-10"
 
 
 # --- definitions ---------------------------------------------------------------------------------------------------
@@ -484,6 +488,9 @@ def _finding_open(*, run: AuditRun, kind: str, title: str, description: str) -> 
                 "title": title[:255],
                 "description": description,
                 "obligation": definition.get_legal_basis_display(),
+                "registry_obligation": obligation_list()
+                .filter(system=definition.ai_system, obligation_id=ART_10_OBLIGATION_ID, is_current=True)
+                .first(),
             },
         )
         audit_log_record(event_type="finding.opened", actor=None, target=finding, extra_data={"run": run.pk})

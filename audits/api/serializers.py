@@ -122,6 +122,7 @@ class FindingSerializer(serializers.ModelSerializer[Finding]):
             "title",
             "description",
             "obligation",
+            "registry_obligation",
             "resolved_at",
             "created_at",
         ]

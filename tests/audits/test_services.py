@@ -534,3 +534,21 @@ def test_text_labels_use_the_configured_positive_label() -> None:
     # then
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert run.analyses[0]["strata"][0]["overall"]["selection_rate"] == pytest.approx(0.75)
+
+
+def test_finding_links_the_systems_art_10_obligation_when_the_registry_has_one() -> None:
+    # given
+    from datetime import date
+
+    from governance.models import Obligation
+
+    system = AISystemFactory()
+    obligation = Obligation.objects.create(
+        system=system, obligation_id="art-10", article="Art. 10", duty="Data governance", applies_from=date(2026, 8, 2)
+    )
+    definition = AuditDefinitionFactory(ai_system=system, source_path=str(write_outputs("biased3", bias=0.25)))
+    # when
+    run = _execute(definition)
+    # then
+    finding = Finding.objects.get(run=run)
+    assert finding.registry_obligation == obligation
