@@ -43,6 +43,27 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(minute="17", hour="3"),
         "options": {"expires": 36 * 3600},
     },
+    # Shadow-AI alert rules over the last few days of usage (ingestion batches also trigger them as they finish).
+    # Every 15 minutes: late uploads and rule changes show up within a quarter of an hour.
+    "Discovery alert rules": {
+        "task": "discovery.tasks.evaluate_alert_rules_task",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 22 * 60},
+    },
+    # Alert outbox: sends due deliveries (retries after backoff, rows whose task was lost). Every minute, so a
+    # retry is at most a minute late.
+    "Discovery alert delivery dispatcher": {
+        "task": "discovery.tasks.dispatch_alert_deliveries_task",
+        "schedule": crontab(),
+        "options": {"expires": 90},
+    },
+    # Registry decisions on promoted shadow-AI services flow back to the discovery policy. Every 15 minutes,
+    # offset from the rule run.
+    "Discovery registry policy sync": {
+        "task": "discovery.tasks.sync_promoted_policies_task",
+        "schedule": crontab(minute="7-59/15"),
+        "options": {"expires": 22 * 60},
+    },
     # Fails audit runs whose worker died mid-run (RUNNING past the hard time limit) so they can be retried. Every
     # 15 minutes: with the 20-minute limit plus a 5-minute margin, a dead run is failed within ~40 minutes.
     "Audits stale-run reaper": {

@@ -279,3 +279,6 @@ class UsageRecordAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+from discovery import alert_admin  # noqa: E402,F401 - registers the alert admin classes

@@ -273,3 +273,15 @@ class UsageRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject[:12]} {self.service_id} {self.day}"
+
+
+# The alert models live in their own module; importing them here registers them with the app.
+from discovery.alert_models import (  # noqa: E402, F401
+    Alert,
+    AlertComment,
+    AlertRule,
+    Channel,
+    Delivery,
+    ServicePromotion,
+    Silence,
+)

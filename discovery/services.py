@@ -17,6 +17,7 @@ from django.utils import timezone
 from core.exceptions import ApplicationError, ValidationFailed
 from core.services import audit_log_record, model_create, model_delete, model_update
 from discovery import ingest
+from discovery.alert_services import alerts_evaluate_after_batch
 from discovery.choices import BatchStatus, ChunkStatus, PolicyStatus
 from discovery.models import AIService, LogBatch, LogChunk, LogSource, PolicyException, Pseudonym, UsageRecord
 from discovery.parsers import ArchiveError, UnknownFormat, get_parser
@@ -285,6 +286,7 @@ def _log_batch_finalise_if_complete(*, batch_id: int) -> None:
     update: dict[str, Any] = {"first_seen": span["first"], "last_seen": span["last"], "malformed_samples": samples}
     if batch.chunks_done >= batch.chunks_total and batch.status == BatchStatus.PROCESSING:
         update.update(status=BatchStatus.DONE, finished_at=timezone.now())
+        alerts_evaluate_after_batch(batch_id=batch_id)
     LogBatch.objects.filter(pk=batch_id).update(**update)
 
 

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from discovery.alert_choices import AlertSeverity, AlertStatus, DeliveryStatus
+from discovery.alert_models import Alert, AlertRule, Channel, Delivery, Silence
+
+
+class AlertFilterSet(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=AlertStatus.choices)
+    severity = django_filters.MultipleChoiceFilter(choices=AlertSeverity.choices)
+    service = django_filters.CharFilter(field_name="service__slug")
+    rule = django_filters.CharFilter(field_name="rule__key")
+    subject = django_filters.CharFilter(help_text="Pseudonym.")
+    assignee = django_filters.NumberFilter(field_name="assignee_id")
+    max_age_days = django_filters.NumberFilter(method="filter_max_age", help_text="Last seen within N days.")
+    min_age_days = django_filters.NumberFilter(method="filter_min_age", help_text="Last seen N days ago or more.")
+
+    class Meta:
+        model = Alert
+        fields = ["status", "severity", "service", "rule", "subject", "assignee", "silenced"]
+
+    def filter_max_age(self, queryset: QuerySet[Alert], name: str, value: float) -> QuerySet[Alert]:
+        return queryset.filter(last_seen__gte=timezone.now() - timedelta(days=float(value)))
+
+    def filter_min_age(self, queryset: QuerySet[Alert], name: str, value: float) -> QuerySet[Alert]:
+        return queryset.filter(last_seen__lte=timezone.now() - timedelta(days=float(value)))
+
+
+class AlertRuleFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = AlertRule
+        fields = ["kind", "severity", "enabled"]
+
+
+class ChannelFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = Channel
+        fields = ["kind", "enabled", "min_severity"]
+
+
+class SilenceFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = Silence
+        fields = ["rule", "service", "subject"]
+
+
+class DeliveryFilterSet(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=DeliveryStatus.choices)
+
+    class Meta:
+        model = Delivery
+        fields = ["status", "channel", "alert"]

@@ -1,0 +1,714 @@
+"""Writes for shadow-AI alerts: rule evaluation into deduplicated alerts, the delivery outbox, triage, silences,
+promotion of a discovered service into the governance registry, and the policy flowing back.
+
+Every state change runs in a transaction and leaves an audit trail (simple-history rows for field changes, the
+audit log for events). Network sends never happen inside a transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Min, Q, Sum
+from django.utils import timezone
+
+from core.exceptions import Conflict, InvalidTransition, ValidationFailed
+from core.services import audit_log_record, history_stamp, model_create, model_delete, model_update
+from discovery.alert_choices import (
+    ACTIVE_STATUSES,
+    ALERT_TRANSITIONS,
+    SEVERITY_RANK,
+    AlertStatus,
+    DeliveryStatus,
+)
+from discovery.alert_models import (
+    Alert,
+    AlertComment,
+    AlertRule,
+    Channel,
+    Delivery,
+    ServicePromotion,
+    Silence,
+    alert_admin_path,
+)
+from discovery.alerting import RuleKind, RuleSpec, ServiceInfo, UsageDay, evaluate, fingerprint, should_notify
+from discovery.alerting.dedup import window_start
+from discovery.alerting.delivery import MAX_ATTEMPTS, backoff_delay
+from discovery.alerting.rules import Finding
+from discovery.choices import PolicyStatus, RuleType
+from discovery.models import AIService, UsageRecord
+from discovery.notifiers import AlertPayload, NotifierError, notifier_for
+
+logger = logging.getLogger(__name__)
+
+#: days evaluated by the beat run (today and the two days before: late log uploads still raise alerts)
+BEAT_LOOKBACK_DAYS = 2
+#: a delivery claimed longer ago than this is assumed lost with its worker and is put back to pending
+STALE_CLAIM = timedelta(minutes=10)
+#: due deliveries fanned out per dispatcher run
+DISPATCH_BATCH = 500
+#: registry lifecycle stage -> discovery policy (stages not listed leave the policy alone)
+STAGE_POLICY = {
+    "pilot": PolicyStatus.TOLERATED,
+    "approved": PolicyStatus.SANCTIONED,
+    "production": PolicyStatus.SANCTIONED,
+    "suspended": PolicyStatus.UNSANCTIONED,
+    "retired": PolicyStatus.UNSANCTIONED,
+}
+
+
+# --- evaluation --------------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class EvaluationOutcome:
+    findings: int = 0
+    created: int = 0
+    updated: int = 0
+    notified: int = 0
+    deliveries: list[int] = field(default_factory=list)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _spec(rule: AlertRule) -> RuleSpec:
+    return RuleSpec(
+        key=rule.key,
+        kind=RuleKind(rule.kind),
+        severity=rule.severity,
+        window=timedelta(hours=rule.window_hours),
+        params=rule.params or {},
+    )
+
+
+def _usage_days(*, day_from: date, day_to: date) -> list[UsageDay]:
+    rows = (
+        UsageRecord.objects.filter(day__gte=day_from, day__lte=day_to)
+        .values("subject", "subject_kind", "service__slug", "day", "policy_status")
+        .annotate(
+            n=Sum("requests"),
+            up=Sum("bytes_up"),
+            uploads=Sum("upload_requests"),
+            first=Min("first_seen"),
+            last=Max("last_seen"),
+        )
+        .order_by()
+    )
+    return [
+        UsageDay(
+            subject=r["subject"],
+            subject_kind=r["subject_kind"],
+            service=r["service__slug"],
+            day=r["day"],
+            requests=r["n"] or 0,
+            bytes_up=r["up"] or 0,
+            policy=r["policy_status"],
+            first_seen=r["first"],
+            last_seen=r["last"],
+            upload_requests=r["uploads"] or 0,
+            max_request_bytes=None,  # UsageRecord keeps daily sums only: see docs/discovery-alerts.md
+        )
+        for r in rows
+    ]
+
+
+def _service_domain(service: AIService) -> str:
+    for rule in service.rules.all():
+        if not rule.telemetry and rule.rule_type in (RuleType.EXACT, RuleType.SUFFIX, RuleType.URL_PREFIX):
+            return rule.value.split("/", 1)[0]
+    return ""
+
+
+def alert_rules_evaluate(
+    *, since: date | None = None, until: date | None = None, now: datetime | None = None
+) -> EvaluationOutcome:
+    """Run every enabled rule over usage from ``since`` to ``until`` and record the findings as alerts.
+
+    Each rule looks back to the start of the dedup window containing ``since``, so an alert's count is always the
+    window's full total, and evaluating the same traffic twice changes nothing. Deliveries are enqueued on commit.
+    """
+    now = now or timezone.now()
+    until = until or now.date()
+    since = since or until - timedelta(days=BEAT_LOOKBACK_DAYS)
+    outcome = EvaluationOutcome()
+    rules = list(AlertRule.objects.filter(enabled=True))
+    if not rules:
+        return outcome
+    specs = {rule.pk: _spec(rule) for rule in rules}
+    rule_since = {pk: window_start(_day_start(since), spec.window).date() for pk, spec in specs.items()}
+    load_from = min(rule_since.values())
+    baseline_days = [int(s.param("baseline_days")) for s in specs.values() if s.kind is RuleKind.BASELINE_ZSCORE]
+    if baseline_days:
+        load_from -= timedelta(days=max(baseline_days))
+    rows = _usage_days(day_from=load_from, day_to=until)
+    current = [r for r in rows if r.day >= min(rule_since.values())]
+    if not current:
+        return outcome
+    slugs = {r.service for r in current}
+    services = {s.slug: s for s in AIService.objects.filter(slug__in=slugs).prefetch_related("rules")}
+    infos = {
+        slug: ServiceInfo(slug, s.name, _service_domain(s), s.risk_score, s.policy) for slug, s in services.items()
+    }
+    kinds = {spec.kind for spec in specs.values()}
+    first_user: dict[tuple[str, str], date] = {}
+    first_org: dict[str, date] = {}
+    if RuleKind.FIRST_USE_USER in kinds:
+        subjects = {r.subject for r in current}
+        for row in (
+            UsageRecord.objects.filter(service__slug__in=slugs, subject__in=subjects)
+            .values("subject", "service__slug")
+            .annotate(first=Min("day"))
+            .order_by()
+        ):
+            first_user[(row["subject"], row["service__slug"])] = row["first"]
+    if RuleKind.FIRST_USE_ORG in kinds:
+        for org_row in (
+            UsageRecord.objects.filter(service__slug__in=slugs).values("service__slug").annotate(first=Min("day"))
+        ):
+            first_org[org_row["service__slug"]] = org_row["first"]
+    for rule in rules:
+        findings = evaluate(
+            specs[rule.pk],
+            rows=rows,
+            since=rule_since[rule.pk],
+            services=infos,
+            first_day_user=first_user,
+            first_day_org=first_org,
+        )
+        for finding in findings:
+            if finding.service not in services:
+                continue
+            outcome.findings += 1
+            result = alert_record(rule=rule, finding=finding, service=services[finding.service], now=now)
+            outcome.created += int(result.created)
+            outcome.updated += int(not result.created)
+            outcome.notified += int(bool(result.notified))
+            outcome.deliveries.extend(result.deliveries)
+    return outcome
+
+
+@dataclass(slots=True)
+class RecordResult:
+    alert: Alert
+    created: bool
+    notified: bool
+    deliveries: list[int]
+
+
+def _silenced(*, rule: AlertRule, subject: str, service: AIService, now: datetime) -> bool:
+    return (
+        Silence.objects.filter(until__gt=now)
+        .filter(Q(rule__isnull=True) | Q(rule=rule))
+        .filter(Q(subject="") | Q(subject=subject))
+        .filter(Q(service__isnull=True) | Q(service=service))
+        .exists()
+    )
+
+
+@transaction.atomic
+def alert_record(*, rule: AlertRule, finding: Finding, service: AIService, now: datetime) -> RecordResult:
+    """Create or update the alert of ``finding``'s (fingerprint, window); notify when it opens, when its severity
+    rises, or when it keeps firing after the rule's repeat interval. Idempotent: the unique constraint decides
+    which of two racing evaluations creates the row, and counts are totals, not increments."""
+    fp = fingerprint(rule.key, finding.subject, finding.service)
+    silenced = _silenced(rule=rule, subject=finding.subject, service=service, now=now)
+    defaults = {
+        "rule": rule,
+        "subject": finding.subject,
+        "subject_kind": finding.subject_kind,
+        "service": service,
+        "severity": finding.severity,
+        "summary": finding.summary[:500],
+        "details": finding.details,
+        "count": finding.count,
+        "first_seen": finding.first_seen,
+        "last_seen": finding.last_seen,
+        "silenced": silenced,
+    }
+    try:
+        with transaction.atomic():  # savepoint: losing an insert race must not abort the outer transaction
+            alert, created = Alert.objects.get_or_create(
+                fingerprint=fp, window_start=finding.window_start, defaults=defaults
+            )
+    except IntegrityError:
+        created = False
+    alert = Alert.objects.select_for_update().get(fingerprint=fp, window_start=finding.window_start)
+    if created:
+        audit_log_record(
+            event_type="discovery.alert.raised",
+            actor=None,
+            target=alert,
+            extra_data={"rule": rule.key, "severity": alert.severity, "fingerprint": fp, "silenced": silenced},
+        )
+    else:
+        raised = SEVERITY_RANK[finding.severity] > SEVERITY_RANK[alert.severity]
+        counts = {
+            "count": max(alert.count, finding.count),
+            "first_seen": min(alert.first_seen, finding.first_seen),
+            "last_seen": max(alert.last_seen, finding.last_seen),
+            "details": {**alert.details, **finding.details},
+        }
+        Alert.objects.filter(pk=alert.pk).update(**counts)
+        for name, value in counts.items():
+            setattr(alert, name, value)
+        if raised or silenced != alert.silenced:
+            if raised:
+                alert.severity = finding.severity
+                alert.summary = finding.summary[:500]
+            alert.silenced = silenced
+            history_stamp(alert, actor=None, reason="severity increased" if raised else "silence changed")
+            alert.save(update_fields=["severity", "summary", "silenced", "updated_at"])
+    deliveries = _notify_if_due(alert=alert, rule=rule, now=now)
+    return RecordResult(alert, created, deliveries is not None, deliveries or [])
+
+
+def _notify_if_due(*, alert: Alert, rule: AlertRule, now: datetime) -> list[int] | None:
+    if alert.status not in ACTIVE_STATUSES or alert.silenced:
+        return None
+    news = alert.notified_last_seen is None or alert.last_seen > alert.notified_last_seen
+    raised = bool(alert.notified_severity) and SEVERITY_RANK[alert.severity] > SEVERITY_RANK[alert.notified_severity]
+    if alert.notified_at is not None and not (news or raised):
+        return None
+    if not should_notify(
+        notified_at=alert.notified_at,
+        notified_severity=alert.notified_severity,
+        severity=alert.severity,
+        now=now,
+        repeat_interval=timedelta(hours=rule.repeat_interval_hours),
+    ):
+        return None
+    number = alert.notifications + 1
+    Alert.objects.filter(pk=alert.pk).update(
+        notifications=number, notified_at=now, notified_severity=alert.severity, notified_last_seen=alert.last_seen
+    )
+    alert.notifications, alert.notified_at = number, now
+    alert.notified_severity, alert.notified_last_seen = alert.severity, alert.last_seen
+    ids: list[int] = []
+    for channel in channels_for(alert=alert):
+        delivery, made = Delivery.objects.get_or_create(
+            alert=alert, channel=channel, notification=number, defaults={"next_attempt_at": now}
+        )
+        if made:
+            ids.append(delivery.pk)
+    if ids:
+        transaction.on_commit(lambda: _enqueue_deliveries(ids))
+    return ids
+
+
+def channels_for(*, alert: Alert) -> list[Channel]:
+    """Enabled channels whose minimum severity and rule filter let ``alert`` through."""
+    wanted = []
+    for channel in Channel.objects.filter(enabled=True).prefetch_related("rules"):
+        if SEVERITY_RANK[alert.severity] < SEVERITY_RANK[channel.min_severity]:
+            continue
+        rule_ids = {r.pk for r in channel.rules.all()}
+        if rule_ids and alert.rule_id not in rule_ids:
+            continue
+        wanted.append(channel)
+    return wanted
+
+
+def _enqueue_deliveries(ids: Iterable[int]) -> None:
+    from discovery.tasks import send_alert_delivery_task  # tasks import services: avoid the cycle
+
+    for delivery_id in ids:
+        send_alert_delivery_task.delay(delivery_id)
+
+
+def alerts_evaluate_after_batch(*, batch_id: int) -> None:
+    """Called when an ingestion batch is finalised (inside its transaction): evaluate the alert rules for the
+    batch's days on the ``alerts`` queue once the batch has committed. Ingestion never waits for alerting."""
+
+    def enqueue() -> None:
+        from discovery.tasks import evaluate_alert_rules_task
+
+        evaluate_alert_rules_task.delay(batch_id)
+
+    transaction.on_commit(enqueue)
+
+
+def alert_rules_evaluate_for_batch(*, batch_id: int) -> EvaluationOutcome | None:
+    """Evaluate the rules over the days a finished batch covered (None when the batch is gone or has no span)."""
+    from discovery.models import LogBatch
+
+    batch = LogBatch.objects.filter(pk=batch_id).first()
+    if batch is None or batch.first_seen is None or batch.last_seen is None:
+        return None
+    return alert_rules_evaluate(since=batch.first_seen.date(), until=max(batch.last_seen.date(), timezone.now().date()))
+
+
+# --- delivery outbox -----------------------------------------------------------------------------------------------
+
+
+def alert_payload(alert: Alert) -> AlertPayload:
+    """What channels receive: pseudonym, never an identity."""
+    return AlertPayload(
+        alert_id=str(alert.uuid),
+        fingerprint=alert.fingerprint,
+        rule_id=alert.rule.key,
+        rule_name=alert.rule.name,
+        rule_kind=alert.rule.kind,
+        severity=alert.severity,
+        status=alert.status,
+        subject=alert.subject,
+        subject_kind=alert.subject_kind,
+        service_slug=alert.service.slug,
+        service_name=alert.service.name,
+        domain=_service_domain(alert.service),
+        count=alert.count,
+        first_seen=alert.first_seen,
+        last_seen=alert.last_seen,
+        summary=alert.summary,
+        link=settings.SITE_URL.rstrip("/") + alert_admin_path(alert),
+        details=alert.details,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SendOutcome:
+    status: str  # "sent", "retry", "dead" or "skipped"
+    delay: float | None = None
+    error: str = ""
+
+
+def delivery_send(*, delivery_id: int, now: datetime | None = None) -> SendOutcome:
+    """Claim a due delivery (conditional UPDATE pending -> sending; only one worker wins), send it, record the
+    result. Transient failures are rescheduled with backoff and jitter (at least ``Retry-After``); permanent ones
+    and the last attempt become dead letters. The send happens outside any transaction."""
+    now = now or timezone.now()
+    claimed = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now).update(
+        status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    if claimed != 1:
+        return SendOutcome("skipped")
+    delivery = Delivery.objects.select_related("alert__rule", "alert__service", "channel").get(pk=delivery_id)
+    try:
+        if not delivery.channel.enabled:
+            raise NotifierError("channel disabled", permanent=True)
+        notifier_for(delivery.channel.kind, delivery.channel.config).send(alert_payload(delivery.alert))
+    except NotifierError as exc:
+        return _delivery_failed(delivery, error=exc.message, permanent=exc.permanent, retry_after=exc.retry_after)
+    except Exception as exc:  # a bug in a notifier must not leave the row stuck in "sending"
+        logger.exception("alert delivery %s failed unexpectedly", delivery_id)
+        return _delivery_failed(delivery, error=f"{type(exc).__name__}: {exc}", permanent=False, retry_after=None)
+    Delivery.objects.filter(pk=delivery_id).update(
+        status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error="", claimed_at=None
+    )
+    return SendOutcome("sent")
+
+
+@transaction.atomic
+def _delivery_failed(delivery: Delivery, *, error: str, permanent: bool, retry_after: float | None) -> SendOutcome:
+    attempts = delivery.attempts
+    if permanent or attempts >= MAX_ATTEMPTS:
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.DEAD, last_error=error[:2000], claimed_at=None
+        )
+        audit_log_record(
+            event_type="discovery.alert_delivery.dead_lettered",
+            actor=None,
+            target=delivery.alert,
+            extra_data={
+                "delivery": delivery.pk,
+                "channel": delivery.channel.name,
+                "attempts": attempts,
+                "error": error[:500],
+            },
+        )
+        return SendOutcome("dead", error=error)
+    delay = backoff_delay(attempts, retry_after=retry_after)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.PENDING,
+        last_error=error[:2000],
+        claimed_at=None,
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+    )
+    return SendOutcome("retry", delay=delay, error=error)
+
+
+def deliveries_due(*, now: datetime | None = None, limit: int = DISPATCH_BATCH) -> list[int]:
+    """Put deliveries whose worker died mid-send back to pending, then return the ids due now (oldest first)."""
+    now = now or timezone.now()
+    Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - STALE_CLAIM).update(
+        status=DeliveryStatus.PENDING, claimed_at=None, next_attempt_at=now
+    )
+    return list(
+        Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+@transaction.atomic
+def delivery_resend(*, delivery: Delivery, actor: Any, reason: str = "") -> Delivery:
+    """Put a dead (or sent) delivery back into the outbox with a fresh attempt budget."""
+    if delivery.status in (DeliveryStatus.PENDING, DeliveryStatus.SENDING):
+        raise Conflict("this delivery is already queued")
+    before = delivery.status
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), claimed_at=None
+    )
+    audit_log_record(
+        event_type="discovery.alert_delivery.resent",
+        actor=actor,
+        target=delivery.alert,
+        reason=reason,
+        extra_data={"delivery": delivery.pk, "channel": delivery.channel.name, "before": before},
+    )
+    transaction.on_commit(lambda: _enqueue_deliveries([delivery.pk]))
+    delivery.refresh_from_db()
+    return delivery
+
+
+# --- triage --------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def alert_transition(*, alert: Alert, to: str, actor: Any, reason: str = "") -> Alert:
+    """Move an alert through the declared triage table (``ALERT_TRANSITIONS``); history and audit log record it."""
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    before = alert.status
+    if to not in ALERT_TRANSITIONS.get(before, frozenset()):
+        raise InvalidTransition(
+            f"an alert cannot go from {before} to {to}",
+            extra={"allowed": sorted(ALERT_TRANSITIONS.get(before, frozenset()))},
+        )
+    data: dict[str, Any] = {"status": to}
+    data["resolved_at"] = timezone.now() if to in (AlertStatus.RESOLVED, AlertStatus.FALSE_POSITIVE) else None
+    model_update(alert, actor=actor, reason=reason or f"{before} -> {to}", data=data)
+    audit_log_record(
+        event_type="discovery.alert.transitioned",
+        actor=actor,
+        target=alert,
+        reason=reason,
+        extra_data={"before": before, "after": to},
+    )
+    return alert
+
+
+@transaction.atomic
+def alert_assign(*, alert: Alert, assignee: Any, actor: Any, reason: str = "") -> Alert:
+    """Give an alert to an analyst (None: unassign). Only users who may change alerts can be assignees."""
+    if assignee is not None and not assignee.has_perm("discovery.change_alert"):
+        raise ValidationFailed(f"{assignee} cannot triage alerts")
+    before = alert.assignee_id
+    model_update(alert, actor=actor, reason=reason or "assigned", data={"assignee": assignee})
+    audit_log_record(
+        event_type="discovery.alert.assigned",
+        actor=actor,
+        target=alert,
+        reason=reason,
+        extra_data={"before": before, "after": getattr(assignee, "pk", None)},
+    )
+    return alert
+
+
+@transaction.atomic
+def alert_comment_add(*, alert: Alert, body: str, actor: Any) -> AlertComment:
+    """Append a triage note (comments are never edited)."""
+    if not body.strip():
+        raise ValidationFailed("a comment needs text")
+    comment = AlertComment.objects.create(
+        alert=alert, author=actor if actor and actor.is_authenticated else None, body=body
+    )
+    audit_log_record(
+        event_type="discovery.alert.commented", actor=actor, target=alert, extra_data={"comment": comment.pk}
+    )
+    return comment
+
+
+@dataclass(slots=True)
+class BulkOutcome:
+    changed: list[int] = field(default_factory=list)
+    skipped: dict[int, str] = field(default_factory=dict)
+
+
+def alerts_bulk_transition(*, alerts: Sequence[Alert], to: str, actor: Any, reason: str = "") -> BulkOutcome:
+    """Apply one transition to many alerts; each is its own transaction, refused ones are reported, not fatal."""
+    outcome = BulkOutcome()
+    for alert in alerts:
+        try:
+            alert_transition(alert=alert, to=to, actor=actor, reason=reason)
+        except InvalidTransition as exc:
+            outcome.skipped[alert.pk] = exc.message
+        else:
+            outcome.changed.append(alert.pk)
+    return outcome
+
+
+# --- silences and rules ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def silence_create(*, actor: Any, reason: str = "", data: dict[str, Any]) -> Silence:
+    """Mute a rule, a pseudonymous user and/or a service until a date."""
+    silence = model_create(Silence, actor=actor, reason=reason or "silence created", data={**data, "created_by": actor})
+    audit_log_record(
+        event_type="discovery.silence.created",
+        actor=actor,
+        target=silence,
+        reason=reason,
+        extra_data={"until": silence.until.isoformat()},
+    )
+    return silence
+
+
+# --- from shadow to governed --------------------------------------------------------------------------------------
+
+
+def _usage_summary(service: AIService, *, days: int = 30) -> dict[str, Any]:
+    since = timezone.now().date() - timedelta(days=days)
+    qs = UsageRecord.objects.filter(service=service, day__gte=since)
+    totals = qs.aggregate(requests=Sum("requests"), bytes_up=Sum("bytes_up"))
+    departments = sorted({d for d in qs.values_list("department", flat=True).distinct() if d})
+    users = qs.values("subject").distinct().count()
+    return {
+        "days": days,
+        "users": users,
+        "requests": totals["requests"] or 0,
+        "bytes_up": totals["bytes_up"] or 0,
+        "departments": departments,
+    }
+
+
+@transaction.atomic
+def ai_service_promote(
+    *, service: AIService, actor: Any, reason: str = "", alert: Alert | None = None
+) -> ServicePromotion:
+    """Register a discovered service as a draft AI system in the governance registry (through its
+    ``ai_system_register`` service), so a compliance officer can classify it under the EU AI Act (Art. 26 deployer
+    duties presuppose knowing the systems in use) and decide whether it is sanctioned. Needs
+    ``governance.add_aisystem``: security analysts cannot write the registry."""
+    from governance.services import ai_system_register
+
+    if actor is None or not actor.has_perm("governance.add_aisystem"):
+        raise PermissionDenied("promoting into the registry requires governance.add_aisystem")
+    existing = ServicePromotion.objects.filter(service=service).select_related("system").first()
+    if existing is not None:
+        raise Conflict(f"{service} is already in the registry as {existing.system}")
+    usage = _usage_summary(service)
+    name = f"{service.name} (discovered)"
+    purpose = (
+        f"Public generative-AI service {service.name} by {service.vendor}, found in network logs (shadow AI). "
+        f"Last {usage['days']} days: {usage['users']} pseudonymous users, {usage['requests']} requests, "
+        f"{usage['bytes_up'] / 1_048_576:.1f} MB uploaded"
+        + (f", departments: {', '.join(usage['departments'])}" if usage["departments"] else "")
+        + f". Discovery risk score {service.risk_score}/10; current policy {service.policy}. "
+        "Describe the intended purpose, then classify and decide sanctioned or not."
+    )
+    system = ai_system_register(
+        actor=actor,
+        reason=reason or "promoted from shadow-AI discovery",
+        data={
+            "name": name,
+            "purpose": purpose,
+            "vendor": service.vendor[:200],
+            "sourcing": "third_party",
+            "deployment": "cloud",
+            "business_unit": ", ".join(usage["departments"])[:120],
+        },
+    )
+    promotion = model_create(
+        ServicePromotion,
+        actor=actor,
+        reason=reason or "promoted",
+        data={"service": service, "system": system, "alert": alert, "promoted_by": actor, "synced_stage": ""},
+    )
+    audit_log_record(
+        event_type="discovery.ai_service.promoted",
+        actor=actor,
+        target=service,
+        reason=reason,
+        extra_data={"system": system.pk, "alert": getattr(alert, "pk", None), "usage": usage},
+    )
+    return promotion
+
+
+def promotions_sync_policy() -> list[tuple[str, str]]:
+    """Let the registry decision flow back: a promoted service's discovery policy follows its AI system's stage
+    (pilot -> tolerated, approved/production -> sanctioned, suspended/retired -> unsanctioned). Returns the changes."""
+    from discovery.services import ai_service_policy_update
+
+    changes: list[tuple[str, str]] = []
+    for promotion in ServicePromotion.objects.select_related("service", "system"):
+        stage = promotion.system.lifecycle_stage
+        if stage == promotion.synced_stage:
+            continue
+        policy = STAGE_POLICY.get(stage)
+        with transaction.atomic():
+            if policy is not None and promotion.service.policy != policy:
+                ai_service_policy_update(
+                    service=promotion.service,
+                    policy=policy,
+                    actor=None,
+                    reason=f"registry: {promotion.system} is {stage}",
+                    note=f"Follows AI system #{promotion.system.pk} ({stage}) in the governance registry.",
+                )
+                changes.append((promotion.service.slug, policy))
+            ServicePromotion.objects.filter(pk=promotion.pk).update(synced_stage=stage)
+    return changes
+
+
+@transaction.atomic
+def alert_rule_create(*, actor: Any, reason: str = "", data: dict[str, Any]) -> AlertRule:
+    """Add a detection rule (admin-editable thresholds in ``params``)."""
+    return model_create(AlertRule, actor=actor, reason=reason or "rule created", data=data)
+
+
+@transaction.atomic
+def alert_rule_update(*, rule: AlertRule, actor: Any, reason: str = "", data: dict[str, Any]) -> AlertRule:
+    """Change a rule (enable/disable, severity, thresholds); history keeps before/after."""
+    return model_update(rule, actor=actor, reason=reason, data=data)
+
+
+@transaction.atomic
+def alert_rule_delete(*, rule: AlertRule, actor: Any, reason: str = "") -> None:
+    """Delete a rule that never fired (alerts protect their rule: disable it instead)."""
+
+    model_delete(rule, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def channel_create(*, actor: Any, reason: str = "", data: dict[str, Any]) -> Channel:
+    """Add a delivery channel; its config is validated by the channel kind's notifier."""
+    rules = data.pop("rules", None)
+    channel = model_create(Channel, actor=actor, reason=reason or "channel created", data=data)
+    if rules is not None:
+        channel.rules.set(rules)
+    return channel
+
+
+@transaction.atomic
+def channel_update(*, channel: Channel, actor: Any, reason: str = "", data: dict[str, Any]) -> Channel:
+    rules = data.pop("rules", None)
+    model_update(channel, actor=actor, reason=reason, data=data)
+    if rules is not None:
+        channel.rules.set(rules)
+    return channel
+
+
+@transaction.atomic
+def channel_delete(*, channel: Channel, actor: Any, reason: str = "") -> None:
+
+    model_delete(channel, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def silence_update(*, silence: Silence, actor: Any, reason: str = "", data: dict[str, Any]) -> Silence:
+    """Change a silence (e.g. end it early by moving ``until``)."""
+    return model_update(silence, actor=actor, reason=reason, data=data)
+
+
+@transaction.atomic
+def silence_delete(*, silence: Silence, actor: Any, reason: str = "") -> None:
+
+    model_delete(silence, actor=actor, reason=reason)

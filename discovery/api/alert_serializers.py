@@ -1,0 +1,216 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from discovery.alert_choices import AlertSeverity, AlertStatus
+from discovery.alert_models import Alert, AlertComment, AlertRule, Channel, Delivery, ServicePromotion, Silence
+from discovery.blocklist import BlocklistFormat
+from discovery.models import AIService
+
+#: channel config keys never echoed back by the API
+SECRET_KEYS = frozenset({"secret", "token", "password"})
+
+
+def _clean_with_model(serializer: serializers.ModelSerializer[Any], attrs: dict[str, Any]) -> dict[str, Any]:
+    """Run the model's ``clean()`` (rule parameters, channel config) so its errors come back as a 400."""
+    model: Any = serializer.Meta.model
+    current = serializer.instance
+    values = {f.name: getattr(current, f.name) for f in model._meta.concrete_fields} if current else {}
+    values.update({k: v for k, v in attrs.items() if k in {f.name for f in model._meta.concrete_fields}})
+    try:
+        model(**values).clean()
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.message_dict) from exc
+    return attrs
+
+
+class AlertRuleSerializer(serializers.ModelSerializer[AlertRule]):
+    class Meta:
+        model = AlertRule
+        fields = [
+            "id",
+            "key",
+            "name",
+            "kind",
+            "description",
+            "severity",
+            "enabled",
+            "params",
+            "window_hours",
+            "repeat_interval_hours",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _clean_with_model(self, attrs)
+
+
+class AlertSerializer(serializers.ModelSerializer[Alert]):
+    # plain strings in the schema: the same choice sets are enums on the input serializers (one component each)
+    status = serializers.CharField(read_only=True, help_text="open, acknowledged, resolved or false_positive")
+    severity = serializers.CharField(read_only=True, help_text="low, medium, high or critical")
+    rule_key = serializers.CharField(source="rule.key", read_only=True)
+    rule_name = serializers.CharField(source="rule.name", read_only=True)
+    service_slug = serializers.CharField(source="service.slug", read_only=True)
+    service_name = serializers.CharField(source="service.name", read_only=True)
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "uuid",
+            "rule",
+            "rule_key",
+            "rule_name",
+            "service",
+            "service_slug",
+            "service_name",
+            "subject",
+            "subject_kind",
+            "severity",
+            "status",
+            "assignee",
+            "summary",
+            "details",
+            "count",
+            "fingerprint",
+            "window_start",
+            "first_seen",
+            "last_seen",
+            "silenced",
+            "notified_at",
+            "notifications",
+            "resolved_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class AlertTransitionSerializer(serializers.Serializer[Any]):
+    to = serializers.ChoiceField(choices=AlertStatus.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class AlertAssignSerializer(serializers.Serializer[Any]):
+    assignee = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.all(), allow_null=True)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class AlertCommentInputSerializer(serializers.Serializer[Any]):
+    body = serializers.CharField(max_length=5000)
+
+
+class AlertCommentSerializer(serializers.ModelSerializer[AlertComment]):
+    author_name = serializers.CharField(source="author.username", read_only=True, default="")
+
+    class Meta:
+        model = AlertComment
+        fields = ["id", "alert", "author", "author_name", "body", "created_at"]
+        read_only_fields = fields
+
+
+class AlertBulkSerializer(serializers.Serializer[Any]):
+    ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=1000)
+    to = serializers.ChoiceField(choices=AlertStatus.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class AlertBulkResultSerializer(serializers.Serializer[Any]):
+    changed = serializers.ListField(child=serializers.IntegerField())
+    skipped = serializers.DictField(child=serializers.CharField())
+
+
+class ChannelSerializer(serializers.ModelSerializer[Channel]):
+    min_severity = serializers.CharField(
+        required=False, default=AlertSeverity.LOW, help_text="low, medium, high or critical (alerts below are skipped)"
+    )
+    rules = serializers.PrimaryKeyRelatedField(queryset=AlertRule.objects.all(), many=True, required=False)
+
+    class Meta:
+        model = Channel
+        fields = ["id", "name", "kind", "config", "enabled", "min_severity", "rules", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate_min_severity(self, value: str) -> str:
+        if value not in AlertSeverity.values:
+            raise serializers.ValidationError(f"one of {', '.join(AlertSeverity.values)}")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return _clean_with_model(self, attrs)
+
+    def to_representation(self, instance: Channel) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["config"] = {k: ("***" if k in SECRET_KEYS and v else v) for k, v in (instance.config or {}).items()}
+        return data
+
+
+class SilenceSerializer(serializers.ModelSerializer[Silence]):
+    class Meta:
+        model = Silence
+        fields = ["id", "rule", "subject", "service", "until", "reason", "created_by", "created_at", "updated_at"]
+        read_only_fields = ["created_by", "created_at", "updated_at"]
+
+
+class DeliverySerializer(serializers.ModelSerializer[Delivery]):
+    status = serializers.CharField(read_only=True, help_text="pending, sending, sent or dead")
+    channel_name = serializers.CharField(source="channel.name", read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "alert",
+            "channel",
+            "channel_name",
+            "notification",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "sent_at",
+            "last_error",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ReasonSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class PromotionInputSerializer(serializers.Serializer[Any]):
+    service = serializers.SlugRelatedField(slug_field="slug", queryset=AIService.objects.all())
+    alert = serializers.PrimaryKeyRelatedField(queryset=Alert.objects.all(), required=False, allow_null=True)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class PromotionSerializer(serializers.ModelSerializer[ServicePromotion]):
+    service_slug = serializers.CharField(source="service.slug", read_only=True)
+    system_name = serializers.CharField(source="system.name", read_only=True)
+    system_stage = serializers.CharField(source="system.lifecycle_stage", read_only=True)
+
+    class Meta:
+        model = ServicePromotion
+        fields = [
+            "id",
+            "service",
+            "service_slug",
+            "system",
+            "system_name",
+            "system_stage",
+            "alert",
+            "promoted_by",
+            "synced_stage",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+BLOCKLIST_FORMATS = [f.value for f in BlocklistFormat]
