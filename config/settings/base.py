@@ -234,6 +234,13 @@ DISCOVERY_RETENTION_DAYS = env_int("DISCOVERY_RETENTION_DAYS", 90)
 DISCOVERY_UPLOAD_MAX_BYTES = env_int("DISCOVERY_UPLOAD_MAX_BYTES", 1024**3)
 DISCOVERY_CHUNK_BYTES = env_int("DISCOVERY_CHUNK_BYTES", 16 * 1024 * 1024)
 
+# Audits: the largest input file or download one audit reads, the most rows a SQL source may return, and the
+# directories a server-side path source may read from (default: MEDIA_ROOT only).
+AUDITS_MAX_INPUT_BYTES = env_int("AUDITS_MAX_INPUT_BYTES", 1024**3)
+AUDITS_MAX_SQL_ROWS = env_int("AUDITS_MAX_SQL_ROWS", 5_000_000)
+if env_list("AUDITS_INPUT_DIRS"):
+    AUDITS_INPUT_DIRS = env_list("AUDITS_INPUT_DIRS")
+
 # Evidence packs: the Ed25519 signing key as a PEM file path (preferred) or inline PEM, its optional password,
 # the directory of retired public keys (*.pem) that still verify old packs, and an optional RFC 3161 TSA.
 # With DEBUG on and no key configured, a development key is generated under DATA_DIR (see audits.signing).
