@@ -156,6 +156,7 @@ def _finding(
     rule: RuleSpec,
     key: tuple[str, str, datetime],
     rows: Sequence[UsageDay],
+    services: Mapping[str, ServiceInfo],
     *,
     summary: Callable[..., str],
     severity: str | None = None,
@@ -174,7 +175,7 @@ def _finding(
         last_seen=max(r.last_seen for r in rows),
         count=sum(r.requests for r in rows),
         severity=severity or rule.severity,
-        summary=summary(_short(subject), service),
+        summary=summary(_short(subject), services[service].name if service in services else service),
         details={
             "bytes_up": sum(r.bytes_up for r in rows),
             "days": sorted({r.day.isoformat() for r in rows}),
@@ -217,10 +218,12 @@ _Handler = Callable[
 ]
 
 
-def _unsanctioned(rule: RuleSpec, current: list[UsageDay], *_: Any) -> list[Finding]:
+def _unsanctioned(
+    rule: RuleSpec, current: list[UsageDay], _rows: Any, services: Mapping[str, ServiceInfo], *_: Any
+) -> list[Finding]:
     rows = [r for r in current if r.policy == "unsanctioned"]
     return [
-        _finding(rule, key, group, summary=lambda who, svc: f"{who} used unsanctioned AI service {svc}")
+        _finding(rule, key, group, services, summary=lambda who, svc: f"{who} used unsanctioned AI service {svc}")
         for key, group in _group(rule, rows).items()
     ]
 
@@ -235,7 +238,10 @@ def _high_risk(
             rule,
             key,
             group,
-            summary=lambda who, svc: f"{who} used {svc}, risk score {services[svc].risk_score}/10 (>= {minimum})",
+            services,
+            summary=lambda who, svc, k=key: (
+                f"{who} used {svc}, risk score {services[k[1]].risk_score}/10 (>= {minimum})"
+            ),
             details={"risk_score": services[key[1]].risk_score},
         )
         for key, group in _group(rule, rows).items()
@@ -246,14 +252,14 @@ def _first_use_user(
     rule: RuleSpec,
     current: list[UsageDay],
     _rows: Any,
-    _services: Any,
+    services: Mapping[str, ServiceInfo],
     first_day_user: Mapping[tuple[str, str], date],
     _org: Any,
 ) -> list[Finding]:
     policies = set(rule.param("policies"))
     rows = [r for r in current if r.policy in policies and first_day_user.get((r.subject, r.service), r.day) == r.day]
     return [
-        _finding(rule, key, group, summary=lambda who, svc: f"{who} used {svc} for the first time")
+        _finding(rule, key, group, services, summary=lambda who, svc: f"{who} used {svc} for the first time")
         for key, group in _group(rule, rows).items()
     ]
 
@@ -262,19 +268,21 @@ def _first_use_org(
     rule: RuleSpec,
     current: list[UsageDay],
     _rows: Any,
-    _services: Any,
+    services: Mapping[str, ServiceInfo],
     _user: Any,
     first_day_org: Mapping[str, date],
 ) -> list[Finding]:
     policies = set(rule.param("policies"))
     rows = [r for r in current if r.policy in policies and first_day_org.get(r.service, r.day) == r.day]
     return [
-        _finding(rule, key, group, summary=lambda _who, svc: f"First use of {svc} in the organisation")
+        _finding(rule, key, group, services, summary=lambda _who, svc: f"First use of {svc} in the organisation")
         for key, group in _group(rule, rows, org_wide=True).items()
     ]
 
 
-def _upload_volume(rule: RuleSpec, current: list[UsageDay], *_: Any) -> list[Finding]:
+def _upload_volume(
+    rule: RuleSpec, current: list[UsageDay], _rows: Any, services: Mapping[str, ServiceInfo], *_: Any
+) -> list[Finding]:
     per_user = int(rule.param("user_bytes_per_day") or 0)
     per_org = int(rule.param("org_bytes_per_day") or 0)
     factor = float(rule.param("escalate_factor") or 0)
@@ -300,6 +308,7 @@ def _upload_volume(rule: RuleSpec, current: list[UsageDay], *_: Any) -> list[Fin
                     rule,
                     key,
                     group,
+                    services,
                     severity=severity,
                     summary=lambda who, svc, t=total, d=day: (
                         f"{who} uploaded {_mb(t)} to {svc} on {d} (limit {_mb(per_user)}/day)"
@@ -317,6 +326,7 @@ def _upload_volume(rule: RuleSpec, current: list[UsageDay], *_: Any) -> list[Fin
                     rule,
                     key,
                     group,
+                    services,
                     severity=severity,
                     summary=lambda _who, svc, t=total, d=day: (
                         f"The organisation uploaded {_mb(t)} to {svc} on {d} (limit {_mb(per_org)}/day)"
@@ -327,7 +337,9 @@ def _upload_volume(rule: RuleSpec, current: list[UsageDay], *_: Any) -> list[Fin
     return findings
 
 
-def _large_upload(rule: RuleSpec, current: list[UsageDay], *_: Any) -> list[Finding]:
+def _large_upload(
+    rule: RuleSpec, current: list[UsageDay], _rows: Any, services: Mapping[str, ServiceInfo], *_: Any
+) -> list[Finding]:
     limit = int(rule.param("request_bytes"))
     factor = float(rule.param("escalate_factor") or 0)
     rows = [r for r in current if r.max_request_bytes is not None and r.max_request_bytes > limit]
@@ -340,6 +352,7 @@ def _large_upload(rule: RuleSpec, current: list[UsageDay], *_: Any) -> list[Find
                 rule,
                 key,
                 group,
+                services,
                 severity=severity,
                 summary=lambda who, svc, b=largest: f"{who} sent a single {_mb(b)} request to {svc}",
                 details={"largest_request_bytes": largest, "limit": limit},
@@ -348,7 +361,9 @@ def _large_upload(rule: RuleSpec, current: list[UsageDay], *_: Any) -> list[Find
     return findings
 
 
-def _baseline(rule: RuleSpec, current: list[UsageDay], rows: Sequence[UsageDay], *_: Any) -> list[Finding]:
+def _baseline(
+    rule: RuleSpec, current: list[UsageDay], rows: Sequence[UsageDay], services: Mapping[str, ServiceInfo], *_: Any
+) -> list[Finding]:
     metric = str(rule.param("metric"))
     days = int(rule.param("baseline_days"))
     min_active = int(rule.param("min_active_days"))
@@ -379,6 +394,7 @@ def _baseline(rule: RuleSpec, current: list[UsageDay], rows: Sequence[UsageDay],
                 rule,
                 key,
                 group,
+                services,
                 severity=severity,
                 summary=lambda who, svc, z=z, d=day: (
                     f"{who}: {metric} to {svc} on {d} is {z:.1f} sigma above their {days}-day baseline"

@@ -261,3 +261,8 @@ def test_should_notify(notified_at: datetime | None, notified_severity: str, sev
         )
         is expected
     )
+
+
+def test_summaries_use_the_service_name_and_a_shortened_pseudonym() -> None:
+    findings = evaluate(rule(RuleKind.UNSANCTIONED), rows=[usage("PSEUDONYM0123456789")], since=D0, services=SERVICES)
+    assert findings[0].summary == "PSEUDONYM012 used unsanctioned AI service DeepSeek"
