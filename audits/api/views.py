@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -24,22 +22,11 @@ from audits.filtersets import AuditDefinitionFilterSet, AuditRunFilterSet, Findi
 from audits.models import AuditRun
 from audits.selectors import audit_definition_list, audit_run_list, audit_run_trend, finding_list
 from core.api.mixins import change_reason
+from core.api.permissions import ActionPerms
 from core.api.viewsets import ServiceModelViewSet
 from core.exceptions import ValidationFailed
 
 PNG = OpenApiResponse(response=OpenApiTypes.BINARY, description="PNG image")
-
-
-class ActionPerms(BasePermission):
-    """For ``@action`` endpoints: the user needs every permission the viewset lists in ``action_perms[action]``.
-
-    (``core.api.permissions.ActionPermission`` reads a ``required_perms`` action kwarg, which DRF refuses as an
-    ``as_view`` initkwarg, so the mapping lives on the viewset.)
-    """
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        required = getattr(view, "action_perms", {}).get(view.action)
-        return bool(required and request.user and request.user.is_authenticated and request.user.has_perms(required))
 
 
 class AuditDefinitionViewSet(ServiceModelViewSet):

@@ -8,12 +8,13 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.mixins import AuditedModelViewSetMixin, change_reason
+from core.api.permissions import ActionPerms
 from core.api.viewsets import ServiceModelViewSet
 from governance import services
 from governance.api.serializers import (
@@ -35,18 +36,6 @@ from governance.filtersets import (
     ObligationFilterSet,
 )
 from governance.selectors import ai_system_list, classification_record_list, model_version_list, obligation_list
-
-
-class ActionPerms(BasePermission):
-    """For ``@action`` endpoints: the user needs every permission the view lists in ``action_perms[action]``.
-
-    (``core.api.permissions.ActionPermission`` reads a ``required_perms`` action kwarg, which DRF refuses as an
-    ``as_view`` initkwarg, so the mapping lives on the viewset instead.)
-    """
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        required = getattr(view, "action_perms", {}).get(view.action)
-        return bool(required and request.user and request.user.is_authenticated and request.user.has_perms(required))
 
 
 class AISystemViewSet(ServiceModelViewSet):
