@@ -14,6 +14,7 @@ from django.utils.html import format_html
 
 from core.admin_mixins import AuditedAdmin
 from core.exceptions import ApplicationError
+from discovery.alert_admin import promote_to_registry
 from discovery.charts import trend_chart_png
 from discovery.models import (
     AIService,
@@ -55,6 +56,7 @@ class AIServiceAdmin(AuditedAdmin):
     search_fields = ["name", "vendor", "slug", "rules__value"]
     inlines = [AIServiceRuleInline, PolicyExceptionInline]
     readonly_fields = ["risk_factors_display"]
+    actions = [promote_to_registry]
 
     @admin.display(description="risk factors")
     def risk_factors_display(self, obj: AIService) -> str:
@@ -279,6 +281,3 @@ class UsageRecordAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-
-from discovery import alert_admin  # noqa: E402,F401 - registers the alert admin classes

@@ -305,3 +305,15 @@ class ServicePromotionAdmin(SimpleHistoryAdmin):
     def sync_policy(self, request: HttpRequest, queryset: QuerySet[ServicePromotion]) -> None:
         changes = services.promotions_sync_policy()
         self.message_user(request, f"{len(changes)} policy change(s): {changes}", messages.SUCCESS)
+
+
+@admin.action(description="Promote into the AI registry (draft system for classification)")
+def promote_to_registry(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+    """For the AI-service changelist: needs ``governance.add_aisystem`` (checked by the service)."""
+    for service in queryset:
+        try:
+            promotion = services.ai_service_promote(service=service, actor=request.user, reason="promoted from catalog")
+        except (ApplicationError, PermissionDenied) as exc:
+            modeladmin.message_user(request, f"{service}: {getattr(exc, 'message', exc)}", messages.WARNING)
+        else:
+            modeladmin.message_user(request, f"{service} registered as {promotion.system}.", messages.SUCCESS)
