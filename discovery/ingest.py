@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,7 @@ from discovery.parsers import (
     parse_lines,
     peek_lines,
 )
+from discovery.parsers.base import FastRecord, fast_record
 from discovery.parsers.pcap import CaptureStats, read_capture, sniff_capture
 from discovery.pseudonyms import encrypt_identity, pseudonymise
 
@@ -239,10 +240,11 @@ def run_chunk(
     """Parse, match and aggregate one chunk. Pure with respect to the database."""
     source = batch.source
     result = ChunkResult()
+    records: Iterator[FastRecord]
     if batch.log_format == CAPTURE_FORMAT:
         cstats = CaptureStats()
         fh.seek(0)
-        events: Iterator[Any] = read_capture(fh, cstats)
+        records = map(fast_record, read_capture(fh, cstats))
     else:
         parser = get_parser(batch.log_format, options=source.format_options, tz=ZoneInfo(source.time_zone or "UTC"))
         stats = ParseStats()
@@ -256,8 +258,10 @@ def run_chunk(
                 for header in _header_lines(fh.read(HEAD_BYTES)):
                     with contextlib.suppress(MalformedLine):
                         parser.parse(header)
-        events = parse_lines(parser, lines, stats)
-    _aggregate(events, result, source=source, snapshot=snapshot)
+        # a format with a fast path yields the aggregated fields directly; the others go through parse()
+        fast = parser.iter_fast(lines, stats)
+        records = fast if fast is not None else map(fast_record, parse_lines(parser, lines, stats))
+    _aggregate(records, result, source=source, snapshot=snapshot)
     if batch.log_format == CAPTURE_FORMAT:
         result.records_read = result.records_parsed = result.records_matched + result.records_unmatched
         result.records_malformed = cstats.packets_truncated + cstats.packets_undecodable
@@ -270,18 +274,53 @@ def run_chunk(
     return result
 
 
-def _aggregate(events: Iterator[Any], result: ChunkResult, *, source: Any, snapshot: CatalogSnapshot) -> None:
+class _DayOf:
+    """UTC day of an epoch timestamp, exactly ``datetime.fromtimestamp(ts, UTC).date()`` (microsecond rounding
+    included), without building a datetime per event: the bounds of the last day seen are cached, and only a
+    timestamp outside them (or within a microsecond of a boundary) takes the datetime route."""
+
+    __slots__ = ("day", "hi", "lo")
+
+    def __init__(self) -> None:
+        self.lo, self.hi = 1.0, 0.0  # empty range: the first call computes
+        self.day = date(1970, 1, 1)
+
+    def __call__(self, ts: float) -> date:
+        if self.lo <= ts < self.hi:
+            return self.day
+        day = datetime.fromtimestamp(ts, UTC).date()
+        start = (day - date(1970, 1, 1)).days * 86400.0
+        # strictly inside the day by a microsecond on each side, where rounding cannot move to a neighbour day
+        self.lo, self.hi, self.day = start + 1e-6, start + 86400.0 - 1e-6, day
+        return day
+
+
+def _utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def _aggregate(records: Iterator[FastRecord], result: ChunkResult, *, source: Any, snapshot: CatalogSnapshot) -> None:
+    """One loop over ``(ts, user, src_ip, host, url, up, down)`` records (from a fast path or from events).
+
+    Times stay epoch floats in the loop (day from :class:`_DayOf`); first/last are turned into datetimes at the end,
+    which gives the same values as comparing the events' datetimes since the conversion is monotonic.
+    """
     match = snapshot.matcher.match
     url_hosts = snapshot.url_hosts
     # host -> (match without URL, whether a url rule could apply): most lines repeat a few thousand hosts, and
     # CONNECT/DNS/SNI events carry no path, so the matcher runs once per distinct host, not once per event
     host_cache: dict[str, tuple[Any, bool]] = {}
+    # (host, url) -> match, for the few hosts that url rules cover
+    url_cache: dict[tuple[str, str], Any] = {}
     usage = result.usage
     identity_map: dict[str, Any] = source.identity_map or {}
     strip, lower = source.strip_domain, source.lowercase_users
     # a named user is resolved by name alone; an IP entry attributes only traffic that carries no user name
     subjects: dict[str, tuple[str, str, str, tuple[str, ...]]] = {}
     policy_cache: dict[tuple[str, str, tuple[str, ...]], str] = {}
+    # usage rows with float first/last times while accumulating (datetimes once the loop is done)
+    rows: dict[tuple[str, str, str, str, date], list[Any]] = {}
+    day_of = _DayOf()
     first = last = None
     matched = unmatched = 0
 
@@ -300,13 +339,13 @@ def _aggregate(events: Iterator[Any], result: ChunkResult, *, source: Any, snaps
             result.identities[pseudonym] = (kind, encrypt_identity(identity))
         return pseudonym, kind, str(entry.get("department", "")), tuple(entry.get("groups", ()))
 
-    for event in events:
-        ts = event.timestamp
-        if first is None or ts < first:
+    for ts, user, src_ip, host, url, up, down in records:
+        if first is None:
+            first = last = ts
+        elif ts < first:
             first = ts
-        if last is None or ts > last:
+        elif ts > last:  # type: ignore[operator]  # set with first
             last = ts
-        host = event.host
         cached = host_cache.get(host)
         if cached is None:
             if len(host_cache) > HOST_CACHE_MAX:
@@ -315,21 +354,24 @@ def _aggregate(events: Iterator[Any], result: ChunkResult, *, source: Any, snaps
             has_url_rule = any(".".join(labels[i:]) in url_hosts for i in range(len(labels))) if url_hosts else False
             cached = host_cache[host] = (match(host), has_url_rule)
         hit, has_url_rule = cached
-        if has_url_rule and event.url:
-            hit = match(host, event.url)
+        if has_url_rule and url:
+            hit = url_cache.get((host, url), False)
+            if hit is False:
+                if len(url_cache) > HOST_CACHE_MAX:
+                    url_cache.clear()
+                hit = url_cache[(host, url)] = match(host, url)
         if hit is None or hit.telemetry:
             unmatched += 1
             continue
         matched += 1
-        user = event.user
-        who = user if user and user != "-" else f"@{event.src_ip}"
+        who = user if user and user != "-" else f"@{src_ip}"
         subject = subjects.get(who)
         if subject is None:
-            subject = subjects[who] = subject_of(user, event.src_ip)
+            subject = subjects[who] = subject_of(user, src_ip)
         pseudonym, kind, department, groups = subject
         slug = hit.service_slug
-        key = (pseudonym, kind, department, slug, ts.date())
-        row = usage.get(key)
+        key = (pseudonym, kind, department, slug, day_of(ts))
+        row = rows.get(key)
         if row is None:
             pkey = (slug, department, groups)
             policy = policy_cache.get(pkey)
@@ -337,28 +379,24 @@ def _aggregate(events: Iterator[Any], result: ChunkResult, *, source: Any, snaps
                 policy = policy_cache[pkey] = resolve_policy(
                     snapshot.policies[slug], snapshot.exceptions.get(slug, {}), department=department, groups=groups
                 )
-            usage[key] = [
-                1,
-                int(hit.is_upload_endpoint),
-                event.upload_bytes or 0,
-                event.download_bytes or 0,
-                ts,
-                ts,
-                policy,
-            ]
+            rows[key] = [1, int(hit.is_upload_endpoint), up or 0, down or 0, ts, ts, policy]
         else:
             row[0] += 1
             if hit.is_upload_endpoint:
                 row[1] += 1
-            if event.upload_bytes:
-                row[2] += event.upload_bytes
-            if event.download_bytes:
-                row[3] += event.download_bytes
+            if up:
+                row[2] += up
+            if down:
+                row[3] += down
             if ts < row[4]:
                 row[4] = ts
             elif ts > row[5]:
                 row[5] = ts
-    result.first_seen, result.last_seen = first, last
+    for row in rows.values():
+        row[4], row[5] = _utc(row[4]), _utc(row[5])
+    usage.update(rows)
+    result.first_seen = _utc(first) if first is not None else None
+    result.last_seen = _utc(last) if last is not None else None
     result.records_matched, result.records_unmatched = matched, unmatched
 
 
