@@ -78,6 +78,38 @@ def default_thresholds(task: Task | str) -> dict[str, Threshold]:
     return {IMPACT_RATIO: DEFAULT_THRESHOLDS[IMPACT_RATIO]}
 
 
+_COMBINED = "metrics"
+
+
+class _CombinedMetric:
+    """Several metric callables as one fairlearn metric whose value for a group is the tuple of their values.
+
+    fairlearn supports non-scalar metrics (its by_group then holds the objects, and its min/max/difference/ratio are
+    not defined for them; this module computes those from the scalars with fairlearn's ``between_groups``
+    definitions, see :func:`_aggregates`). Every callable receives the group's cells exactly as it would as a metric
+    of its own; ``row_count`` goes only to callables that take it (``r2_score``).
+    """
+
+    def __init__(self, metrics: dict[str, Any]) -> None:
+        self.names = list(metrics)
+        self.calls = [(fn, name == "r2_score") for name, fn in metrics.items()]
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any, row_count: Any) -> tuple[float, ...]:
+        return tuple(
+            fn(y_true, y_pred, sample_weight=sample_weight, row_count=row_count)
+            if takes_rows
+            else fn(y_true, y_pred, sample_weight=sample_weight)
+            for fn, takes_rows in self.calls
+        )
+
+    def unpack(self, values: pd.Series) -> dict[str, np.ndarray]:
+        """One float array per metric from a column of tuples; NaN where fairlearn had no rows (empty group)."""
+        nan = (np.nan,) * len(self.names)
+        rows = [v if isinstance(v, tuple) else nan for v in values]
+        table = np.array(rows, dtype=np.float64).reshape(len(rows), len(self.names))
+        return {name: table[:, i] for i, name in enumerate(self.names)}
+
+
 @dataclass(frozen=True)
 class _Stratum:
     control: str | None
@@ -208,10 +240,12 @@ def compute_fairness(
     weight = compressed.sample_weight
     median = float(median_from_counts(y_pred, counts[None, :])[0]) if task is Task.REGRESSION else None
     metrics = binary_metrics() if task is Task.BINARY else regression_metrics(median or 0.0)
-    params: dict[str, dict[str, np.ndarray]] = {name: {"sample_weight": weight} for name in metrics}
-    params[COUNT_METRIC] = {"sample_weight": counts}
-    if "r2_score" in params:
-        params["r2_score"]["row_count"] = counts
+    # fairlearn's fixed cost is per metric and group (a pandas apply, column look-ups, result frames for every
+    # min/max/difference/ratio variant), so the metrics go to MetricFrame as one non-scalar metric returning all
+    # their values for a group: the same fairlearn/scikit-learn functions on the same groups, called once per group
+    # instead of once per metric and group. ``count`` is not sent: it is the sum of the cell counts (np.bincount).
+    combined = _CombinedMetric({name: fn for name, fn in metrics.items() if name != COUNT_METRIC})
+    params = {"sample_weight": weight, "row_count": counts}
     # fairlearn calls scikit-learn once per metric and group; on a few dozen cells its input checks are most of the
     # cost. The metric parameters are fixed constants above, and binary cells are 0/1 by construction, so skipping
     # parameter validation and (binary only) the finiteness scan cannot change a number; test_equivalence.py checks
@@ -220,12 +254,12 @@ def compute_fairness(
     with warnings.catch_warnings(), sklearn.config_context(**sk_config):
         warnings.simplefilter("ignore", RuntimeWarning)  # 0/0 for empty intersections: fairlearn reports NaN
         mf = MetricFrame(
-            metrics=metrics,
+            metrics={_COMBINED: combined},
             y_true=y_true,
             y_pred=y_pred,
             sensitive_features=frame[list(m.sensitive_features)],
             control_features=frame[[m.control_feature]] if m.control_feature else None,
-            sample_params=params,
+            sample_params={_COMBINED: params},
         )
 
     # One row per (control level, group), in fairlearn's order (cartesian product of the levels).
@@ -235,10 +269,12 @@ def compute_fairness(
     cell_index = pd.MultiIndex.from_frame(by_group[level_cols]).get_indexer(pd.MultiIndex.from_frame(frame[level_cols]))
     group_counts = np.bincount(cell_index, weights=counts, minlength=n_groups).astype(np.int64)
     group_weights = np.bincount(cell_index, weights=weight, minlength=n_groups)
+    point = combined.unpack(by_group[_COMBINED])
+    point[COUNT_METRIC] = group_counts.astype(np.float64)
+    point = {name: point[name][None, :] for name in metrics}
     rate = rate_metric(task)
     selected = y_pred > median if median is not None else y_pred.astype(bool)
     group_selected = np.bincount(cell_index, weights=counts * selected, minlength=n_groups).astype(np.int64)
-    point = {name: by_group[name].to_numpy(dtype=np.float64)[None, :] for name in metrics}
     keys = [group_key([str(v) for v in row]) for row in by_group[list(m.sensitive_features)].itertuples(index=False)]
     if reference_group is not None and reference_group not in keys:
         raise ValueError(f"Reference group {reference_group!r} not in the data; groups: {sorted(set(keys))}")
@@ -295,13 +331,15 @@ def compute_fairness(
         low, high = (bounds[0], bounds[1]) if pos is None else (bounds[0][pos], bounds[1][pos])
         return Estimate(value=_finite(value), ci_low=_finite(low), ci_high=_finite(high))
 
-    overall = mf.overall
+    overall = mf.overall[_COMBINED]  # the tuple, or a Series of tuples by control level
     stratum_results: list[StratumResult] = []
     for s_pos, stratum in enumerate(strata):
         aggs_point, ir_point = point_derived[s_pos]
         aggs_ci, ir_ci = ci_derived[s_pos] if ci_derived else ({}, None)
-        row = overall if stratum.control is None else overall.loc[_control_label(overall.index, stratum.control)]
+        packed = overall if stratum.control is None else overall.loc[_control_label(overall.index, stratum.control)]
         n_stratum = int(group_counts[stratum.groups].sum())
+        row = {name: float(v[0]) for name, v in combined.unpack(pd.Series([packed])).items()}
+        row[COUNT_METRIC] = float(n_stratum)
         ref = stratum.reference
         groups: list[GroupResult] = []
         for g_pos, (g, is_eligible) in enumerate(zip(stratum.groups, stratum.eligible, strict=True)):

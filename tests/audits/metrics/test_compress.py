@@ -272,15 +272,66 @@ def test_metric_names_are_the_stable_result_keys(task, expected):
 
 
 @pytest.mark.parametrize("max_code", [2**62, 1], ids=["int64-codes", "groupby-fallback"])
-def test_cell_counting_matches_a_plain_groupby(make_outputs, monkeypatch, max_code):
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_cell_counting_matches_a_plain_groupby(make_outputs, monkeypatch, max_code, task):
     # given
-    df = make_outputs(77, 4000, task="regression", weights=True)
+    df = make_outputs(77, 4000, task=task, weights=True)
+    df.loc[::13, "race"] = None
     monkeypatch.setattr(compress_module, "_MAX_CELL_CODE", max_code)
     keys = ["y_true", "y_pred", "w", "sex", "race"]
+    dtype = np.int8 if task == "binary" else np.float64
+    numeric = {k: df[k].to_numpy(dtype=dtype) for k in ["y_true", "y_pred"]} | {"w": df["w"].to_numpy()}
+    levels = {k: compress_module.level_codes(df[k]) for k in ["sex", "race"]}
 
     # when
-    counted = compress_module._count_cells(df, ["y_true", "y_pred", "w"], ["sex", "race"])
+    counted = compress_module._count_cells(numeric, levels)
 
     # then
-    expected = df.groupby(keys).size().reset_index(name=COUNT)
+    expected = df.fillna({"race": UNKNOWN_LEVEL}).groupby(keys).size().reset_index(name=COUNT)
     pd.testing.assert_frame_equal(_canonical(counted), _canonical(expected), check_dtype=False)
+
+
+_MIXED = pd.Series([1, True, 1.0, "1", None, -0.0, 0.0], dtype=object)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.Series(["F", "M", None, "F", "Unknown", np.nan], dtype=object),
+        pd.Series(["F", "M", None, "F", "Unknown"], dtype="string"),
+        pd.Series(["F", "M", None, "F", "X"], dtype="str"),
+        pd.Series([3, 1, 3, 2]),
+        pd.Series([3, None, 3, 2], dtype="Int64"),
+        pd.Series([True, False, True]),
+        pd.Series([1.5, -0.0, 0.0, np.nan, 1.5]),
+        pd.Categorical(["b", "a", None, "b"], categories=["a", "b", "c"]),
+        pd.Categorical([1, 2, 1], categories=[1, 2]),
+        _MIXED,
+    ],
+    ids=["object", "string", "str", "int", "Int64", "bool", "float", "category", "int-category", "mixed-object"],
+)
+def test_level_codes_give_the_per_row_string_labels(column):
+    # given: the per-row conversion the labels must equal
+    column = pd.Series(column)
+    expected = column.astype("string").fillna(UNKNOWN_LEVEL).astype(str).tolist()
+
+    # when
+    codes, labels = compress_module.level_codes(column)
+
+    # then
+    assert labels[codes].tolist() == expected
+
+
+def test_values_with_equal_string_forms_end_up_in_one_cell():
+    # given: a literal "Unknown" next to missing values, and 1 / 1.0 / True which pandas factorises together
+    sex = pd.concat([_MIXED, pd.Series([UNKNOWN_LEVEL], dtype=object)], ignore_index=True)
+    df = pd.DataFrame({"y_true": 1, "y_pred": 1, "sex": sex})
+    mapping = ColumnMapping(y_true="y_true", y_pred="y_pred", sensitive_features="sex")
+
+    # when
+    frame = compress_frame(df, mapping).frame
+
+    # then
+    counts = dict(zip(frame["sex"], frame[COUNT], strict=True))
+    assert sorted(counts.items()) == [("-0.0", 1), ("0.0", 1), ("1", 2), ("1.0", 1), ("True", 1), (UNKNOWN_LEVEL, 2)]
+    assert len(frame) == len(frame.drop(columns=COUNT).drop_duplicates())
