@@ -798,8 +798,8 @@ def evidence_collect(
             {"created_at": iso(f.created_at), "kind": f.kind, "status": f.status, "title": f.title} for f in findings
         ],
         "shadow_ai": {"note": shadow_note, "usage": shadow},
-        "history": [row for row in trail if row["object"] == f"governance.AISystem:{system.pk}"]
-        + [row for row in trail if row["source"] == "audit_log" and row["object"].startswith("governance.aisystem:")],
+        # the system's own changes and events, in time order (the trail is already sorted)
+        "history": [row for row in trail if row["object"].casefold() == f"governance.aisystem:{system.pk}"],
         "trail_count": len(trail),
     }
     return CollectedEvidence(files=files, metadata=metadata, report=report, chart_png=chart_png)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework.routers import DefaultRouter
 
+from audits.api.evidence import EvidencePackViewSet
 from audits.api.views import AuditDefinitionViewSet, AuditRunViewSet, FindingViewSet
 
 app_name = "audits-api"
@@ -9,4 +10,5 @@ router = DefaultRouter()
 router.register("definitions", AuditDefinitionViewSet, basename="auditdefinition")
 router.register("runs", AuditRunViewSet, basename="auditrun")
 router.register("findings", FindingViewSet, basename="finding")
+router.register("evidence-packs", EvidencePackViewSet, basename="evidencepack")
 urlpatterns = router.urls

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,11 +11,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from audits.choices import EvidencePackStatus
 from audits.evidence import EvidencePackError
 from audits.evidence_build import deterministic_pack_id, evidence_pack_render, pack_created_at
 from audits.evidence_collect import Period
+from audits.evidence_services import evidence_pack_build, evidence_pack_download, evidence_pack_request
 from audits.models import AuditRun
 from audits.signing import TimestampUnavailable
+from core.exceptions import ApplicationError
 from governance.models import AISystem
 
 
@@ -33,6 +37,11 @@ class Command(BaseCommand):
             help="Pack time (ISO 8601, UTC if no offset). Default: the end of --period, else now.",
         )
         parser.add_argument("--out", type=Path, required=True, help="Where to write the ZIP.")
+        parser.add_argument(
+            "--store",
+            action="store_true",
+            help="Also keep it as a stored evidence pack (admin/API download; pack time = now, not --created-at).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if bool(options["system"]) == bool(options["run"]):
@@ -50,24 +59,51 @@ class Command(BaseCommand):
             period = Period.parse(options["period"]) if options["period"] else None
         except ValueError as exc:
             raise CommandError(f"--period: {exc}") from exc
-        created_at = pack_created_at(self._created_at(options["created_at"], period))
-        pack_id = deterministic_pack_id(
-            system_id=system.pk, run_id=run.pk if run else None, period=period, created_at=created_at
-        )
-        try:
-            rendered = evidence_pack_render(
-                system=system, created_at=created_at, pack_id=pack_id, period=period, run=run
+        if options["store"]:
+            if options["created_at"]:
+                raise CommandError("--created-at cannot be used with --store (a stored pack's time is its request).")
+            data, summary = self._store(system, run, period)
+        else:
+            created_at = pack_created_at(self._created_at(options["created_at"], period))
+            pack_id = deterministic_pack_id(
+                system_id=system.pk, run_id=run.pk if run else None, period=period, created_at=created_at
             )
-        except (ImproperlyConfigured, EvidencePackError, TimestampUnavailable) as exc:
-            raise CommandError(str(exc)) from exc
+            try:
+                rendered = evidence_pack_render(
+                    system=system, created_at=created_at, pack_id=pack_id, period=period, run=run
+                )
+            except (ImproperlyConfigured, EvidencePackError, TimestampUnavailable) as exc:
+                raise CommandError(str(exc)) from exc
+            data = rendered.data
+            summary = (
+                f"pack {pack_id}, created at {created_at.isoformat()}, key {rendered.key_id}, "
+                f"{'with' if rendered.timestamped else 'no'} trusted timestamp"
+            )
         out: Path = options["out"]
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(rendered.data)
-        self.stdout.write(
-            f"Wrote {out} ({rendered.size} bytes, sha256 {rendered.sha256}) for {system.name}: pack {pack_id}, "
-            f"created at {created_at.isoformat()}, key {rendered.key_id}, "
-            f"{'with' if rendered.timestamped else 'no'} trusted timestamp."
-        )
+        out.write_bytes(data)
+        digest = hashlib.sha256(data).hexdigest()
+        self.stdout.write(f"Wrote {out} ({len(data)} bytes, sha256 {digest}) for {system.name}: {summary}.")
+
+    @staticmethod
+    def _store(system: AISystem, run: AuditRun | None, period: Period | None) -> tuple[bytes, str]:
+        try:
+            pack = evidence_pack_request(
+                ai_system=system,
+                audit_run=run,
+                period_start=period.start if period else None,
+                period_end=period.end if period else None,
+                actor=None,
+                reason="manage.py build_evidence_pack --store",
+                enqueue=False,
+            )
+            built = evidence_pack_build(pack_id=pack.pk)
+        except (ApplicationError, TimestampUnavailable) as exc:
+            raise CommandError(str(exc)) from exc
+        if built is None or built.status != EvidencePackStatus.BUILT:
+            raise CommandError(f"Evidence pack {pack.pk} was not built: {built.error if built else 'gone'}")
+        data = evidence_pack_download(pack=built, actor=None, via="command")
+        return data, f"stored pack {built.pk} ({built.storage_key}), key {built.key_id}"
 
     @staticmethod
     def _created_at(text: str | None, period: Period | None) -> datetime:

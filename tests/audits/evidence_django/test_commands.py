@@ -144,3 +144,18 @@ def test_build_for_an_unknown_system_fails(tmp_path: Path, db: None) -> None:
 def test_verify_of_a_missing_file_fails(tmp_path: Path, db: None) -> None:
     with pytest.raises(CommandError, match="cannot read"):
         call_command("verify_evidence_pack", str(tmp_path / "missing.zip"))
+
+
+def test_build_with_store_keeps_a_downloadable_pack(world: World, tmp_path: Path) -> None:
+    # given
+    from audits.models import EvidencePack
+    from core.models import AuditLogEntry
+
+    out = tmp_path / "stored.zip"
+    # when
+    output = build(world, out, "--store")
+    # then
+    pack = EvidencePack.objects.get()
+    assert pack.status == "built" and pack.sha256 in output
+    assert out.read_bytes() and "OK" in verify(out)[0]
+    assert AuditLogEntry.objects.get(event_type="evidence_pack.downloaded").extra_data["via"] == "command"

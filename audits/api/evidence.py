@@ -1,0 +1,123 @@
+"""API for evidence packs: request (compliance officers), list/detail (compliance officers, auditors) and the
+audited ZIP download (users with ``audits.download_evidencepack``: auditors and compliance officers)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from audits import evidence_services
+from audits.api.views import ActionPerms
+from audits.models import AuditRun, EvidencePack
+from audits.selectors import evidence_pack_list
+from core.api.mixins import change_reason
+from governance.selectors import ai_system_list
+
+ZIP = OpenApiResponse(response=OpenApiTypes.BINARY, description="The signed evidence-pack ZIP, byte for byte as stored")
+
+
+class EvidencePackSerializer(serializers.ModelSerializer[EvidencePack]):
+    ai_system_name = serializers.CharField(source="ai_system.name", read_only=True)
+    requested_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    filename = serializers.CharField(read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EvidencePack
+        fields = [
+            "id",
+            "ai_system",
+            "ai_system_name",
+            "audit_run",
+            "period_start",
+            "period_end",
+            "requested_by",
+            "requested_at",
+            "status",
+            "progress",
+            "progress_step",
+            "attempts",
+            "built_at",
+            "error",
+            "sha256",
+            "size",
+            "key_id",
+            "law_version",
+            "timestamped",
+            "filename",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_download_url(self, pack: EvidencePack) -> str | None:
+        if pack.status != "built":
+            return None
+        return reverse("audits-api:evidencepack-download", args=[pack.pk], request=self.context.get("request"))
+
+
+class EvidencePackRequestSerializer(serializers.Serializer[Any]):
+    ai_system = serializers.PrimaryKeyRelatedField(queryset=ai_system_list())
+    audit_run = serializers.PrimaryKeyRelatedField(queryset=AuditRun.objects.all(), required=False, allow_null=True)
+    period_start = serializers.DateField(required=False, allow_null=True)
+    period_end = serializers.DateField(required=False, allow_null=True)
+
+
+class EvidencePackViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Evidence packs. Request: ``audits.request_evidencepack``. Download: ``audits.download_evidencepack``
+    (every download is written to the audit trail)."""
+
+    queryset = evidence_pack_list()
+    serializer_class = EvidencePackSerializer
+    filterset_fields = ["ai_system", "audit_run", "status"]
+    ordering_fields = ["requested_at", "built_at", "status"]
+    search_fields = ["ai_system__name", "sha256", "key_id"]
+    action_perms = {
+        "create": ("audits.view_evidencepack", "audits.request_evidencepack"),
+        "download": ("audits.view_evidencepack", "audits.download_evidencepack"),
+    }
+
+    def get_permissions(self) -> Sequence[BasePermission]:
+        if self.action in self.action_perms:
+            return [IsAuthenticated(), ActionPerms()]
+        return super().get_permissions()  # type: ignore[return-value]
+
+    @extend_schema(
+        request=EvidencePackRequestSerializer,
+        responses={202: EvidencePackSerializer},
+        summary="Request a new evidence pack (built asynchronously)",
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = EvidencePackRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        pack = evidence_services.evidence_pack_request(
+            ai_system=data.validated_data["ai_system"],
+            audit_run=data.validated_data.get("audit_run"),
+            period_start=data.validated_data.get("period_start"),
+            period_end=data.validated_data.get("period_end"),
+            actor=request.user,
+            reason=change_reason(request),
+        )
+        return Response(EvidencePackSerializer(pack, context={"request": request}).data, status=202)
+
+    @extend_schema(responses={(200, "application/zip"): ZIP}, summary="Download the signed ZIP (audited)")
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def download(self, request: Request, pk: str | None = None) -> HttpResponse:
+        pack = self.get_object()
+        data = evidence_services.evidence_pack_download(pack=pack, actor=request.user, via="api")
+        response = HttpResponse(data, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{pack.filename}"'
+        response["X-Content-SHA256"] = pack.sha256
+        return response
