@@ -21,6 +21,7 @@ _HEADER = struct.Struct("!HHHHHH")
 _MAX_NAME = 255
 _MAX_POINTERS = 16
 _PRINTABLE = frozenset(range(0x21, 0x7F)) - {ord("."), ord("\\")}
+_PRINTABLE_BYTES = bytes(sorted(_PRINTABLE))
 
 
 class DnsError(ValueError):
@@ -64,9 +65,12 @@ def read_name(msg: bytes, pos: int) -> tuple[str, int]:
         total += length + 1
         if total > _MAX_NAME:
             raise DnsError("name too long")
-        labels.append(
-            "".join(chr(b) if b in _PRINTABLE else (f"\\{chr(b)}" if b in b".\\" else f"\\{b:03d}") for b in label)
-        )
+        if not label.translate(None, _PRINTABLE_BYTES):  # the usual case: nothing to escape
+            labels.append(label.decode("ascii"))
+        else:
+            labels.append(
+                "".join(chr(b) if b in _PRINTABLE else (f"\\{chr(b)}" if b in b".\\" else f"\\{b:03d}") for b in label)
+            )
         pos += length
     return ".".join(labels), (end if end is not None else pos)
 

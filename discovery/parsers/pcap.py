@@ -48,7 +48,7 @@ from scapy.error import Scapy_Exception
 from scapy.utils import RawPcapNgReader, RawPcapReader
 
 from ._pcap_dns import DNS_PORT, LLMNR_PORT, MDNS_PORT, DnsError, parse_questions
-from ._pcap_http import RequestHead, normalize_host
+from ._pcap_http import HEAD_END, METHOD_PREFIX, HttpError, RequestHead, normalize_host, parse_request_head
 from ._pcap_net import (
     PROTO_TCP,
     SUPPORTED_LINKTYPES,
@@ -62,8 +62,17 @@ from ._pcap_net import (
     decode_segment,
 )
 from ._pcap_quic import QuicError, QuicInitialState, parse_long_header
-from ._pcap_stream import ClientStream
-from ._pcap_tls import KNOWN_ECH_PUBLIC_NAMES, ClientHello
+from ._pcap_stream import ClientStream, State
+from ._pcap_tls import (
+    CONTENT_TYPE_HANDSHAKE,
+    HANDSHAKE_CLIENT_HELLO,
+    KNOWN_ECH_PUBLIC_NAMES,
+    MAX_HELLO,
+    MAX_RECORD,
+    ClientHello,
+    NotClientHello,
+    parse_client_hello,
+)
 from .base import EventKind, ProxyEvent, Visible
 
 __all__ = [
@@ -74,6 +83,7 @@ __all__ = [
     "CaptureOptions",
     "CaptureStats",
     "read_capture",
+    "read_names",
     "sniff_capture",
 ]
 
@@ -576,3 +586,340 @@ def read_capture(
     finally:
         if owned:
             reader.close()
+
+
+# --- names only ---------------------------------------------------------------------------------------------------
+
+#: what :func:`read_names` yields: (frame number, capture time, kind ``dns``/``tls``/``quic``/``http``, host)
+NameRecord = tuple[int, float, str, str]
+
+_PCAP_BLOCK = 4 << 20
+_SCAPY_MAX_RECORD = 0xFFFF  # scapy's RawPcapReader keeps the first MTU bytes of a record: so does the lean reader
+_ETH_IPV4_TYPE = b"\x08\x00"
+_IPV4_FIXED = struct.Struct("!BxHxxHxB")  # version/ihl, total length, flags/fragment offset, protocol
+_TCP_FIXED = struct.Struct("!HHIxxxxBB")  # ports, seq, data offset, flags
+
+
+def _pcap_records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, float, bytes]] | None:
+    """Records of a classic pcap file as ``(linktype, time, data)``, read in large blocks with ``struct``.
+
+    Same framing as scapy's ``RawPcapReader`` (a short header ends the file; data beyond 65535 bytes of a record is
+    dropped; a record cut by the end of file keeps what is there). ``None`` if this is not a classic pcap (pcapng:
+    the caller uses scapy's reader).
+    """
+    header = fh.read(24)
+    magic = header[:4]
+    if magic not in PCAP_MAGICS or len(header) < 24:
+        return None
+    endian = ">" if magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d") else "<"
+    divisor = 1e9 if magic in (b"\xa1\xb2\x3c\x4d", b"\x4d\x3c\xb2\xa1") else 1e6
+    linktype = struct.unpack(endian + "I", header[20:24])[0]
+    record = struct.Struct(endian + "IIII")
+
+    def records() -> Iterator[tuple[int, float, bytes]]:
+        buf = b""
+        pos = size = 0
+        eof = False
+        unpack = record.unpack_from
+        while True:
+            if size - pos < 16:
+                if eof:
+                    return
+                more = fh.read(_PCAP_BLOCK)
+                eof = not more
+                buf, pos = buf[pos:] + more, 0
+                size = len(buf)
+                continue
+            sec, frac, caplen, _wire = unpack(buf, pos)
+            end = pos + 16 + caplen
+            while end > size and not eof:
+                more = fh.read(max(_PCAP_BLOCK, caplen))
+                eof = not more
+                buf, end, pos = buf[pos:] + more, end - pos, 0
+                size = len(buf)
+            start = pos + 16
+            if caplen > _SCAPY_MAX_RECORD:
+                yield linktype, sec + frac / divisor, buf[start : start + _SCAPY_MAX_RECORD]
+            else:
+                yield linktype, sec + frac / divisor, buf[start:end]
+            pos = end
+
+    return records()
+
+
+class _NameDecoder(_CaptureDecoder):
+    """:class:`_CaptureDecoder` reduced to names: no FLOW records, no byte counters, no event objects, flows kept
+    only where a name can come from them (TCP streams, and UDP flows that may carry QUIC); DNS needs no flow."""
+
+    def __init__(self, stats: CaptureStats, options: CaptureOptions) -> None:
+        super().__init__(stats, CaptureOptions(**{**_options_dict(options), "emit_flows": False}))
+        self.names: list[NameRecord] = []
+
+    def run_names(self, records: Iterator[tuple[int, float, bytes]]) -> Iterator[NameRecord]:
+        stats = self.stats
+        names = self.names
+        linktypes = stats.linktypes
+        ipv4 = _IPV4_FIXED.unpack_from
+        tcp_fixed = _TCP_FIXED.unpack_from
+        for linktype, ts, data in records:
+            self.frame += 1
+            stats.packets_read += 1
+            self.ts = ts
+            seg = None
+            # fast path: TCP in Ethernet + IPv4 (first fragment, sane lengths, complete headers), decoded inline exactly
+            # like decode_segment; any other frame goes through decode_segment (UDP, VLAN, IPv6, errors)
+            if linktype == 1 and data[12:14] == _ETH_IPV4_TYPE and len(data) >= 34:
+                vihl, total, frag, proto = ipv4(data, 14)
+                ihl = (vihl & 0x0F) * 4
+                if vihl >> 4 == 4 and ihl >= 20 and not frag & 0x1FFF and total >= ihl:
+                    end = 14 + total
+                    cap_end = min(end, len(data))
+                    pos = 14 + ihl
+                    if proto == PROTO_TCP and cap_end >= pos + 20:
+                        sport, dport, seq, doff, flags = tcp_fixed(data, pos)
+                        start = pos + (doff >> 4) * 4
+                        if doff >> 4 >= 5 and cap_end >= start:
+                            linktypes[1] = linktypes.get(1, 0) + 1
+                            seg = Segment(
+                                PROTO_TCP,
+                                4,
+                                data[26:30],
+                                data[30:34],
+                                sport,
+                                dport,
+                                data[start:cap_end],
+                                max(end - start, 0),
+                                flags,
+                                seq,
+                            )
+            if seg is None:
+                self.packet(linktype, data)
+            else:
+                self.decoded(seg)
+            if names:
+                yield from names
+                names.clear()
+        for flow in list(self.flows.values()):
+            self.finish(flow)
+        self.flows.clear()
+        yield from names
+        names.clear()
+
+    def decoded(self, seg: Segment) -> None:
+        """:meth:`_CaptureDecoder.packet` after a successful decode, without the per-flow byte counters."""
+        self.stats.packets_decoded += 1
+        if self.ts > self.clock:
+            self.clock = self.ts
+        if self.last_sweep is None:
+            self.last_sweep = self.clock
+        elif self.clock - self.last_sweep >= _SWEEP_INTERVAL:
+            self.sweep()
+        if seg.proto != PROTO_TCP:
+            ports = (seg.sport, seg.dport)
+            if DNS_PORT in ports:
+                self.dns(None, seg, "dns")
+                return
+            if MDNS_PORT in ports:
+                self.dns(None, seg, "mdns")
+                return
+            if LLMNR_PORT in ports:
+                self.dns(None, seg, "llmnr")
+                return
+        flow, to_server = self.lookup(seg)
+        flow.last_ts = self.ts
+        if seg.proto == PROTO_TCP:
+            self.tcp(flow, seg, to_server)
+        elif to_server and not flow.quic_done and seg.payload:
+            self.quic(flow, seg.payload)
+
+    def packet(self, linktype: int, data: bytes) -> None:
+        stats = self.stats
+        stats.linktypes[linktype] = stats.linktypes.get(linktype, 0) + 1
+        if linktype not in SUPPORTED_LINKTYPES:
+            stats.packets_undecodable += 1
+            if stats.linktypes[linktype] == 1:
+                stats.sample(self.frame, f"unsupported link type {linktype}", data)
+            return
+        try:
+            seg = decode_segment(linktype, data)
+        except Truncated as exc:
+            stats.packets_truncated += 1
+            stats.sample(self.frame, f"truncated: {exc}", data)
+            return
+        except Undecodable as exc:
+            stats.packets_undecodable += 1
+            stats.sample(self.frame, f"undecodable: {exc}", data)
+            return
+        if seg is None:
+            stats.packets_skipped += 1
+            return
+        self.decoded(seg)
+
+    def tcp(self, flow: _Flow, seg: Segment, to_server: bool) -> None:
+        """A ClientHello alone in one in-order record and segment (the usual case) is read without the stream
+        machinery, with exactly the outcome :class:`ClientStream` would reach; anything else goes through it."""
+        stream = flow.stream
+        payload = seg.payload
+        flags = seg.flags
+        if (
+            to_server
+            and flags & (TCP_SYN | TCP_ACK | TCP_FIN | TCP_RST) == TCP_SYN
+            and not payload
+            and not seg.wire_len
+        ):
+            # a bare SYN: what the general tcp() and ClientStream.segment() do with it, inline
+            flow.syn_seq = seg.seq
+            if stream is not None and stream.state is not State.DONE and stream.next_seq is None:
+                stream.next_seq = (seg.seq + 1) & 0xFFFFFFFF
+            return
+        if (
+            to_server
+            and stream is not None
+            and len(payload) > 9
+            and payload[0] == CONTENT_TYPE_HANDSHAKE
+            and payload[1] == 3
+            and payload[5] == HANDSHAKE_CLIENT_HELLO
+            and not seg.flags & (TCP_SYN | TCP_FIN | TCP_RST)
+            and stream.state is State.DETECT
+            and stream.next_seq == seg.seq
+            and not stream.buf
+            and not stream.ooo
+            and len(payload) == seg.wire_len
+        ):
+            record = (payload[3] << 8) | payload[4]
+            length = int.from_bytes(payload[6:9], "big")
+            if record == len(payload) - 5 <= MAX_RECORD and length == record - 4 <= MAX_HELLO:
+                try:
+                    hello = parse_client_hello(payload[9:])
+                except NotClientHello:
+                    pass  # the stream reports it
+                else:
+                    stream.next_seq = (seg.seq + len(payload)) & 0xFFFFFFFF
+                    stream.state = State.DONE  # everything after the ClientHello is encrypted
+                    self.client_hello(flow, hello, EventKind.TLS, "tcp")
+                    return
+        elif (
+            to_server
+            and stream is not None
+            and payload
+            and not seg.flags & (TCP_SYN | TCP_FIN | TCP_RST)
+            and stream.state is State.DETECT
+            and stream.next_seq == seg.seq
+            and not stream.buf
+            and not stream.ooo
+            and len(payload) == seg.wire_len
+            and METHOD_PREFIX.match(payload)
+        ):
+            # a whole body-less request head in one in-order segment: same outcome as the stream's HEAD state
+            end = HEAD_END.search(payload)
+            if end is not None and end.end() == len(payload):
+                try:
+                    request = parse_request_head(payload[: end.start()])
+                except HttpError:
+                    request = None  # the stream reports it
+                if (
+                    request is not None
+                    and request.method != "CONNECT"
+                    and not request.chunked
+                    and not request.content_length
+                ):
+                    stream.next_seq = (seg.seq + len(payload)) & 0xFFFFFFFF
+                    self.http(flow, request, 0, True)
+                    return
+        super().tcp(flow, seg, to_server)
+
+    def name_found(self, kind: str, host: str) -> None:
+        kinds = self.stats.events
+        kinds[kind] = kinds.get(kind, 0) + 1
+        self.names.append((self.frame, self.ts, kind, host))
+
+    def http(self, flow: _Flow, request: RequestHead, body: int, complete: bool) -> None:
+        authority = request.authority
+        host = normalize_host(authority) if authority else ""
+        self.name_found("http", host or _ip(flow.family, flow.server))
+
+    def client_hello(self, flow: _Flow, hello: ClientHello, kind: EventKind, transport: str) -> None:
+        if not hello.sni:
+            self.stats.tls_without_sni += 1
+            return
+        self.name_found(kind.value, normalize_host(hello.sni))
+
+    def dns(self, flow: _Flow | None, seg: Segment, resolution: str) -> None:
+        try:
+            questions = parse_questions(seg.payload)
+        except DnsError as exc:
+            self.stats.dns_malformed += 1
+            self.stats.sample(self.frame, f"dns: {exc}", seg.payload)
+            return
+        if not questions:
+            return
+        if resolution != "dns":
+            self.stats.local_name_queries += len(questions)
+            if not self.options.include_local_names:
+                return
+        for question in questions:
+            self.name_found("dns", question.name.rstrip(".").lower())
+
+
+def _options_dict(options: CaptureOptions) -> dict[str, Any]:
+    return {name: getattr(options, name) for name in CaptureOptions.__dataclass_fields__}
+
+
+def read_names(
+    source: str | os.PathLike[str] | IO[bytes],
+    stats: CaptureStats | None = None,
+    *,
+    options: CaptureOptions | None = None,
+) -> Iterator[NameRecord]:
+    """Only the names of a capture: DNS questions, TLS/QUIC ClientHello SNI and HTTP request hosts, as
+    ``(frame, time, kind, host)``: the ``(frame, kind, host)`` of the DNS/TLS/QUIC/HTTP events of
+    :func:`read_capture`, in the same order, without FLOW records or event objects.
+
+    Same decoding, reassembly, timeouts and tuple-reuse rules; the differences are what names do not need: no
+    per-flow byte counters, and DNS/mDNS/LLMNR datagrams open no flow (so with more than ``max_flows`` flows open,
+    flows are evicted later than in :func:`read_capture`, which can only let a stream complete that would have been
+    cut). Classic pcap is read with a ``struct`` block reader (scapy's per-record reader is a third of the time);
+    pcapng goes through scapy's ``RawPcapNgReader``.
+    """
+    stats = stats if stats is not None else CaptureStats()
+    owned = isinstance(source, str | os.PathLike)
+    fh: IO[bytes] = open(source, "rb") if isinstance(source, str | os.PathLike) else source  # noqa: SIM115
+    try:
+        start = fh.tell()
+        records = _pcap_records(fh, stats)
+        if records is None:
+            fh.seek(start)
+            records = _scapy_records(fh, stats)
+        yield from _NameDecoder(stats, options or CaptureOptions()).run_names(records)
+    finally:
+        if owned:
+            fh.close()
+
+
+def _scapy_records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, float, bytes]]:
+    """pcapng (or anything scapy reads) as ``(linktype, time, data)``, with :meth:`_CaptureDecoder.run`'s errors."""
+    reader, _ = _open(fh)
+    is_ng = isinstance(reader, RawPcapNgReader)
+    linktype: int = getattr(reader, "linktype", -1)
+    divisor = 1e9 if getattr(reader, "nano", False) else 1e6
+    ts = 0.0
+    frame = 0
+    records = iter(reader)
+    while True:
+        try:
+            data, meta = next(records)
+        except StopIteration:
+            return
+        except (Scapy_Exception, struct.error, EOFError, OSError, ValueError) as exc:
+            stats.read_error = f"{type(exc).__name__}: {exc}"
+            stats.sample(frame + 1, f"capture framing: {exc}")
+            return
+        frame += 1
+        if is_ng:
+            ng_meta: Any = meta
+            linktype = ng_meta.linktype
+            if ng_meta.tshigh is not None:
+                ts = ((ng_meta.tshigh << 32) | ng_meta.tslow) / ng_meta.tsresol
+        else:
+            ts = meta.sec + meta.usec / divisor
+        yield linktype, ts, data
