@@ -725,6 +725,13 @@ class _NameDecoder(_CaptureDecoder):
             if LLMNR_PORT in ports:
                 self.dns(None, seg, "llmnr")
                 return
+        elif not seg.flags & TCP_SYN:
+            # lookup()'s answer for a non-SYN segment of a known flow in the client's direction, without the call
+            known = self.flows.get((PROTO_TCP, seg.src, seg.sport, seg.dst, seg.dport))
+            if known is not None:
+                known.last_ts = self.ts
+                self.tcp(known, seg, True)
+                return
         flow, to_server = self.lookup(seg)
         flow.last_ts = self.ts
         if seg.proto == PROTO_TCP:
