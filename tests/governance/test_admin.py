@@ -307,3 +307,15 @@ def test_obligations_inline_edit_keeps_history_and_requires_a_reason_for_not_app
     first.refresh_from_db()
     assert (first.status, first.owner) == ("done", alice)
     assert first.history.latest().history_change_reason == "checklist review"
+
+
+def test_system_page_links_to_an_evidence_pack_request_for_this_system(
+    client: Any, alice: Any, high_risk_system: AISystem
+) -> None:
+    # given
+    client.force_login(alice)
+    # when
+    page = client.get(reverse("admin:governance_aisystem_change", args=[high_risk_system.pk]))
+    # then
+    expected = f"{reverse('admin:audits_evidencepack_request')}?ai_system={high_risk_system.pk}"
+    assert expected in page.content.decode()
