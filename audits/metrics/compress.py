@@ -180,8 +180,8 @@ def level_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     The labels are exactly what the per-row conversion ``column.astype("string").fillna(UNKNOWN_LEVEL).astype(str)``
     gives (str levels: JSON keys must be strings, and fairlearn 0.15 rejects missing values, see UNKNOWN_LEVEL), but
     the conversion runs on the distinct values only. Missing values get the last code, labelled ``UNKNOWN_LEVEL``.
-    Two codes can share a label (a literal ``"Unknown"`` next to missing values, categories with equal string forms);
-    :func:`_count_cells` merges those cells.
+    Codes sharing a label (a literal ``"Unknown"`` next to missing values, categories with equal string forms) are
+    merged, so there is one code per distinct label.
 
     Factorising is exact only where equal values have equal string forms: strings, integers, booleans, categories.
     Other columns (floats: ``0.0 == -0.0``; mixed objects: ``1 == 1.0 == True``) are converted per row first.
@@ -202,55 +202,85 @@ def level_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     codes = np.asarray(codes, dtype=np.int64)
     if (codes < 0).any():
         codes = np.where(codes < 0, len(labels), codes)
-    return codes, np.append(labels, np.array([UNKNOWN_LEVEL], dtype=object))
+    labels = np.append(labels, np.array([UNKNOWN_LEVEL], dtype=object))
+    if len(set(labels)) < len(labels):  # one code per distinct label
+        inverse, distinct = pd.factorize(labels)
+        codes, labels = inverse[codes], np.asarray(distinct, dtype=object)
+    return codes, labels
+
+
+def _first_rows(code: np.ndarray, size: int) -> np.ndarray:
+    """Index of the first row holding each value of ``code`` (in ``range(size)``); ``len(code)`` if none does."""
+    n = len(code)
+    first = np.full(size, n, dtype=np.int64)
+    head = min(n, 1 << 16)  # usually every combination shows up early: look at the start first
+    np.minimum.at(first, code[:head], np.arange(head))
+    if head < n and (first[np.bincount(code, minlength=size) > 0] == n).any():
+        np.minimum.at(first, code, np.arange(n))
+    return first
 
 
 def _count_cells(numeric: dict[str, np.ndarray], levels: dict[str, tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
     """Count rows per unique combination of the ``numeric`` values and the ``levels`` labels.
 
-    Same result as a ``groupby(numeric + level labels).size()``, several times faster on millions of rows: the
-    numeric columns are factorised (binary 0/1 columns are their own codes) and folded with the level codes into one
-    int64 cell code, which ``np.bincount`` (or ``np.unique`` for sparse codes) counts. Only the few distinct cells are
-    decoded back to values and labels. Falls back to a groupby on the codes if the cell code could overflow (many
-    distinct regression values).
+    Same rows, counts and row order as ``groupby(level labels, sort=False).ngroup()`` folded with the numeric values'
+    factor codes and sorted (the cell order feeds the seeded bootstrap, so it is kept): cells ordered by the first
+    appearance of their level combination, then of each numeric value. Several times faster on millions of rows: the
+    level codes are folded into one combination code and the numeric codes after it (binary 0/1 columns are their
+    own codes) into one int64 cell code, which ``np.bincount`` (or ``np.unique`` for sparse codes) counts; only the
+    few distinct cells are decoded back to values and labels. Falls back to a groupby on the codes if the cell code
+    could overflow (many distinct regression values).
     """
-    factors: list[tuple[str, np.ndarray, np.ndarray]] = []
+    nums: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []  # name, codes, uniques, appearance rank
     for name, values in numeric.items():
-        if values.dtype == np.int8:  # binary outcome/prediction: already 0/1 codes
-            factors.append((name, values, np.array([0, 1], dtype=np.int8)))
+        if values.dtype == np.int8 and len(values):  # binary outcome/prediction: already 0/1 codes
+            first_value = int(values[0])
+            nums.append((name, values, np.array([0, 1], dtype=np.int8), np.array([first_value, 1 - first_value])))
         else:
             codes, uniques = pd.factorize(values)
-            factors.append((name, codes, np.asarray(uniques)))
-    factors += [(name, codes, labels) for name, (codes, labels) in levels.items()]
-    radix = [len(uniques) for _, _, uniques in factors]
-    total = float(np.prod(radix, dtype=np.float64))
-    if total >= _MAX_CELL_CODE:
-        codes_frame = pd.DataFrame({name: codes for name, codes, _ in factors})
+            nums.append((name, codes, np.asarray(uniques), np.arange(len(uniques))))
+    level_radix = [len(labels) for _, labels in levels.values()]
+    num_radix = [len(uniques) for _, _, uniques, _ in nums]
+    n_combos = float(np.prod(level_radix, dtype=np.float64))
+    if n_combos * float(np.prod(num_radix, dtype=np.float64)) >= _MAX_CELL_CODE:
+        codes_frame = pd.DataFrame({name: codes for name, (codes, _) in levels.items()})
+        for name, codes, _, _ in nums:
+            codes_frame[name] = codes
         sizes = codes_frame.groupby(list(codes_frame.columns), sort=False).size()
-        digits = sizes.index.to_frame(index=False)
-        out = pd.DataFrame({name: uniques[digits[name].to_numpy()] for name, _, uniques in factors})
+        found = sizes.index.to_frame(index=False)
+        out = pd.DataFrame({name: uniques[found[name].to_numpy()] for name, _, uniques, _ in nums})
+        for name, (_, labels) in levels.items():
+            out[name] = labels[found[name].to_numpy()]
         out[COUNT] = sizes.to_numpy()
+        return out
+    combo = np.zeros(len(nums[0][1]), dtype=np.int64)
+    for (codes, _), size in zip(levels.values(), level_radix, strict=True):
+        combo *= size
+        combo += codes
+    first = _first_rows(combo, int(n_combos))
+    code = combo.copy()
+    for (_, codes, _, _), size in zip(nums, num_radix, strict=True):
+        code *= size
+        code += codes
+    total = n_combos * float(np.prod(num_radix, dtype=np.float64))
+    if total <= max(4 * len(code), 1 << 16):
+        per_code = np.bincount(code, minlength=int(total))
+        unique_codes = np.flatnonzero(per_code)
+        counts = per_code[unique_codes]
     else:
-        code = np.zeros(len(factors[0][1]), dtype=np.int64)
-        for (_, codes, _), size in zip(factors, radix, strict=True):
-            code *= size
-            code += codes
-        n_rows = len(code)
-        if total <= max(4 * n_rows, 1 << 16):
-            per_code = np.bincount(code, minlength=int(total))
-            unique_codes = np.flatnonzero(per_code)
-            counts = per_code[unique_codes]
-        else:
-            unique_codes, counts = np.unique(code, return_counts=True)
-        columns: dict[str, np.ndarray] = {}
-        rest = unique_codes
-        for (name, _, uniques), size in reversed(list(zip(factors, radix, strict=True))):
-            rest, digit = np.divmod(rest, size)
-            columns[name] = uniques[digit]
-        out = pd.DataFrame({name: columns[name] for name, _, _ in factors})
-        out[COUNT] = counts
-    if any(len(set(labels)) < len(labels) for _, labels in levels.values()):
-        out = out.groupby([c for c in out.columns if c != COUNT], sort=False)[COUNT].sum().reset_index()
+        unique_codes, counts = np.unique(code, return_counts=True)
+    digits: dict[str, np.ndarray] = {}
+    rest = unique_codes
+    for (name, _, _, _), size in reversed(list(zip(nums, num_radix, strict=True))):
+        rest, digits[name] = np.divmod(rest, size)
+    cell_combo = rest
+    for name, size in reversed(list(zip(levels, level_radix, strict=True))):
+        rest, digits[name] = np.divmod(rest, size)
+    order = np.lexsort([rank[digits[name]] for name, _, _, rank in reversed(nums)] + [first[cell_combo]])
+    out = pd.DataFrame({name: uniques[digits[name][order]] for name, _, uniques, _ in nums})
+    for name, (_, labels) in levels.items():
+        out[name] = labels[digits[name][order]]
+    out[COUNT] = counts[order]
     return out
 
 
@@ -287,15 +317,29 @@ def _sniff_format(source: Source) -> str:
     return "csv"
 
 
+class _InferredCategories(Exception):
+    """pandas turned a grouping column's category labels into numbers/dates/booleans: re-read it as strings."""
+
+
 def _iter_csv(
-    source: Source, mapping: ColumnMapping, chunksize: int, compression: str | None
+    source: Source, mapping: ColumnMapping, chunksize: int, compression: str | None, as_strings: bool
 ) -> Iterator[pd.DataFrame]:
-    dtypes = dict.fromkeys(mapping.group_columns, "str")
+    # Grouping columns are read as categories by default: the C parser encodes them while parsing, instead of
+    # building one Python string per row as dtype=str does (three times slower than everything else in an audit).
+    # pandas converts the labels when they all look like numbers, dates or booleans ("007" -> 7); then the file is
+    # read again with dtype=str, so the levels are always the strings written in the file.
+    dtypes = dict.fromkeys(mapping.group_columns, "str" if as_strings else "category")
     reader = pd.read_csv(
         source, usecols=mapping.input_columns, dtype=dtypes, chunksize=chunksize, compression=compression
     )
     with reader:
-        yield from reader
+        for chunk in reader:
+            if not as_strings:
+                for col in mapping.group_columns:
+                    categories = chunk[col].cat.categories
+                    if not all(isinstance(c, str) for c in categories):
+                        raise _InferredCategories(col)
+            yield chunk
 
 
 def _iter_parquet(source: Source, mapping: ColumnMapping, chunksize: int) -> Iterator[pd.DataFrame]:
@@ -325,7 +369,13 @@ def load_outputs(
     elif fmt in ("csv", "csv.gz"):
         if isinstance(source, io.TextIOBase) and fmt == "csv.gz":
             raise ValueError("csv.gz needs a binary file object or a path.")
-        chunks = _iter_csv(source, mapping, chunksize, "gzip" if fmt == "csv.gz" else None)
+        compression = "gzip" if fmt == "csv.gz" else None
+        try:
+            return compress_chunks(_iter_csv(source, mapping, chunksize, compression, False), mapping, task=task)
+        except _InferredCategories:
+            if not isinstance(source, str | os.PathLike):
+                source.seek(0)
+            chunks = _iter_csv(source, mapping, chunksize, compression, True)
     else:
         raise ValueError(f"Unknown file format {fmt!r}; use 'csv', 'csv.gz' or 'parquet'.")
     return compress_chunks(chunks, mapping, task=task)

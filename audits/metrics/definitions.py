@@ -22,6 +22,7 @@ from fairlearn.metrics import (
     true_negative_rate,
     true_positive_rate,
 )
+from fairlearn.metrics._base_metrics import _get_labels_for_confusion_matrix
 
 from audits.metrics.schema import Task
 
@@ -55,6 +56,36 @@ def r2_score(y_true: Any, y_pred: Any, sample_weight: Any, row_count: Any) -> fl
     if len(y_t) == 1 and float(np.sum(row_count)) >= 2:
         y_t, y_p, w = np.repeat(y_t, 2), np.repeat(y_p, 2), np.repeat(w / 2, 2)
     return float(skm.r2_score(y_t, y_p, sample_weight=w))
+
+
+#: The four rates fairlearn reads off one normalised confusion matrix, in ``.ravel()`` order.
+CONFUSION_RATES = ("true_negative_rate", "false_positive_rate", "false_negative_rate", "true_positive_rate")
+
+
+def confusion_rates(y_true: Any, y_pred: Any, sample_weight: Any = None, pos_label: Any = 1) -> tuple[Any, ...]:
+    """fairlearn's ``true_negative_rate``, ``false_positive_rate``, ``false_negative_rate``, ``true_positive_rate``.
+
+    Each of those four fairlearn functions (fairlearn/metrics/_base_metrics.py) makes this same call, scikit-learn's
+    ``confusion_matrix(normalize="true")`` with fairlearn's label order, and returns one cell of it; here the call
+    is made once and all four cells are returned. test_definitions.py checks the values against the four fairlearn
+    functions, bit for bit.
+    """
+    labels = _get_labels_for_confusion_matrix(np.vstack((y_true, y_pred)), pos_label)
+    matrix = skm.confusion_matrix(y_true, y_pred, sample_weight=sample_weight, labels=labels, normalize="true")
+    return tuple(matrix.ravel())
+
+
+def metric_evaluators(task: Task, median: float = 0.0) -> list[tuple[tuple[str, ...], MetricFn]]:
+    """The callables that compute the group metrics except ``count``, with the names of the values each returns.
+
+    The same functions as :func:`binary_metrics`/:func:`regression_metrics`, except that the four confusion-matrix
+    rates come from one :func:`confusion_rates` call. Every callable takes ``sample_weight``; ``r2_score`` also takes
+    ``row_count``.
+    """
+    if task is not Task.BINARY:
+        return [((name,), fn) for name, fn in regression_metrics(median).items() if name != COUNT_METRIC]
+    single = {name: fn for name, fn in binary_metrics().items() if name not in (*CONFUSION_RATES, COUNT_METRIC)}
+    return [((name,), fn) for name, fn in single.items()] + [(CONFUSION_RATES, confusion_rates)]
 
 
 def binary_metrics() -> dict[str, MetricFn]:

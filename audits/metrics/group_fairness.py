@@ -30,7 +30,7 @@ from audits.metrics.bootstrap import (
     percentile_interval,
 )
 from audits.metrics.compress import Y_PRED, Y_TRUE, CompressedOutputs, compress_frame, group_key
-from audits.metrics.definitions import COUNT_METRIC, binary_metrics, rate_metric, regression_metrics
+from audits.metrics.definitions import COUNT_METRIC, metric_evaluators, metric_names, rate_metric
 from audits.metrics.result import (
     BootstrapInfo,
     Estimate,
@@ -82,25 +82,25 @@ _COMBINED = "metrics"
 
 
 class _CombinedMetric:
-    """Several metric callables as one fairlearn metric whose value for a group is the tuple of their values.
+    """Several metric callables as one fairlearn metric whose value for a group is the tuple of all their values.
 
     fairlearn supports non-scalar metrics (its by_group then holds the objects, and its min/max/difference/ratio are
     not defined for them; this module computes those from the scalars with fairlearn's ``between_groups``
     definitions, see :func:`_aggregates`). Every callable receives the group's cells exactly as it would as a metric
-    of its own; ``row_count`` goes only to callables that take it (``r2_score``).
+    of its own; ``row_count`` goes only to ``r2_score``.
     """
 
-    def __init__(self, metrics: dict[str, Any]) -> None:
-        self.names = list(metrics)
-        self.calls = [(fn, name == "r2_score") for name, fn in metrics.items()]
+    def __init__(self, evaluators: list[tuple[tuple[str, ...], Any]]) -> None:
+        self.names = [name for names, _ in evaluators for name in names]
+        self.calls = [(fn, len(names) > 1, names == ("r2_score",)) for names, fn in evaluators]
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any, row_count: Any) -> tuple[float, ...]:
-        return tuple(
-            fn(y_true, y_pred, sample_weight=sample_weight, row_count=row_count)
-            if takes_rows
-            else fn(y_true, y_pred, sample_weight=sample_weight)
-            for fn, takes_rows in self.calls
-        )
+        values: list[float] = []
+        for fn, several, takes_rows in self.calls:
+            extra = {"row_count": row_count} if takes_rows else {}
+            value = fn(y_true, y_pred, sample_weight=sample_weight, **extra)
+            values.extend(value if several else (value,))
+        return tuple(values)
 
     def unpack(self, values: pd.Series) -> dict[str, np.ndarray]:
         """One float array per metric from a column of tuples; NaN where fairlearn had no rows (empty group)."""
@@ -239,12 +239,12 @@ def compute_fairness(
     counts = compressed.counts
     weight = compressed.sample_weight
     median = float(median_from_counts(y_pred, counts[None, :])[0]) if task is Task.REGRESSION else None
-    metrics = binary_metrics() if task is Task.BINARY else regression_metrics(median or 0.0)
+    metrics = metric_names(task)
     # fairlearn's fixed cost is per metric and group (a pandas apply, column look-ups, result frames for every
     # min/max/difference/ratio variant), so the metrics go to MetricFrame as one non-scalar metric returning all
     # their values for a group: the same fairlearn/scikit-learn functions on the same groups, called once per group
     # instead of once per metric and group. ``count`` is not sent: it is the sum of the cell counts (np.bincount).
-    combined = _CombinedMetric({name: fn for name, fn in metrics.items() if name != COUNT_METRIC})
+    combined = _CombinedMetric(metric_evaluators(task, median or 0.0))
     params = {"sample_weight": weight, "row_count": counts}
     # fairlearn calls scikit-learn once per metric and group; on a few dozen cells its input checks are most of the
     # cost. The metric parameters are fixed constants above, and binary cells are 0/1 by construction, so skipping

@@ -335,3 +335,49 @@ def test_values_with_equal_string_forms_end_up_in_one_cell():
     counts = dict(zip(frame["sex"], frame[COUNT], strict=True))
     assert sorted(counts.items()) == [("-0.0", 1), ("0.0", 1), ("1", 2), ("1.0", 1), ("True", 1), (UNKNOWN_LEVEL, 2)]
     assert len(frame) == len(frame.drop(columns=COUNT).drop_duplicates())
+
+
+def test_csv_grouping_values_stay_the_strings_written_in_the_file(tmp_path):
+    # given: values a numeric parse would change (leading zeros, 1.0 vs 1), and an empty (missing) field
+    path = tmp_path / "outputs.csv"
+    path.write_text("y_true,y_pred,sex\n1,1,007\n0,1,1.0\n1,0,1\n0,0,\n1,1,007\n")
+    mapping = ColumnMapping(y_true="y_true", y_pred="y_pred", sensitive_features="sex")
+
+    # when
+    frame = load_outputs(path, mapping=mapping, chunksize=2).frame
+
+    # then
+    counts = frame.groupby("sex")[COUNT].sum().to_dict()
+    assert counts == {"007": 2, "1.0": 1, "1": 1, UNKNOWN_LEVEL: 1}
+
+
+@pytest.mark.parametrize(
+    ("values", "re_read"),
+    [
+        (["F", "M", "", "F", "X"], False),
+        (["007", "F", "1.0", "1", "007", "2024-01-01"], False),
+        (["007", "1.0", "1", "", "007"], True),
+        (["True", "False"] * 2, True),
+    ],
+    ids=["text-read-once", "mixed-read-once", "numeric-looking-read-again", "boolean-looking-read-again"],
+)
+def test_csv_levels_are_the_file_strings_read_once_as_categories_or_again_as_str(
+    tmp_path, monkeypatch, values, re_read
+):
+    # given
+    path = tmp_path / "outputs.csv"
+    rows = "".join(f"{i % 2},1,{v}\n" for i, v in enumerate(values))
+    path.write_text("y_true,y_pred,sex\n" + rows)
+    mapping = ColumnMapping(y_true="y_true", y_pred="y_pred", sensitive_features="sex")
+    passes: list[bool] = []
+    real_iter = compress_module._iter_csv
+    monkeypatch.setattr(compress_module, "_iter_csv", lambda *a: (passes.append(a[-1]), real_iter(*a))[1])
+
+    # when
+    with open(path, "rb") as fh:
+        frame = load_outputs(fh, mapping=mapping, chunksize=len(values) if not re_read else 2).frame
+
+    # then
+    expected = pd.Series([v or UNKNOWN_LEVEL for v in values]).value_counts().to_dict()
+    assert frame.groupby("sex")[COUNT].sum().to_dict() == expected
+    assert passes == ([False, True] if re_read else [False])
