@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.mixins import AuditedModelViewSetMixin, change_reason
+from core.api.permissions import ActionPerms
 from core.api.viewsets import ServiceModelViewSet
 from core.exceptions import ValidationFailed
 from discovery import alert_services as services
@@ -53,7 +54,6 @@ from discovery.api.alert_serializers import (
     ReasonSerializer,
     SilenceSerializer,
 )
-from discovery.api.views import ActionPerms
 from discovery.blocklist import FILE_NAMES, BlocklistFormat
 
 

@@ -6,12 +6,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.mixins import change_reason
+from core.api.permissions import ActionPerms
 from core.api.viewsets import ServiceModelViewSet
 from discovery import services
 from discovery.api.serializers import (
@@ -28,14 +29,6 @@ from discovery.api.serializers import (
 from discovery.filtersets import AIServiceFilterSet, LogBatchFilterSet, LogSourceFilterSet, UsageFilterSet
 from discovery.models import UsageRecord
 from discovery.selectors import ai_service_list, log_batch_list, log_source_list, usage_daily
-
-
-class ActionPerms(BasePermission):
-    """For ``@action`` endpoints: the user needs every permission listed in the view's ``action_perms[action]``."""
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        required = getattr(view, "action_perms", {}).get(view.action)
-        return bool(required and request.user and request.user.is_authenticated and request.user.has_perms(required))
 
 
 class LogSourceViewSet(ServiceModelViewSet):
