@@ -100,6 +100,7 @@ def _usage_days(*, day_from: date, day_to: date) -> list[UsageDay]:
             uploads=Sum("upload_requests"),
             first=Min("first_seen"),
             last=Max("last_seen"),
+            largest=Max("max_request_bytes"),
         )
         .order_by()
     )
@@ -115,7 +116,7 @@ def _usage_days(*, day_from: date, day_to: date) -> list[UsageDay]:
             first_seen=r["first"],
             last_seen=r["last"],
             upload_requests=r["uploads"] or 0,
-            max_request_bytes=None,  # UsageRecord keeps daily sums only: see docs/discovery-alerts.md
+            max_request_bytes=r["largest"],
         )
         for r in rows
     ]

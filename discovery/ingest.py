@@ -379,13 +379,16 @@ def _aggregate(records: Iterator[FastRecord], result: ChunkResult, *, source: An
                 policy = policy_cache[pkey] = resolve_policy(
                     snapshot.policies[slug], snapshot.exceptions.get(slug, {}), department=department, groups=groups
                 )
-            rows[key] = [1, int(hit.is_upload_endpoint), up or 0, down or 0, ts, ts, policy]
+            rows[key] = [1, int(hit.is_upload_endpoint), up or 0, down or 0, ts, ts, policy, up]
         else:
             row[0] += 1
             if hit.is_upload_endpoint:
                 row[1] += 1
             if up:
                 row[2] += up
+                # largest single request, for the "single large upload" alert rule (None: format can't see it)
+                if row[7] is None or up > row[7]:
+                    row[7] = up
             if down:
                 row[3] += down
             if ts < row[4]:

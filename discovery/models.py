@@ -260,6 +260,9 @@ class UsageRecord(models.Model):
     upload_requests = models.BigIntegerField(default=0, help_text="Hits on known upload endpoints.")
     bytes_up = models.BigIntegerField(default=0)
     bytes_down = models.BigIntegerField(default=0)
+    max_request_bytes = models.BigIntegerField(
+        null=True, blank=True, help_text="Largest single request (upload bytes); empty when the format cannot see it."
+    )
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
     policy_status = models.CharField(max_length=20, choices=PolicyStatus.choices)

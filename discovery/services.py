@@ -246,6 +246,7 @@ def _log_chunk_commit(*, chunk_id: int, result: ingest.ChunkResult) -> bool:
                 first_seen=row[4],
                 last_seen=row[5],
                 policy_status=row[6],
+                max_request_bytes=row[7],
             )
             for (pseudonym, kind, department, slug, day), row in result.usage.items()
         ),

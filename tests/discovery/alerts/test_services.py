@@ -495,3 +495,29 @@ def test_blocklist_never_blocks_a_host_of_an_allowed_service(alice: Any) -> None
     # then
     assert not [d for d in domains if d == "chatgpt.com" or "chatgpt.com".endswith("." + d)]
     assert "sora.chatgpt.com" in domains
+
+
+def test_single_large_upload_fires_from_ingested_request_sizes(catalog: None) -> None:
+    # given: a JSON-lines proxy log whose records carry the request size; one 40 MB upload to chatgpt.com
+    AlertRuleFactory(key="large-upload", kind=AlertRuleKind.LARGE_UPLOAD, window_hours=24)
+    source = LogSource.objects.create(name="jsonl proxy", log_format="generic_jsonl")
+    lines = [
+        '{"timestamp": "2026-03-02T09:00:00Z", "user": "eve", "host": "chatgpt.com", "upload_bytes": 2000}',
+        '{"timestamp": "2026-03-02T09:05:00Z", "user": "eve", "host": "chatgpt.com", "upload_bytes": 40000000}',
+        '{"timestamp": "2026-03-02T09:10:00Z", "user": "bob", "host": "chatgpt.com", "upload_bytes": 3000}',
+        '{"timestamp": "2026-03-02T09:15:00Z", "user": "bob", "host": "claude.ai"}',
+    ]
+    log_batch_ingest(source=source, fileobj=io.BytesIO("\n".join(lines).encode()), name="u.jsonl", synchronous=True)
+    # when
+    evaluate()
+    # then: the largest single request is kept per (user, service, day), and only eve's crosses the 25 MB default
+    from discovery.models import UsageRecord
+
+    assert sorted(UsageRecord.objects.values_list("max_request_bytes", flat=True), key=str) == [
+        3000,
+        40000000,
+        None,
+    ]
+    alerts = list(Alert.objects.filter(rule__key="large-upload"))
+    assert len(alerts) == 1
+    assert alerts[0].details["largest_request_bytes"] == 40_000_000
