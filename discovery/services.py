@@ -10,8 +10,8 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
-from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Min
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Field, Max, Min
 from django.utils import timezone
 
 from core.exceptions import ApplicationError, ValidationFailed
@@ -213,6 +213,61 @@ def _log_chunk_fail(*, chunk_id: int, error: str) -> None:
     LogBatch.objects.filter(pk=chunk.batch_id).update(status=BatchStatus.FAILED, error=error[:2000])
 
 
+_USAGE_COLUMNS = (
+    "chunk",
+    "batch",
+    "service",
+    "subject",
+    "subject_kind",
+    "key_version",
+    "department",
+    "day",
+    "requests",
+    "upload_requests",
+    "bytes_up",
+    "bytes_down",
+    "max_request_bytes",
+    "first_seen",
+    "last_seen",
+    "policy_status",
+)
+
+
+def _usage_rows_insert(rows: list[tuple[Any, ...]]) -> None:
+    """Insert usage rows (in ``_USAGE_COLUMNS`` order) with one prepared INSERT run by ``executemany``.
+
+    ``bulk_create`` prepares every value through its field (about 60 % of ingestion time for 1M Squid lines in
+    ``bench/bench_ingest.py``); here dates and datetimes are adapted once each with the backend's own adapters and
+    the other values are plain ints and strings, which is what the fields would have produced.
+    """
+    if not rows:
+        return
+    ops = connection.ops
+    fields = [UsageRecord._meta.get_field(name) for name in _USAGE_COLUMNS]
+    columns = [field.column for field in fields if isinstance(field, Field) and field.column]
+    assert len(columns) == len(_USAGE_COLUMNS)
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        ops.quote_name(UsageRecord._meta.db_table),
+        ", ".join(ops.quote_name(c) for c in columns),
+        ", ".join(["%s"] * len(columns)),
+    )
+    day_at, first_at, last_at = (
+        _USAGE_COLUMNS.index("day"),
+        _USAGE_COLUMNS.index("first_seen"),
+        _USAGE_COLUMNS.index("last_seen"),
+    )
+    adapted = []
+    for row in rows:
+        values = list(row)
+        values[day_at] = ops.adapt_datefield_value(values[day_at])
+        values[first_at] = ops.adapt_datetimefield_value(values[first_at])
+        values[last_at] = ops.adapt_datetimefield_value(values[last_at])
+        adapted.append(values)
+    with connection.cursor() as cursor:
+        for start in range(0, len(adapted), INSERT_BATCH):
+            cursor.executemany(sql, adapted[start : start + INSERT_BATCH])
+
+
 @transaction.atomic
 def _log_chunk_commit(*, chunk_id: int, result: ingest.ChunkResult) -> bool:
     chunk = LogChunk.objects.select_for_update().get(pk=chunk_id)
@@ -228,29 +283,25 @@ def _log_chunk_commit(*, chunk_id: int, result: ingest.ChunkResult) -> bool:
         ignore_conflicts=True,
         batch_size=INSERT_BATCH,
     )
-    UsageRecord.objects.bulk_create(
-        (
-            UsageRecord(
-                chunk_id=chunk.pk,
-                batch_id=chunk.batch_id,
-                service_id=snapshot.service_ids[slug],
-                subject=pseudonym,
-                subject_kind=kind,
-                key_version=version,
-                department=department,
-                day=day,
-                requests=row[0],
-                upload_requests=row[1],
-                bytes_up=row[2],
-                bytes_down=row[3],
-                first_seen=row[4],
-                last_seen=row[5],
-                policy_status=row[6],
-                max_request_bytes=row[7],
+    _usage_rows_insert(
+        [
+            (
+                chunk.pk,
+                chunk.batch_id,
+                snapshot.service_ids[slug],
+                pseudonym,
+                kind,
+                version,
+                department,
+                day,
+                *row[:4],
+                row[7],
+                row[4],
+                row[5],
+                row[6],
             )
             for (pseudonym, kind, department, slug, day), row in result.usage.items()
-        ),
-        batch_size=INSERT_BATCH,
+        ]
     )
     counts = {
         "records_read": result.records_read,
