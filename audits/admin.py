@@ -59,7 +59,7 @@ class AuditRunInline(admin.TabularInline):
     max_num = 0
     can_delete = False
     show_change_link = True
-    fields = ("slot", "trigger", "status", "verdict", "row_count", "error")
+    fields = ("slot", "model_version", "trigger", "status", "verdict", "row_count", "error")
     readonly_fields = fields
     ordering = ["-slot"]
 
@@ -70,10 +70,19 @@ class AuditRunInline(admin.TabularInline):
 @admin.register(AuditDefinition)
 class AuditDefinitionAdmin(AuditedAdmin):
     form = AuditDefinitionForm
-    list_display = ["name", "ai_system", "task_type", "legal_basis", "schedule_label", "enabled", "last_verdict"]
+    list_display = [
+        "name",
+        "ai_system",
+        "model_version",
+        "task_type",
+        "legal_basis",
+        "schedule_label",
+        "enabled",
+        "last_verdict",
+    ]
     list_filter = ["ai_system", "legal_basis", "task_type", "source_type", "enabled"]
-    search_fields = ["name", "description", "ai_system__name"]
-    list_select_related = ["ai_system"]
+    search_fields = ["name", "description", "ai_system__name", "model_version__version"]
+    list_select_related = ["ai_system", "model_version"]
     readonly_fields = ["periodic_task_link", "trend_chart"]
     inlines = [AuditRunInline]
     actions = ["run_now"]
@@ -161,16 +170,44 @@ class AuditDefinitionAdmin(AuditedAdmin):
 
 @admin.register(AuditRun)
 class AuditRunAdmin(admin.ModelAdmin):
-    list_display = ["slot", "definition", "system", "trigger", "status", "verdict", "row_count", "attempts"]
+    list_display = [
+        "slot",
+        "definition",
+        "system",
+        "model_version",
+        "trigger",
+        "status",
+        "verdict",
+        "row_count",
+        "attempts",
+    ]
     list_filter = ["status", "verdict", "trigger", "definition__ai_system", "definition"]
-    search_fields = ["definition__name", "definition__ai_system__name", "error", "input_sha256"]
+    search_fields = [
+        "definition__name",
+        "definition__ai_system__name",
+        "model_version__version",
+        "error",
+        "input_sha256",
+    ]
     date_hierarchy = "slot"
-    list_select_related = ["definition__ai_system"]
+    list_select_related = ["definition__ai_system", "model_version"]
     actions = ["retry"]
     fieldsets = [
         (
             None,
-            {"fields": ["definition", "slot", "trigger", "requested_by", "status", "verdict", "error", "notes_list"]},
+            {
+                "fields": [
+                    "definition",
+                    "model_version",
+                    "slot",
+                    "trigger",
+                    "requested_by",
+                    "status",
+                    "verdict",
+                    "error",
+                    "notes_list",
+                ]
+            },
         ),
         (
             "Input",

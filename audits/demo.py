@@ -4,7 +4,7 @@ regenerated from fixed seeds and runs are keyed by their (definition, slot)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,9 @@ from django.conf import settings
 from audits.choices import LegalBasis, RunTrigger, SourceType
 from audits.models import AuditDefinition, AuditRun
 from audits.services import audit_definition_create, audit_definition_update, audit_run_execute, audit_run_schedule
-from governance.selectors import ai_system_list
+from governance.models import AISystem, ModelVersion
+from governance.selectors import ai_system_list, model_version_list
+from governance.services import model_version_create
 
 ROWS = 40_000
 SLOTS = [datetime(2026, month, 1, 6, 0, tzinfo=UTC) for month in (8, 9, 10, 11)]
@@ -55,9 +57,9 @@ DEMO_AUDITS: list[dict[str, Any]] = [
         "name": "LL144 annual bias audit",
         "file": "cv_screening.csv",
         "frames": [lambda i=i: _cv_outputs(100 + i) for i in range(len(SLOTS))],
+        "versions": [("ranker-2026.07", date(2026, 7, 15))] * len(SLOTS),
         "config": {
             "description": "Selection-rate impact ratios by sex x race/ethnicity (6 RCNY §5-301), unknowns reported.",
-            "model_version": "ranker-2026.07",
             "column_y_true": "qualified",
             "column_y_pred": "invited",
             "sensitive_features": ["sex", "race"],
@@ -78,9 +80,9 @@ DEMO_AUDITS: list[dict[str, Any]] = [
         "file": "credit_scoring.parquet",
         # the November model release disadvantages applicants under 25: that run fails
         "frames": [lambda i=i, g=g: _credit_outputs(200 + i, g) for i, g in enumerate((0.02, 0.03, 0.02, 0.3))],
+        "versions": [("credit-gbm-4", date(2026, 5, 12))] * 3 + [("credit-gbm-5", date(2026, 10, 20))],
         "config": {
             "description": "Approval-rate parity by age band and sex, judged per feature (not intersectional).",
-            "model_version": "credit-gbm-5",
             "column_y_true": "repaid",
             "column_y_pred": "approved",
             "sensitive_features": ["age_band", "sex"],
@@ -101,6 +103,17 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
         frame.to_csv(path, index=False)
 
 
+def _model_version(system: AISystem, version: str, released: date, actor: Any) -> ModelVersion:
+    existing = model_version_list().filter(system=system, version=version).first()
+    if existing is not None:
+        return existing
+    return model_version_create(
+        actor=actor,
+        reason="demo data",
+        data={"system": system, "version": version, "release_date": released, "artifact_uri": f"s3://models/{version}"},
+    )
+
+
 def load(*, users: dict[str, Any]) -> None:
     """Create (or complete) the demo audit definitions as ``alice`` and compute their missing monthly runs."""
     alice = users["alice"]
@@ -119,9 +132,17 @@ def load(*, users: dict[str, Any]) -> None:
             )
         elif not definition.sensitive_features:  # the minimal definition of an earlier demo version
             definition = audit_definition_update(definition=definition, actor=alice, reason="demo data", data=config)
-        for slot, make_frame in zip(SLOTS, spec["frames"], strict=True):
+        for slot, make_frame, (version, released) in zip(SLOTS, spec["frames"], spec["versions"], strict=True):
             if AuditRun.objects.filter(definition=definition, slot=slot).exists():
                 continue
+            model_version = _model_version(system, version, released, alice)
+            if definition.model_version_id != model_version.pk:  # the model release that month's outputs came from
+                definition = audit_definition_update(
+                    definition=definition,
+                    actor=alice,
+                    reason="demo data: new model release",
+                    data={"model_version": model_version},
+                )
             _write(make_frame(), path)  # the polled file as it was at that month's run
             run, _ = audit_run_schedule(definition=definition, slot=slot, trigger=RunTrigger.DEMO, enqueue=False)
             audit_run_execute(run_id=run.pk)

@@ -405,7 +405,7 @@ def _audits(
                 r.definition_id,
                 r.definition.name,
                 r.definition.legal_basis,
-                r.definition.model_version,
+                r.model_version.version if r.model_version else "",
                 r.slot,
                 r.status,
                 r.started_at,
@@ -473,7 +473,7 @@ def _audits(
             "definition": definition.name,
             "definition_id": definition.pk,
             "legal_basis": definition.get_legal_basis_display(),
-            "model_version": definition.model_version,
+            "model_version": definition.model_version.version if definition.model_version else "",
             "sensitive_features": definition.sensitive_features,
             "runs": [
                 {

@@ -8,7 +8,7 @@ from audits.models import AuditDefinition, AuditRun, Finding
 class AuditDefinitionFilterSet(django_filters.FilterSet):
     class Meta:
         model = AuditDefinition
-        fields = ["ai_system", "task_type", "legal_basis", "source_type", "enabled"]
+        fields = ["ai_system", "model_version", "task_type", "legal_basis", "source_type", "enabled"]
 
 
 class AuditRunFilterSet(django_filters.FilterSet):
@@ -18,7 +18,7 @@ class AuditRunFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = AuditRun
-        fields = ["definition", "status", "verdict", "trigger"]
+        fields = ["definition", "model_version", "status", "verdict", "trigger"]
 
 
 class FindingFilterSet(django_filters.FilterSet):

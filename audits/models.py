@@ -47,8 +47,14 @@ class AuditDefinition(BaseModel):
     name = models.CharField(max_length=200)
     ai_system = models.ForeignKey("governance.AISystem", on_delete=models.PROTECT, related_name="audit_definitions")
     description = models.TextField(blank=True)
-    model_version = models.CharField(
-        max_length=100, blank=True, help_text="Free-text model version the outputs come from (e.g. 'v3.2')."
+    model_version = models.ForeignKey(
+        "governance.ModelVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_definitions",
+        help_text="The registered model version whose outputs are audited (Annex IV §2(b)); each run records the "
+        "version current when it was created. Register versions on the AI system.",
     )
 
     # --- data source -----------------------------------------------------------------------------------------
@@ -153,6 +159,9 @@ class AuditDefinition(BaseModel):
             errors["metrics"] = "A list of metric names."
         if not isinstance(self.thresholds, dict):
             errors["thresholds"] = "An object mapping metric names to bands."
+        version = self.model_version if self.model_version_id else None
+        if version is not None and self.ai_system_id and version.system_id != self.ai_system_id:
+            errors["model_version"] = "This model version belongs to another AI system."
         if errors:
             raise ValidationError(errors)
         # deeper checks (metric names, threshold bands, cron syntax) live in the pure core and the services
@@ -198,6 +207,14 @@ class AuditRun(BaseModel):
     trigger = models.CharField(max_length=10, choices=RunTrigger.choices, default=RunTrigger.SCHEDULE)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    model_version = models.ForeignKey(
+        "governance.ModelVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_runs",
+        help_text="The definition's model version when the run was created: which model these outputs came from.",
     )
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING, db_index=True)
     attempts = models.PositiveIntegerField(default=0)

@@ -11,11 +11,11 @@ from audits.models import AuditDefinition, AuditRun, EvidencePack, Finding
 
 
 def audit_definition_list() -> QuerySet[AuditDefinition]:
-    return AuditDefinition.objects.select_related("ai_system", "periodic_task")
+    return AuditDefinition.objects.select_related("ai_system", "periodic_task", "model_version")
 
 
 def audit_run_list() -> QuerySet[AuditRun]:
-    return AuditRun.objects.select_related("definition__ai_system", "requested_by")
+    return AuditRun.objects.select_related("definition__ai_system", "requested_by", "model_version")
 
 
 def finding_list() -> QuerySet[Finding]:

@@ -191,7 +191,11 @@ def audit_run_schedule(
     """Create the run for a schedule slot unless it exists (unique (definition, slot): a duplicate beat tick is a
     no-op). Returns ``(run, created)``; a new run is enqueued after commit."""
     slot = slot or schedule_slot(definition, now or timezone.now())
-    run, created = AuditRun.objects.get_or_create(definition=definition, slot=slot, defaults={"trigger": trigger})
+    run, created = AuditRun.objects.get_or_create(
+        definition=definition,
+        slot=slot,
+        defaults={"trigger": trigger, "model_version_id": definition.model_version_id},
+    )
     if created:
         audit_log_record(
             event_type="audit_run.scheduled", actor=None, target=run, extra_data={"slot": slot.isoformat()}
@@ -207,7 +211,13 @@ def audit_run_request(
 ) -> AuditRun:
     """ "Run now": a new run for the current instant, enqueued after commit."""
     user = actor if getattr(actor, "is_authenticated", False) else None
-    run = AuditRun.objects.create(definition=definition, slot=timezone.now(), trigger=trigger, requested_by=user)
+    run = AuditRun.objects.create(
+        definition=definition,
+        slot=timezone.now(),
+        trigger=trigger,
+        requested_by=user,
+        model_version_id=definition.model_version_id,
+    )
     audit_log_record(event_type="audit_run.requested", actor=actor, target=run, reason=reason)
     if enqueue:
         _enqueue(run)

@@ -81,6 +81,7 @@ class AuditRunSerializer(serializers.ModelSerializer[AuditRun]):
             "definition",
             "definition_name",
             "ai_system",
+            "model_version",
             "slot",
             "trigger",
             "requested_by",

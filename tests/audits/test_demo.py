@@ -33,6 +33,8 @@ def test_demo_load_is_idempotent_fast_and_has_a_failing_run(alice: Any) -> None:
     credit = AuditRun.objects.filter(definition__ai_system__name="Credit limit scoring").order_by("slot")
     assert [r.verdict for r in credit][-1] == RunVerdict.FAIL
     assert RunVerdict.FAIL not in [r.verdict for r in credit][:-1]
+    # the failing month is the first on the new model release, and each run names the release it audited
+    assert [r.model_version.version for r in credit] == ["credit-gbm-4"] * 3 + ["credit-gbm-5"]
     assert Finding.objects.filter(definition__ai_system__name="Credit limit scoring").count() == 1
     cv_runs = AuditRun.objects.filter(definition__ai_system__name="CV screening assistant")
     assert RunVerdict.FAIL not in {r.verdict for r in cv_runs}

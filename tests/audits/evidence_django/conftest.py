@@ -29,10 +29,11 @@ from governance.services import ai_system_classify, ai_system_register, obligati
 from tests.audits.evidence.support import FakeTsa, fixed_key, private_pem
 from tests.audits.factories import AuditDefinitionFactory, write_outputs
 from tests.discovery.factories import LogSourceFactory, ensure_catalog, squid_bytes
-from tests.governance.factories import HIGH_RISK_FACTS
+from tests.governance.factories import HIGH_RISK_FACTS, ModelVersionFactory
 
 SYSTEM_NAME = "Chat triage assistant"
 SLOTS = (datetime(2026, 1, 1, 6, tzinfo=UTC), datetime(2026, 2, 1, 6, tzinfo=UTC))
+MODEL_VERSIONS = ("triage-llm-1.0", "triage-llm-1.1")
 
 
 @pytest.fixture
@@ -88,9 +89,11 @@ def world(alice: Any) -> World:
     # and a fairness audit with a passing and a failing month
     definition = cast(AuditDefinition, AuditDefinitionFactory(ai_system=system, name="Four-fifths check", n_boot=0))
     runs = []
-    for slot, bias in zip(SLOTS, (0.0, 0.3), strict=True):
+    versions = [ModelVersionFactory(system=system, version=version) for version in MODEL_VERSIONS]
+    for slot, bias, version in zip(SLOTS, (0.0, 0.3), versions, strict=True):
         write_outputs(f"world-{slot:%m}", bias=bias)
         definition.source_path = str(write_outputs("world-current", bias=bias))
+        definition.model_version = version  # a new model release before the failing month
         definition.save()
         run, _ = audit_run_schedule(definition=definition, slot=slot, enqueue=False)
         executed = audit_run_execute(run_id=run.pk)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import subprocess
@@ -22,7 +23,7 @@ from governance.choices import ObligationStatus
 from governance.services import ai_system_update, obligation_update
 from tests.audits.evidence.support import needs_tools, run_verify_txt, shell_commands, unzip
 
-from .conftest import SYSTEM_NAME, World
+from .conftest import MODEL_VERSIONS, SYSTEM_NAME, World
 
 PACK_ID = "0b7c2f8e-1111-4a2b-9c3d-000000000042"
 
@@ -196,3 +197,13 @@ def test_csv_cells_that_spreadsheets_would_run_as_formulas_are_escaped(cell: str
 )
 def test_vendor_matching(system_vendor: str, service_vendor: str, match: bool) -> None:
     assert vendor_matches(system_vendor, service_vendor) is match
+
+
+def test_each_run_row_names_the_model_version_it_audited(world: World) -> None:
+    # when
+    rows = list(csv.DictReader(io.StringIO(unzip(render(world, timezone.now()))["data/audit_runs.csv"].decode())))
+    # then
+    assert [(row["verdict"], row["model_version"]) for row in rows] == [
+        ("pass", MODEL_VERSIONS[0]),
+        ("fail", MODEL_VERSIONS[1]),
+    ]
