@@ -24,11 +24,12 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from audits.choices import FindingKind, FindingStatus, RunStatus, RunTrigger, RunVerdict
-from audits.constants import CRON_SLOT_LOOKBACK_MINUTES, STALE_RUN_MARGIN_SECONDS
+from audits.constants import CRON_SLOT_LOOKBACK_MINUTES, FINDING_NOTIFICATION_SEVERITY, STALE_RUN_MARGIN_SECONDS
 from audits.metrics import (
     UNKNOWN_LEVEL,
     ColumnMapping,
@@ -47,6 +48,7 @@ from audits.validation import column_mapping, parse_cron
 from core.exceptions import InvalidTransition
 from core.roles import COMPLIANCE_OFFICER
 from core.services import audit_log_record, model_create, model_delete, model_update
+from discovery.alert_services import AuditFindingPayload, MetricVerdictItem, audit_finding_notify
 from governance.selectors import obligation_list
 
 logger = logging.getLogger(__name__)
@@ -507,7 +509,60 @@ def _finding_open(*, run: AuditRun, kind: str, title: str, description: str) -> 
     else:
         finding = existing
     _notify(run=run, subject=title, body=f"{description}\n\nRun: {run} (id {run.pk})")
+    audit_finding_notify(
+        payload=finding_payload(run=run, finding=finding, title=title, summary=description), target=finding
+    )
     return finding
+
+
+def _admin_url(name: str, pk: int) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse(name, args=[pk])
+
+
+def finding_payload(*, run: AuditRun, finding: Finding, title: str, summary: str) -> AuditFindingPayload:
+    """What the alert channels receive for a failed or newly failing run: the system, the audit, the legal basis and
+    registry obligation, the failing and warning metric values, and links to the run and the finding. One event per
+    run attempt (``audits.run.<run>.<attempt>``), so the outbox never sends the same failure twice to a channel."""
+    definition = run.definition
+    obligation = finding.registry_obligation
+    metrics = tuple(
+        MetricVerdictItem(
+            analysis=" x ".join(analysis.get("sensitive_features") or []),
+            metric=str(v["metric"]),
+            verdict=str(v["verdict"]),
+            value=v.get("value"),
+            group=str(v.get("group") or ""),
+            control=str(v.get("control") or ""),
+            fail=v.get("fail"),
+            higher_is_better=bool(v.get("higher_is_better", True)),
+        )
+        for analysis in (run.result or {}).get("analyses", [])
+        for v in analysis.get("verdicts", {}).get("metrics", [])
+        if v.get("verdict") in (RunVerdict.FAIL, RunVerdict.WARN)
+    )
+    return AuditFindingPayload(
+        event_id=f"audits.run.{run.pk}.{run.attempts}",
+        finding_id=finding.pk,
+        finding_kind=finding.kind,
+        finding_kind_label=finding.get_kind_display(),
+        severity=FINDING_NOTIFICATION_SEVERITY[finding.kind],
+        title=title,
+        summary=summary[:2000],
+        system_id=definition.ai_system.pk,
+        system_name=str(definition.ai_system),
+        definition_id=definition.pk,
+        definition_name=definition.name,
+        legal_basis=definition.get_legal_basis_display(),
+        obligation=f"{obligation.article} ({obligation.obligation_id})" if obligation is not None else "",
+        run_id=run.pk,
+        run_slot=run.slot,
+        occurred_at=run.finished_at or timezone.now(),
+        link=_admin_url("admin:audits_auditrun_change", run.pk),
+        finding_link=_admin_url("admin:audits_finding_change", finding.pk),
+        verdict=run.verdict,
+        error=run.error,
+        metrics=metrics,
+    )
 
 
 def notification_recipients(definition: AuditDefinition) -> list[str]:

@@ -6,24 +6,27 @@ Registered by ``discovery.admin`` importing this module. Every write goes throug
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, path
+from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_mixins import AuditedAdmin
+from core.admin_mixins import AuditedAdmin, ChangeReasonForm
 from core.exceptions import ApplicationError
 from discovery import alert_services as services
-from discovery.alert_choices import AlertStatus, DeliveryStatus
+from discovery.alert_choices import DEFAULT_CHANNEL_TOPICS, AlertStatus, ChannelTopic, DeliveryStatus
 from discovery.alert_models import Alert, AlertComment, AlertRule, Channel, Delivery, ServicePromotion, Silence
-from discovery.alert_selectors import blocklist_render
+from discovery.alert_selectors import blocklist_render, channels_with_topic
 from discovery.blocklist import FILE_NAMES, BlocklistFormat
 
 BLOCKLIST_LABELS = [
@@ -239,12 +242,46 @@ class SilenceAdmin(AuditedAdmin):
         super().save_model(request, obj, form, change)
 
 
+class ChannelForm(ChangeReasonForm):
+    """Topics as checkboxes (the model stores them as a JSON list)."""
+
+    topics = forms.MultipleChoiceField(
+        choices=ChannelTopic.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=list(DEFAULT_CHANNEL_TOPICS),
+        help_text="What this channel receives. Fairness-audit findings (failed or newly failing audits) go only to "
+        "channels that tick them; the minimum severity applies to both, the rule filter to alerts only.",
+    )
+
+    class Meta:
+        model = Channel
+        fields = "__all__"
+
+
+class TopicFilter(admin.SimpleListFilter):
+    title = "topic"
+    parameter_name = "topic"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(value, str(label)) for value, label in ChannelTopic.choices]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return channels_with_topic(queryset, topic=value) if value else queryset
+
+
 @admin.register(Channel)
 class ChannelAdmin(AuditedAdmin):
-    list_display = ["name", "kind", "enabled", "min_severity"]
-    list_filter = ["kind", "enabled", "min_severity"]
+    form = ChannelForm
+    list_display = ["name", "kind", "enabled", "topics_display", "min_severity"]
+    list_filter = ["kind", "enabled", TopicFilter, "min_severity"]
     search_fields = ["name"]
     filter_horizontal = ["rules"]
+
+    @admin.display(description="topics")
+    def topics_display(self, obj: Channel) -> str:
+        labels = dict(ChannelTopic.choices)
+        return ", ".join(str(labels.get(t, t)) for t in obj.topics or [])
 
 
 @admin.register(Delivery)
@@ -252,7 +289,8 @@ class DeliveryAdmin(admin.ModelAdmin):
     """The outbox: pending, sent and dead-letter deliveries; "Re-send" puts dead ones back in the queue."""
 
     list_display = [
-        "alert",
+        "title",
+        "topic",
         "channel",
         "notification",
         "status",
@@ -261,10 +299,14 @@ class DeliveryAdmin(admin.ModelAdmin):
         "sent_at",
         "last_error",
     ]
-    list_filter = ["status", "channel"]
+    list_filter = ["status", "topic", "channel"]
     list_select_related = ["alert__rule", "alert__service", "channel"]
-    readonly_fields = [
+    search_fields = ["event_key"]
+    readonly_fields = (
+        "topic",
         "alert",
+        "event_key",
+        "target_link",
         "channel",
         "notification",
         "status",
@@ -274,8 +316,32 @@ class DeliveryAdmin(admin.ModelAdmin):
         "sent_at",
         "last_error",
         "created_at",
-    ]
+        "payload_pretty",
+    )
+    fields = readonly_fields
     actions = ["resend"]
+
+    @admin.display(description="event")
+    def title(self, obj: Delivery) -> str:
+        return obj.title[:120]
+
+    @admin.display(description="about")
+    def target_link(self, obj: Delivery) -> str:
+        ct = obj.target_content_type
+        if ct is None or not obj.target_object_id:
+            return "-"
+        label = f"{ct.name} #{obj.target_object_id}"
+        try:
+            url = reverse(f"admin:{ct.app_label}_{ct.model}_change", args=[obj.target_object_id])
+        except NoReverseMatch:
+            return label
+        return format_html('<a href="{}">{}</a>', url, label)
+
+    @admin.display(description="message snapshot")
+    def payload_pretty(self, obj: Delivery) -> str:
+        if not obj.payload:
+            return "- (an alert's message is built from the alert when sent)"
+        return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False, sort_keys=True))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

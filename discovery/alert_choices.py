@@ -54,6 +54,18 @@ class ChannelKind(models.TextChoices):
     SPLUNK_HEC = "splunk_hec", "Splunk HEC"
 
 
+class ChannelTopic(models.TextChoices):
+    """What a channel subscribes to, and what a delivery carries. A channel receives only its topics."""
+
+    SHADOW_AI_ALERT = "shadow_ai_alert", "Shadow-AI alerts"
+    AUDIT_FINDING = "audit_finding", "Fairness-audit findings"
+
+
+#: topics of a channel that does not say (existing channels, new channels without a choice): alerts only, so a SOC's
+#: SIEM channel receives audit findings only when someone subscribes it
+DEFAULT_CHANNEL_TOPICS = (ChannelTopic.SHADOW_AI_ALERT.value,)
+
+
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     SENDING = "sending", "Sending"

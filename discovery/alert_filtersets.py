@@ -6,8 +6,9 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from discovery.alert_choices import AlertSeverity, AlertStatus, DeliveryStatus
+from discovery.alert_choices import AlertSeverity, AlertStatus, ChannelTopic, DeliveryStatus
 from discovery.alert_models import Alert, AlertRule, Channel, Delivery, Silence
+from discovery.alert_selectors import channels_with_topic
 
 
 class AlertFilterSet(django_filters.FilterSet):
@@ -38,9 +39,16 @@ class AlertRuleFilterSet(django_filters.FilterSet):
 
 
 class ChannelFilterSet(django_filters.FilterSet):
+    topic = django_filters.ChoiceFilter(
+        choices=ChannelTopic.choices, method="filter_topic", help_text="Channels subscribed to this topic."
+    )
+
     class Meta:
         model = Channel
-        fields = ["kind", "enabled", "min_severity"]
+        fields = ["kind", "enabled", "min_severity", "topic"]
+
+    def filter_topic(self, queryset: QuerySet[Channel], name: str, value: str) -> QuerySet[Channel]:
+        return channels_with_topic(queryset, topic=value)
 
 
 class SilenceFilterSet(django_filters.FilterSet):
@@ -51,7 +59,8 @@ class SilenceFilterSet(django_filters.FilterSet):
 
 class DeliveryFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=DeliveryStatus.choices)
+    topic = django_filters.ChoiceFilter(choices=ChannelTopic.choices)
 
     class Meta:
         model = Delivery
-        fields = ["status", "channel", "alert"]
+        fields = ["status", "topic", "channel", "alert", "event_key"]

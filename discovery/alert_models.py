@@ -11,13 +11,23 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from core.models import BaseModel
-from discovery.alert_choices import AlertRuleKind, AlertSeverity, AlertStatus, ChannelKind, DeliveryStatus
+from discovery.alert_choices import (
+    DEFAULT_CHANNEL_TOPICS,
+    AlertRuleKind,
+    AlertSeverity,
+    AlertStatus,
+    ChannelKind,
+    ChannelTopic,
+    DeliveryStatus,
+)
 from discovery.alerting.rules import RULE_KINDS, RuleKind
 
 
@@ -159,8 +169,13 @@ class Silence(BaseModel):
         return f"silence {' / '.join(parts)} until {self.until:%Y-%m-%d %H:%M}"
 
 
+def default_channel_topics() -> list[str]:
+    return list(DEFAULT_CHANNEL_TOPICS)
+
+
 class Channel(BaseModel):
-    """A delivery destination with its filters: minimum severity and (optionally) the rules it wants."""
+    """A delivery destination with its filters: the topics it subscribes to (shadow-AI alerts, fairness-audit
+    findings), a minimum severity (for both) and optionally the alert rules it wants (alerts only)."""
 
     name = models.CharField(max_length=120, unique=True)
     kind = models.CharField(max_length=20, choices=ChannelKind.choices)
@@ -171,7 +186,14 @@ class Channel(BaseModel):
     )
     enabled = models.BooleanField(default=True)
     min_severity = models.CharField(max_length=10, choices=AlertSeverity.choices, default=AlertSeverity.LOW)
-    rules = models.ManyToManyField(AlertRule, blank=True, related_name="channels", help_text="Empty = every rule.")
+    rules = models.ManyToManyField(
+        AlertRule, blank=True, related_name="channels", help_text="Shadow-AI alerts only. Empty = every rule."
+    )
+    topics = models.JSONField(
+        default=default_channel_topics,
+        help_text=f"What the channel receives, a list of: {', '.join(ChannelTopic.values)}. "
+        "Audit findings go only to channels that list them.",
+    )
 
     history = HistoricalRecords(m2m_fields=[rules])
 
@@ -185,6 +207,16 @@ class Channel(BaseModel):
         super().clean()
         from discovery.notifiers import NOTIFIERS
 
+        topics = self.topics
+        if not isinstance(topics, list) or not topics:
+            raise ValidationError({"topics": f"a non-empty list of: {', '.join(ChannelTopic.values)}"})
+        unknown = sorted({str(t) for t in topics} - set(ChannelTopic.values))
+        if unknown:
+            raise ValidationError(
+                {"topics": f"unknown topic(s) {', '.join(unknown)}; allowed: {', '.join(ChannelTopic.values)}"}
+            )
+        self.topics = [t for t in ChannelTopic.values if t in topics]  # stable order, no duplicates
+
         if self.kind in NOTIFIERS:
             problems = NOTIFIERS[self.kind].validate_config(self.config if isinstance(self.config, dict) else {})
             if problems:
@@ -192,14 +224,30 @@ class Channel(BaseModel):
 
 
 class Delivery(models.Model):
-    """Outbox row: one notification of one alert on one channel (Healthchecks ``Flip``).
+    """Outbox row: one notification of one event on one channel (Healthchecks ``Flip``).
 
-    Written in the alert's transaction; a task claims it by a conditional UPDATE (``pending`` -> ``sending``),
+    The event is a shadow-AI alert (``topic=shadow_ai_alert``, ``alert`` set; the message is built from the alert
+    when sent, so it shows the latest counts) or another app's event such as a fairness-audit finding
+    (``alert`` empty; ``event_key`` names the event, ``payload`` is the message snapshot taken when the event
+    happened, ``target`` links the object it is about). Unique per (alert, channel, notification) and per
+    (channel, event_key), so re-running what created it never sends twice.
+
+    Written in the event's transaction; a task claims it by a conditional UPDATE (``pending`` -> ``sending``),
     sends it, and either marks it ``sent``, schedules the next attempt (backoff with jitter, ``Retry-After``) or,
     after the last attempt or a permanent error, leaves it as a ``dead`` letter that the admin can re-send.
     """
 
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
+    topic = models.CharField(max_length=20, choices=ChannelTopic.choices, default=ChannelTopic.SHADOW_AI_ALERT)
+    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    event_key = models.CharField(
+        max_length=100, blank=True, help_text="Identity of a non-alert event, e.g. audits.run.12.1 (run 12, attempt 1)."
+    )
+    payload = models.JSONField(default=dict, blank=True, help_text="Message snapshot of a non-alert event.")
+    target_content_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    target_object_id = models.CharField(max_length=64, blank=True)
+    target = GenericForeignKey("target_content_type", "target_object_id")
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="deliveries")
     notification = models.PositiveIntegerField(default=1, help_text="Which notification of the alert (1 = open).")
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
@@ -214,12 +262,33 @@ class Delivery(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "deliveries"
         constraints = [
-            models.UniqueConstraint(fields=["alert", "channel", "notification"], name="delivery_unique_notification")
+            models.UniqueConstraint(fields=["alert", "channel", "notification"], name="delivery_unique_notification"),
+            models.UniqueConstraint(
+                fields=["channel", "event_key"],
+                condition=Q(alert__isnull=True),
+                name="delivery_unique_event",
+                violation_error_message="This event was already delivered to this channel.",
+            ),
+            models.CheckConstraint(
+                condition=Q(topic=ChannelTopic.SHADOW_AI_ALERT, alert__isnull=False, event_key="")
+                | (Q(alert__isnull=True) & ~Q(topic=ChannelTopic.SHADOW_AI_ALERT) & ~Q(event_key="")),
+                name="delivery_carries_one_event",
+                violation_error_message="An alert delivery links its alert; any other delivery has an event key.",
+            ),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
+        if self.alert_id is None:
+            return f"{self.event_key} -> {self.channel_id} ({self.status})"
         return f"alert {self.alert_id} -> {self.channel_id} #{self.notification} ({self.status})"
+
+    @property
+    def title(self) -> str:
+        """One line for lists: the alert's summary or the event snapshot's title."""
+        if self.alert is not None:
+            return str(self.alert.summary)
+        return str(self.payload.get("title") or self.event_key)
 
 
 class ServicePromotion(BaseModel):

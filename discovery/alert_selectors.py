@@ -24,12 +24,19 @@ def channel_list() -> QuerySet[Channel]:
     return Channel.objects.prefetch_related("rules")
 
 
+def channels_with_topic(queryset: QuerySet[Channel], *, topic: str) -> QuerySet[Channel]:
+    """The channels of ``queryset`` subscribed to ``topic``. Membership is tested in Python: ``topics`` is a short
+    JSON list, SQLite has no JSON-array containment lookup, and a channel table holds dozens of rows."""
+    ids = [pk for pk, topics in queryset.values_list("pk", "topics") if isinstance(topics, list) and topic in topics]
+    return queryset.filter(pk__in=ids)
+
+
 def silence_list() -> QuerySet[Silence]:
     return Silence.objects.select_related("rule", "service", "created_by")
 
 
 def delivery_list() -> QuerySet[Delivery]:
-    return Delivery.objects.select_related("alert__rule", "alert__service", "channel")
+    return Delivery.objects.select_related("alert__rule", "alert__service", "channel", "target_content_type")
 
 
 def promotion_list() -> QuerySet[ServicePromotion]:

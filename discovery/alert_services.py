@@ -14,8 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Max, Min, Q, Sum
 from django.utils import timezone
 
@@ -26,6 +27,7 @@ from discovery.alert_choices import (
     ALERT_TRANSITIONS,
     SEVERITY_RANK,
     AlertStatus,
+    ChannelTopic,
     DeliveryStatus,
 )
 from discovery.alert_models import (
@@ -44,7 +46,14 @@ from discovery.alerting.delivery import MAX_ATTEMPTS, backoff_delay
 from discovery.alerting.rules import Finding
 from discovery.choices import PolicyStatus, RuleType
 from discovery.models import AIService, UsageRecord
-from discovery.notifiers import AlertPayload, NotifierError, notifier_for
+from discovery.notifiers import (
+    AlertPayload,
+    AuditFindingPayload,
+    NotifierError,
+    Payload,
+    notifier_for,
+)
+from discovery.notifiers import MetricVerdictItem as MetricVerdictItem  # re-exported for audit_finding_notify callers
 
 logger = logging.getLogger(__name__)
 
@@ -306,9 +315,11 @@ def _notify_if_due(*, alert: Alert, rule: AlertRule, now: datetime) -> list[int]
 
 
 def channels_for(*, alert: Alert) -> list[Channel]:
-    """Enabled channels whose minimum severity and rule filter let ``alert`` through."""
+    """Enabled channels subscribed to shadow-AI alerts whose minimum severity and rule filter let ``alert`` through."""
     wanted = []
     for channel in Channel.objects.filter(enabled=True).prefetch_related("rules"):
+        if ChannelTopic.SHADOW_AI_ALERT not in channel.topics:
+            continue
         if SEVERITY_RANK[alert.severity] < SEVERITY_RANK[channel.min_severity]:
             continue
         rule_ids = {r.pk for r in channel.rules.all()}
@@ -374,6 +385,81 @@ def alert_payload(alert: Alert) -> AlertPayload:
     )
 
 
+def channels_for_topic(*, topic: str, severity: str) -> list[Channel]:
+    """Enabled channels subscribed to ``topic`` whose minimum severity lets ``severity`` through (the rule filter
+    is for shadow-AI alerts only)."""
+    return [
+        channel
+        for channel in Channel.objects.filter(enabled=True).order_by("pk")
+        if topic in channel.topics and SEVERITY_RANK[severity] >= SEVERITY_RANK[channel.min_severity]
+    ]
+
+
+@transaction.atomic
+def audit_finding_notify(
+    *, payload: AuditFindingPayload, target: models.Model | None = None, now: datetime | None = None
+) -> list[int]:
+    """Queue a fairness-audit finding (EU AI Act Art. 10 bias examination failing or not run) on every enabled
+    channel subscribed to audit findings: one outbox row per channel, written in the caller's transaction, sent by
+    the alerts queue after commit with the same retries and dead letters as alerts.
+
+    Idempotent per event: the rows are unique on (channel, ``payload.event_id``), so calling it again for the same
+    event (a redelivered task, a re-run) creates nothing. ``target`` (the finding) is linked for the admin and the
+    audit trail. Returns the ids of the rows created."""
+    now = now or timezone.now()
+    target_type = ContentType.objects.get_for_model(target) if target is not None else None
+    snapshot = payload.to_dict()
+    ids: list[int] = []
+    names: list[str] = []
+    for channel in channels_for_topic(topic=ChannelTopic.AUDIT_FINDING, severity=payload.severity):
+        delivery, made = Delivery.objects.get_or_create(
+            channel=channel,
+            event_key=payload.event_id,
+            alert=None,
+            defaults={
+                "topic": ChannelTopic.AUDIT_FINDING,
+                "payload": snapshot,
+                "target_content_type": target_type,
+                "target_object_id": str(target.pk) if target is not None else "",
+                "next_attempt_at": now,
+            },
+        )
+        if made:
+            ids.append(delivery.pk)
+            names.append(channel.name)
+    if ids:
+        audit_log_record(
+            event_type="discovery.audit_finding.queued",
+            actor=None,
+            target=target,
+            extra_data={
+                "event": payload.event_id,
+                "severity": payload.severity,
+                "channels": names,
+            },
+        )
+        transaction.on_commit(lambda: _enqueue_deliveries(ids))
+    return ids
+
+
+def delivery_payload(delivery: Delivery) -> Payload:
+    """The message of a delivery: an alert's is built from the alert now (latest counts); any other event's is
+    the snapshot stored when it happened."""
+    if delivery.alert is not None:
+        return alert_payload(delivery.alert)
+    if delivery.topic == ChannelTopic.AUDIT_FINDING:
+        return AuditFindingPayload.from_dict(delivery.payload)
+    raise NotifierError(f"unknown delivery topic {delivery.topic!r}", permanent=True)
+
+
+def _delivery_target(delivery: Delivery) -> models.Model | None:
+    """What a delivery is about, for the audit trail: its alert, or the linked object of another event."""
+    if delivery.alert_id is not None:
+        return delivery.alert
+    target = delivery.target
+    return target if isinstance(target, models.Model) else None
+
+
 @dataclass(frozen=True, slots=True)
 class SendOutcome:
     status: str  # "sent", "retry", "dead" or "skipped"
@@ -395,11 +481,11 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> SendOutco
     try:
         if not delivery.channel.enabled:
             raise NotifierError("channel disabled", permanent=True)
-        notifier_for(delivery.channel.kind, delivery.channel.config).send(alert_payload(delivery.alert))
+        notifier_for(delivery.channel.kind, delivery.channel.config).send(delivery_payload(delivery))
     except NotifierError as exc:
         return _delivery_failed(delivery, error=exc.message, permanent=exc.permanent, retry_after=exc.retry_after)
-    except Exception as exc:  # a bug in a notifier must not leave the row stuck in "sending"
-        logger.exception("alert delivery %s failed unexpectedly", delivery_id)
+    except Exception as exc:  # a bug in a notifier (or a bad snapshot) must not leave the row stuck in "sending"
+        logger.exception("delivery %s failed unexpectedly", delivery_id)
         return _delivery_failed(delivery, error=f"{type(exc).__name__}: {exc}", permanent=False, retry_after=None)
     Delivery.objects.filter(pk=delivery_id).update(
         status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error="", claimed_at=None
@@ -417,9 +503,10 @@ def _delivery_failed(delivery: Delivery, *, error: str, permanent: bool, retry_a
         audit_log_record(
             event_type="discovery.alert_delivery.dead_lettered",
             actor=None,
-            target=delivery.alert,
+            target=_delivery_target(delivery),
             extra_data={
                 "delivery": delivery.pk,
+                "topic": delivery.topic,
                 "channel": delivery.channel.name,
                 "attempts": attempts,
                 "error": error[:500],
@@ -461,9 +548,14 @@ def delivery_resend(*, delivery: Delivery, actor: Any, reason: str = "") -> Deli
     audit_log_record(
         event_type="discovery.alert_delivery.resent",
         actor=actor,
-        target=delivery.alert,
+        target=_delivery_target(delivery),
         reason=reason,
-        extra_data={"delivery": delivery.pk, "channel": delivery.channel.name, "before": before},
+        extra_data={
+            "delivery": delivery.pk,
+            "topic": delivery.topic,
+            "channel": delivery.channel.name,
+            "before": before,
+        },
     )
     transaction.on_commit(lambda: _enqueue_deliveries([delivery.pk]))
     delivery.refresh_from_db()

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from discovery.alert_choices import AlertSeverity, AlertStatus
+from discovery.alert_choices import DEFAULT_CHANNEL_TOPICS, AlertSeverity, AlertStatus, ChannelTopic
 from discovery.alert_models import Alert, AlertComment, AlertRule, Channel, Delivery, ServicePromotion, Silence
 from discovery.blocklist import BlocklistFormat
 from discovery.models import AIService
@@ -132,11 +132,33 @@ class ChannelSerializer(serializers.ModelSerializer[Channel]):
         required=False, default=AlertSeverity.LOW, help_text="low, medium, high or critical (alerts below are skipped)"
     )
     rules = serializers.PrimaryKeyRelatedField(queryset=AlertRule.objects.all(), many=True, required=False)
+    topics = serializers.ListField(
+        child=serializers.ChoiceField(choices=ChannelTopic.choices),
+        allow_empty=False,
+        required=False,
+        default=list(DEFAULT_CHANNEL_TOPICS),
+        help_text="What the channel receives: shadow_ai_alert (alerts, by severity and rules), audit_finding "
+        "(failed or newly failing fairness audits, by severity). Default: shadow_ai_alert only.",
+    )
 
     class Meta:
         model = Channel
-        fields = ["id", "name", "kind", "config", "enabled", "min_severity", "rules", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "config",
+            "enabled",
+            "topics",
+            "min_severity",
+            "rules",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["created_at", "updated_at"]
+
+    def validate_topics(self, value: list[str]) -> list[str]:
+        return [topic for topic in ChannelTopic.values if topic in value]  # stable order, no duplicates
 
     def validate_min_severity(self, value: str) -> str:
         if value not in AlertSeverity.values:
@@ -162,12 +184,20 @@ class SilenceSerializer(serializers.ModelSerializer[Silence]):
 class DeliverySerializer(serializers.ModelSerializer[Delivery]):
     status = serializers.CharField(read_only=True, help_text="pending, sending, sent or dead")
     channel_name = serializers.CharField(source="channel.name", read_only=True)
+    title = serializers.CharField(read_only=True, help_text="The alert's summary or the event's title.")
+    target_type = serializers.SerializerMethodField(help_text="app_label.model of what a non-alert event is about.")
+    target_id = serializers.CharField(source="target_object_id", read_only=True)
 
     class Meta:
         model = Delivery
         fields = [
             "id",
+            "topic",
             "alert",
+            "event_key",
+            "title",
+            "target_type",
+            "target_id",
             "channel",
             "channel_name",
             "notification",
@@ -179,6 +209,10 @@ class DeliverySerializer(serializers.ModelSerializer[Delivery]):
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_target_type(self, obj: Delivery) -> str:
+        ct = obj.target_content_type
+        return f"{ct.app_label}.{ct.model}" if ct is not None else ""
 
 
 class ReasonSerializer(serializers.Serializer[Any]):

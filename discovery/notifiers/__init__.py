@@ -1,11 +1,19 @@
-"""Alert delivery channels, one module each behind :class:`~discovery.notifiers.base.Notifier`."""
+"""Delivery channels for shadow-AI alerts and fairness-audit findings, one module each behind
+:class:`~discovery.notifiers.base.Notifier`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from discovery.notifiers.base import AlertPayload, Notifier, NotifierError
+from discovery.notifiers.base import (
+    AlertPayload,
+    AuditFindingPayload,
+    MetricVerdictItem,
+    Notifier,
+    NotifierError,
+    Payload,
+)
 from discovery.notifiers.email import EmailNotifier
 from discovery.notifiers.slack import SlackNotifier
 from discovery.notifiers.splunk_hec import SplunkHECNotifier
@@ -28,4 +36,13 @@ def notifier_for(kind: str, config: Mapping[str, Any]) -> Notifier:
     return cls(config)
 
 
-__all__ = ["NOTIFIERS", "AlertPayload", "Notifier", "NotifierError", "notifier_for"]
+__all__ = [
+    "NOTIFIERS",
+    "AlertPayload",
+    "AuditFindingPayload",
+    "MetricVerdictItem",
+    "Notifier",
+    "NotifierError",
+    "Payload",
+    "notifier_for",
+]

@@ -7,14 +7,25 @@ from typing import ClassVar
 
 from django.core.mail import EmailMessage
 
-from discovery.notifiers.base import AlertPayload, Notifier, NotifierError
+from discovery.notifiers.base import AlertPayload, AuditFindingPayload, Notifier, NotifierError, Payload
+
+#: metric verdicts listed in a finding's e-mail (the run page has all of them)
+MAX_METRIC_LINES = 30
 
 
-def email_subject(payload: AlertPayload) -> str:
+def email_subject(payload: Payload) -> str:
+    if isinstance(payload, AuditFindingPayload):
+        return f"[AIGov {payload.severity.upper()}] {payload.title}"[:200]
     return f"[AIGov {payload.severity.upper()}] {payload.rule_name}: {payload.service_name}"[:200]
 
 
-def email_body(payload: AlertPayload) -> str:
+def email_body(payload: Payload) -> str:
+    if isinstance(payload, AuditFindingPayload):
+        return finding_email_body(payload)
+    return alert_email_body(payload)
+
+
+def alert_email_body(payload: AlertPayload) -> str:
     lines = [
         payload.summary,
         "",
@@ -34,6 +45,32 @@ def email_body(payload: AlertPayload) -> str:
     return "\n".join(lines)
 
 
+def finding_email_body(payload: AuditFindingPayload) -> str:
+    lines = [
+        payload.title,
+        "",
+        f"Finding:         {payload.finding_kind_label}",
+        f"Severity:        {payload.severity}",
+        f"AI system:       {payload.system_name} (#{payload.system_id})",
+        f"Audit:           {payload.definition_name} (#{payload.definition_id})",
+        f"Legal basis:     {payload.legal_basis}",
+        f"Obligation:      {payload.obligation or 'none linked in the registry'}",
+        f"Run:             #{payload.run_id}, slot {payload.run_slot:%Y-%m-%d %H:%M} UTC",
+        f"Verdict:         {payload.verdict or 'the run could not complete'}",
+    ]
+    if payload.error:
+        lines += ["", "Error:", payload.error]
+    judged = [m for m in payload.metrics if m.verdict in ("fail", "warn")]
+    if judged:
+        lines += ["", "Metric verdicts:"] + [f"  - {m.line()}" for m in judged[:MAX_METRIC_LINES]]
+        if len(judged) > MAX_METRIC_LINES:
+            lines.append(f"  ... and {len(judged) - MAX_METRIC_LINES} more on the run page")
+    lines += ["", f"Run: {payload.link}"]
+    if payload.finding_link:
+        lines.append(f"Finding: {payload.finding_link}")
+    return "\n".join(lines)
+
+
 class EmailNotifier(Notifier):
     """``config``: ``to`` (a list of addresses or a comma-separated string)."""
 
@@ -46,11 +83,11 @@ class EmailNotifier(Notifier):
             to = to.split(",")
         return [address.strip() for address in to if address and address.strip()]
 
-    def send(self, alert_payload: AlertPayload) -> None:
+    def send(self, payload: Payload) -> None:
         recipients = self.recipients()
         if not recipients:
             raise NotifierError("no recipients configured", permanent=True)
-        message = EmailMessage(email_subject(alert_payload), email_body(alert_payload), to=recipients)
+        message = EmailMessage(email_subject(payload), email_body(payload), to=recipients)
         try:
             message.send(fail_silently=False)
         except smtplib.SMTPRecipientsRefused as exc:

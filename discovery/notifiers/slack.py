@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from discovery.notifiers.base import DEFAULT_TIMEOUT, AlertPayload, Notifier, http_post, json_bytes
+from discovery.notifiers.base import (
+    DEFAULT_TIMEOUT,
+    AlertPayload,
+    AuditFindingPayload,
+    Notifier,
+    Payload,
+    http_post,
+    json_bytes,
+)
+
+#: metric verdicts listed in a finding's message (a section's text is limited to 3000 characters)
+MAX_METRIC_LINES = 10
 
 
 def _mrkdwn(text: str) -> str:
@@ -16,7 +27,14 @@ def _mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def slack_message(payload: AlertPayload) -> dict[str, Any]:
+def slack_message(payload: Payload) -> dict[str, Any]:
+    """The webhook body for an alert or an audit finding."""
+    if isinstance(payload, AuditFindingPayload):
+        return slack_finding_message(payload)
+    return slack_alert_message(payload)
+
+
+def slack_alert_message(payload: AlertPayload) -> dict[str, Any]:
     title = f"[{payload.severity.upper()}] {payload.rule_name}: {payload.service_name}"
     fields = [
         f"*User (pseudonym)*\n`{payload.subject[:16] or 'organisation'}`",
@@ -40,15 +58,47 @@ def slack_message(payload: AlertPayload) -> dict[str, Any]:
     }
 
 
+def slack_finding_message(payload: AuditFindingPayload) -> dict[str, Any]:
+    title = f"[{payload.severity.upper()}] {payload.title}"
+    fields = [
+        f"*AI system*\n{_mrkdwn(payload.system_name)}",
+        f"*Audit*\n{_mrkdwn(payload.definition_name)}",
+        f"*Verdict*\n{payload.verdict or 'could not run'}",
+        f"*Legal basis*\n{_mrkdwn(payload.legal_basis)}"
+        + (f" ({_mrkdwn(payload.obligation)})" if payload.obligation else ""),
+    ]
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
+    ]
+    judged = [m for m in payload.metrics if m.verdict in ("fail", "warn")]
+    if judged:
+        lines = [f"• `{_mrkdwn(m.line())}`" for m in judged[:MAX_METRIC_LINES]]
+        if len(judged) > MAX_METRIC_LINES:
+            lines.append(f"… and {len(judged) - MAX_METRIC_LINES} more on the run page")
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Metric verdicts*\n" + "\n".join(lines)}})
+    if payload.error:
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"*Error*\n{_mrkdwn(payload.error[:2900])}"}}
+        )
+    buttons = [{"type": "button", "text": {"type": "plain_text", "text": "Open the run in AIGov"}, "url": payload.link}]
+    if payload.finding_link:
+        buttons.append(
+            {"type": "button", "text": {"type": "plain_text", "text": "Open the finding"}, "url": payload.finding_link}
+        )
+    blocks.append({"type": "actions", "elements": buttons})
+    return {"text": f"{title} - {payload.finding_kind_label}", "blocks": blocks}
+
+
 class SlackNotifier(Notifier):
     """``config``: ``url`` (the incoming-webhook URL)."""
 
     kind: ClassVar[str] = "slack"
     required = ("url",)
 
-    def send(self, alert_payload: AlertPayload) -> None:
+    def send(self, payload: Payload) -> None:
         http_post(
             str(self.config["url"]),
-            json_bytes(slack_message(alert_payload)),
+            json_bytes(slack_message(payload)),
             timeout=float(self.config.get("timeout", DEFAULT_TIMEOUT)),
         )

@@ -3,6 +3,10 @@
 CEF escaping (ArcSight "Implementing ArcSight CEF"): in header fields ``\\`` and ``|`` are backslash-escaped and
 line breaks are not allowed; in extension values ``\\`` and ``=`` are escaped and CR/LF become ``\\r``/``\\n``;
 extension keys are alphanumeric.
+
+Shadow-AI alerts have the signature ``shadow-ai.<rule kind>`` and the syslog MSGID ``shadow-ai``; fairness-audit
+findings ``audit.<finding kind>`` (``audit.failing``, ``audit.run_error``), category ``fairness-audit`` and the
+MSGID ``fairness-audit``, so a SIEM can route or ignore them by either.
 """
 
 from __future__ import annotations
@@ -13,7 +17,14 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from discovery.notifiers.base import DEFAULT_TIMEOUT, AlertPayload, Notifier, NotifierError
+from discovery.notifiers.base import (
+    DEFAULT_TIMEOUT,
+    AlertPayload,
+    AuditFindingPayload,
+    Notifier,
+    NotifierError,
+    Payload,
+)
 
 CEF_VENDOR = "AIGov"
 CEF_PRODUCT = "AIGov"
@@ -23,6 +34,10 @@ SYSLOG_SEVERITY = {"critical": 2, "high": 3, "medium": 4, "low": 5}
 #: facility 13 = "log audit" (RFC 5424 table 1)
 DEFAULT_FACILITY = 13
 _KEY = re.compile(r"^[A-Za-z0-9_]+$")
+#: a finding's ``msg`` is cut to this many characters: classic syslog receivers drop frames beyond a few kB
+FINDING_MSG_LIMIT = 1000
+#: failing metric values listed in a finding's ``msg``
+MAX_METRIC_LINES = 5
 
 
 def cef_header_escape(value: object) -> str:
@@ -46,8 +61,14 @@ def cef_extension(pairs: Iterable[tuple[str, object]]) -> str:
     return " ".join(out)
 
 
-def cef_line(payload: AlertPayload, *, vendor: str = CEF_VENDOR, product: str = CEF_PRODUCT) -> str:
-    """``CEF:0|vendor|product|version|signature|name|severity|extension`` for one alert."""
+def cef_line(payload: Payload, *, vendor: str = CEF_VENDOR, product: str = CEF_PRODUCT) -> str:
+    """``CEF:0|vendor|product|version|signature|name|severity|extension`` for one alert or audit finding."""
+    if isinstance(payload, AuditFindingPayload):
+        return cef_finding_line(payload, vendor=vendor, product=product)
+    return cef_alert_line(payload, vendor=vendor, product=product)
+
+
+def cef_alert_line(payload: AlertPayload, *, vendor: str = CEF_VENDOR, product: str = CEF_PRODUCT) -> str:
     header = "|".join(
         cef_header_escape(part)
         for part in (
@@ -81,6 +102,61 @@ def cef_line(payload: AlertPayload, *, vendor: str = CEF_VENDOR, product: str = 
             ("cs4", payload.link),
             ("cs5Label", "status"),
             ("cs5", payload.status),
+        ]
+    )
+    return f"CEF:0|{header}|{extension}"
+
+
+def _finding_message(payload: AuditFindingPayload) -> str:
+    if payload.error:
+        text = payload.error
+    else:
+        failing = [m.line() for m in payload.metrics if m.verdict == "fail"]
+        text = f"verdict {payload.verdict}" + (": " + "; ".join(failing[:MAX_METRIC_LINES]) if failing else "")
+        if len(failing) > MAX_METRIC_LINES:
+            text += f"; and {len(failing) - MAX_METRIC_LINES} more"
+    text = f"{payload.title}. {text}"
+    return text if len(text) <= FINDING_MSG_LIMIT else text[: FINDING_MSG_LIMIT - 3] + "..."
+
+
+def cef_finding_line(payload: AuditFindingPayload, *, vendor: str = CEF_VENDOR, product: str = CEF_PRODUCT) -> str:
+    """The CEF line of a fairness-audit finding: signature ``audit.<kind>``, the finding kind as the name."""
+    header = "|".join(
+        cef_header_escape(part)
+        for part in (
+            vendor,
+            product,
+            CEF_VERSION,
+            payload.signature,
+            payload.finding_kind_label,
+            payload.severity_score,
+        )
+    )
+    extension = cef_extension(
+        [
+            ("rt", int(payload.occurred_at.timestamp() * 1000)),
+            ("start", int(payload.run_slot.timestamp() * 1000)),
+            ("externalId", payload.event_id),
+            ("act", payload.finding_kind),
+            ("cat", "fairness-audit"),
+            ("outcome", "failure"),
+            ("msg", _finding_message(payload)),
+            ("cs1Label", "auditId"),
+            ("cs1", payload.definition_id),
+            ("cs2Label", "findingId"),
+            ("cs2", payload.finding_id),
+            ("cs3Label", "aiSystem"),
+            ("cs3", payload.system_name),
+            ("cs4Label", "link"),
+            ("cs4", payload.link),
+            ("cs5Label", "verdict"),
+            ("cs5", payload.verdict or "error"),
+            ("cs6Label", "legalBasis"),
+            ("cs6", payload.legal_basis),
+            ("cn1Label", "auditRunId"),
+            ("cn1", payload.run_id),
+            ("cn2Label", "aiSystemId"),
+            ("cn2", payload.system_id),
         ]
     )
     return f"CEF:0|{header}|{extension}"
@@ -138,22 +214,24 @@ class SyslogCEFNotifier(Notifier):
             problems.append("'protocol' must be udp or tcp")
         return problems
 
-    def frame(self, alert_payload: AlertPayload) -> bytes:
+    def frame(self, payload: Payload) -> bytes:
+        finding = isinstance(payload, AuditFindingPayload)
         return rfc5424_frame(
-            cef_line(alert_payload),
-            severity=SYSLOG_SEVERITY.get(alert_payload.severity, 4),
+            cef_line(payload),
+            severity=SYSLOG_SEVERITY.get(payload.severity, 4),
             facility=int(self.config.get("facility", DEFAULT_FACILITY)),
             hostname=str(self.config.get("hostname", "")),
             app_name=str(self.config.get("app_name", "aigov")),
-            timestamp=alert_payload.last_seen,
+            msgid="fairness-audit" if finding else "shadow-ai",
+            timestamp=payload.occurred_at if isinstance(payload, AuditFindingPayload) else payload.last_seen,
         )
 
-    def send(self, alert_payload: AlertPayload) -> None:
+    def send(self, payload: Payload) -> None:
         host = str(self.config["host"])
         port = int(self.config.get("port", 514))
         protocol = str(self.config.get("protocol", "udp")).lower()
         timeout = float(self.config.get("timeout", DEFAULT_TIMEOUT))
-        frame = self.frame(alert_payload)
+        frame = self.frame(payload)
         try:
             if protocol == "tcp":
                 with socket.create_connection((host, port), timeout=timeout) as sock:

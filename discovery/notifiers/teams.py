@@ -8,25 +8,57 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from discovery.notifiers.base import DEFAULT_TIMEOUT, AlertPayload, Notifier, http_post, json_bytes
+from discovery.notifiers.base import (
+    DEFAULT_TIMEOUT,
+    AlertPayload,
+    AuditFindingPayload,
+    Notifier,
+    Payload,
+    http_post,
+    json_bytes,
+)
 
 _COLOUR = {"low": "Default", "medium": "Warning", "high": "Attention", "critical": "Attention"}
+#: metric verdicts listed on a finding's card
+MAX_METRIC_LINES = 10
 
 
-def adaptive_card(payload: AlertPayload) -> dict[str, Any]:
-    card = {
+def adaptive_card(payload: Payload) -> dict[str, Any]:
+    """The Workflows message (an Adaptive Card attachment) for an alert or an audit finding."""
+    card = finding_card(payload) if isinstance(payload, AuditFindingPayload) else alert_card(payload)
+    return {
+        "type": "message",
+        "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
+        ],
+    }
+
+
+def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
         "version": "1.4",
-        "body": [
-            {
-                "type": "TextBlock",
-                "size": "Medium",
-                "weight": "Bolder",
-                "wrap": True,
-                "color": _COLOUR.get(payload.severity, "Default"),
-                "text": f"[{payload.severity.upper()}] {payload.rule_name}: {payload.service_name}",
-            },
+        "body": body,
+        "actions": actions,
+    }
+
+
+def _title(text: str, severity: str) -> dict[str, Any]:
+    return {
+        "type": "TextBlock",
+        "size": "Medium",
+        "weight": "Bolder",
+        "wrap": True,
+        "color": _COLOUR.get(severity, "Default"),
+        "text": text,
+    }
+
+
+def alert_card(payload: AlertPayload) -> dict[str, Any]:
+    return _card(
+        [
+            _title(f"[{payload.severity.upper()}] {payload.rule_name}: {payload.service_name}", payload.severity),
             {"type": "TextBlock", "wrap": True, "text": payload.summary},
             {
                 "type": "FactSet",
@@ -39,14 +71,36 @@ def adaptive_card(payload: AlertPayload) -> dict[str, Any]:
                 ],
             },
         ],
-        "actions": [{"type": "Action.OpenUrl", "title": "Open in AIGov", "url": payload.link}],
-    }
-    return {
-        "type": "message",
-        "attachments": [
-            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
-        ],
-    }
+        [{"type": "Action.OpenUrl", "title": "Open in AIGov", "url": payload.link}],
+    )
+
+
+def finding_card(payload: AuditFindingPayload) -> dict[str, Any]:
+    facts = [
+        {"title": "AI system", "value": payload.system_name},
+        {"title": "Audit", "value": payload.definition_name},
+        {"title": "Verdict", "value": payload.verdict or "could not run"},
+        {"title": "Legal basis", "value": payload.legal_basis},
+        {"title": "Obligation", "value": payload.obligation or "none linked in the registry"},
+        {"title": "Run", "value": f"#{payload.run_id}, slot {payload.run_slot:%Y-%m-%d %H:%M} UTC"},
+    ]
+    body: list[dict[str, Any]] = [
+        _title(f"[{payload.severity.upper()}] {payload.title}", payload.severity),
+        {"type": "FactSet", "facts": facts},
+    ]
+    judged = [m for m in payload.metrics if m.verdict in ("fail", "warn")]
+    if judged:
+        lines = [f"- {m.line()}" for m in judged[:MAX_METRIC_LINES]]
+        if len(judged) > MAX_METRIC_LINES:
+            lines.append(f"- ... and {len(judged) - MAX_METRIC_LINES} more on the run page")
+        body.append({"type": "TextBlock", "wrap": True, "weight": "Bolder", "text": "Metric verdicts"})
+        body.append({"type": "TextBlock", "wrap": True, "text": "\n".join(lines)})
+    if payload.error:
+        body.append({"type": "TextBlock", "wrap": True, "text": payload.error[:2000]})
+    actions = [{"type": "Action.OpenUrl", "title": "Open the run in AIGov", "url": payload.link}]
+    if payload.finding_link:
+        actions.append({"type": "Action.OpenUrl", "title": "Open the finding", "url": payload.finding_link})
+    return _card(body, actions)
 
 
 class TeamsNotifier(Notifier):
@@ -55,9 +109,9 @@ class TeamsNotifier(Notifier):
     kind: ClassVar[str] = "teams"
     required = ("url",)
 
-    def send(self, alert_payload: AlertPayload) -> None:
+    def send(self, payload: Payload) -> None:
         http_post(
             str(self.config["url"]),
-            json_bytes(adaptive_card(alert_payload)),
+            json_bytes(adaptive_card(payload)),
             timeout=float(self.config.get("timeout", DEFAULT_TIMEOUT)),
         )

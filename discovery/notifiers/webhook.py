@@ -1,7 +1,8 @@
 """Generic JSON webhook: ECS-shaped body, signed with HMAC-SHA256 over ``<timestamp>.<body>``.
 
 Headers: ``X-AIGov-Timestamp`` (Unix seconds) and ``X-AIGov-Signature: sha256=<hex>``. A receiver recomputes the
-HMAC with the shared secret and rejects timestamps older than a few minutes (replay protection).
+HMAC with the shared secret and rejects timestamps older than a few minutes (replay protection). The body's
+top-level ``kind`` says what it carries: ``shadow_ai_alert`` or ``audit_finding``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hmac
 import time
 from typing import ClassVar
 
-from discovery.notifiers.base import DEFAULT_TIMEOUT, AlertPayload, Notifier, http_post, json_bytes
+from discovery.notifiers.base import DEFAULT_TIMEOUT, Notifier, Payload, http_post, json_bytes
 
 TIMESTAMP_HEADER = "X-AIGov-Timestamp"
 SIGNATURE_HEADER = "X-AIGov-Signature"
@@ -33,8 +34,8 @@ class WebhookNotifier(Notifier):
     kind: ClassVar[str] = "webhook"
     required = ("url", "secret")
 
-    def send(self, alert_payload: AlertPayload) -> None:
-        body = json_bytes(alert_payload.to_ecs())
+    def send(self, payload: Payload) -> None:
+        body = json_bytes(payload.to_ecs())
         timestamp = str(int(time.time()))
         headers = {
             TIMESTAMP_HEADER: timestamp,
