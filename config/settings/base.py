@@ -198,6 +198,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # one schema name for a choice set used under several field names (channel topics, delivery/filter topic)
+    "ENUM_NAME_OVERRIDES": {"ChannelTopicEnum": "discovery.alert_choices.ChannelTopic"},
 }
 
 # --- Celery -----------------------------------------------------------------------------------------------------
