@@ -510,7 +510,7 @@ def _finding_open(*, run: AuditRun, kind: str, title: str, description: str) -> 
         finding = existing
     _notify(run=run, subject=title, body=f"{description}\n\nRun: {run} (id {run.pk})")
     audit_finding_notify(
-        payload=finding_payload(run=run, finding=finding, title=title, summary=description), target=finding
+        payload=_finding_payload(run=run, finding=finding, title=title, summary=description), target=finding
     )
     return finding
 
@@ -519,7 +519,7 @@ def _admin_url(name: str, pk: int) -> str:
     return settings.SITE_URL.rstrip("/") + reverse(name, args=[pk])
 
 
-def finding_payload(*, run: AuditRun, finding: Finding, title: str, summary: str) -> AuditFindingPayload:
+def _finding_payload(*, run: AuditRun, finding: Finding, title: str, summary: str) -> AuditFindingPayload:
     """What the alert channels receive for a failed or newly failing run: the system, the audit, the legal basis and
     registry obligation, the failing and warning metric values, and links to the run and the finding. One event per
     run attempt (``audits.run.<run>.<attempt>``), so the outbox never sends the same failure twice to a channel."""

@@ -444,11 +444,14 @@ def audit_finding_notify(
 
 def delivery_payload(delivery: Delivery) -> Payload:
     """The message of a delivery: an alert's is built from the alert now (latest counts); any other event's is
-    the snapshot stored when it happened."""
+    the snapshot stored when it happened. A snapshot that cannot be read never will be: a permanent error."""
     if delivery.alert is not None:
         return alert_payload(delivery.alert)
     if delivery.topic == ChannelTopic.AUDIT_FINDING:
-        return AuditFindingPayload.from_dict(delivery.payload)
+        try:
+            return AuditFindingPayload.from_dict(delivery.payload)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise NotifierError(f"unreadable event snapshot: {type(exc).__name__}: {exc}", permanent=True) from exc
     raise NotifierError(f"unknown delivery topic {delivery.topic!r}", permanent=True)
 
 

@@ -151,7 +151,7 @@ def test_a_finding_delivery_retries_dead_letters_and_is_resent(
         assert entry.extra_data["topic"] == ChannelTopic.AUDIT_FINDING
 
 
-def test_a_broken_snapshot_dead_letters_after_the_attempts_instead_of_sticking(
+def test_an_unreadable_snapshot_is_a_dead_letter_at_once(
     finding_payload: AuditFindingPayload,
 ) -> None:
     # given
@@ -167,8 +167,8 @@ def test_a_broken_snapshot_dead_letters_after_the_attempts_instead_of_sticking(
     outcome = services.delivery_send(delivery_id=delivery.pk)
     # then
     delivery.refresh_from_db()
-    assert (outcome.status, delivery.status) == ("retry", DeliveryStatus.PENDING)
-    assert "KeyError" in delivery.last_error
+    assert (outcome.status, delivery.status, delivery.attempts) == ("dead", DeliveryStatus.DEAD, 1)
+    assert delivery.last_error.startswith("unreadable event snapshot: KeyError")
 
 
 @pytest.mark.usefixtures("catalog")
