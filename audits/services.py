@@ -562,6 +562,7 @@ def _finding_payload(*, run: AuditRun, finding: Finding, title: str, summary: st
         verdict=run.verdict,
         error=run.error,
         metrics=metrics,
+        model_version=run.model_version.version if run.model_version_id and run.model_version else "",
     )
 
 

@@ -166,6 +166,7 @@ class AuditFindingPayload:
     verdict: str = ""  # overall verdict; empty when the run could not complete
     error: str = ""
     metrics: tuple[MetricVerdictItem, ...] = ()
+    model_version: str = ""  # the registered model release the run audited, when the definition names one
 
     @property
     def severity_score(self) -> int:
@@ -210,6 +211,7 @@ class AuditFindingPayload:
             verdict=str(data.get("verdict") or ""),
             error=str(data.get("error") or ""),
             metrics=tuple(MetricVerdictItem.from_dict(m) for m in data.get("metrics") or ()),
+            model_version=str(data.get("model_version") or ""),
         )
 
     def to_ecs(self) -> dict[str, Any]:

@@ -53,6 +53,7 @@ def finding_email_body(payload: AuditFindingPayload) -> str:
         f"Severity:        {payload.severity}",
         f"AI system:       {payload.system_name} (#{payload.system_id})",
         f"Audit:           {payload.definition_name} (#{payload.definition_id})",
+        f"Model version:   {payload.model_version or 'not recorded'}",
         f"Legal basis:     {payload.legal_basis}",
         f"Obligation:      {payload.obligation or 'none linked in the registry'}",
         f"Run:             #{payload.run_id}, slot {payload.run_slot:%Y-%m-%d %H:%M} UTC",

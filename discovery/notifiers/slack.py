@@ -62,7 +62,8 @@ def slack_finding_message(payload: AuditFindingPayload) -> dict[str, Any]:
     title = f"[{payload.severity.upper()}] {payload.title}"
     fields = [
         f"*AI system*\n{_mrkdwn(payload.system_name)}",
-        f"*Audit*\n{_mrkdwn(payload.definition_name)}",
+        f"*Audit*\n{_mrkdwn(payload.definition_name)}"
+        + (f" (model {_mrkdwn(payload.model_version)})" if payload.model_version else ""),
         f"*Verdict*\n{payload.verdict or 'could not run'}",
         f"*Legal basis*\n{_mrkdwn(payload.legal_basis)}"
         + (f" ({_mrkdwn(payload.obligation)})" if payload.obligation else ""),

@@ -79,6 +79,7 @@ def finding_card(payload: AuditFindingPayload) -> dict[str, Any]:
     facts = [
         {"title": "AI system", "value": payload.system_name},
         {"title": "Audit", "value": payload.definition_name},
+        {"title": "Model version", "value": payload.model_version or "not recorded"},
         {"title": "Verdict", "value": payload.verdict or "could not run"},
         {"title": "Legal basis", "value": payload.legal_basis},
         {"title": "Obligation", "value": payload.obligation or "none linked in the registry"},

@@ -21,7 +21,7 @@ from discovery.alert_models import Delivery
 from tests.audits.factories import AuditDefinitionFactory, write_outputs
 from tests.discovery.alerts.factories import ChannelFactory
 from tests.discovery.alerts.receivers import HTTPReceiver, start_http_receiver
-from tests.governance.factories import AISystemFactory
+from tests.governance.factories import AISystemFactory, ModelVersionFactory
 
 pytestmark = pytest.mark.django_db
 FINDINGS = [ChannelTopic.AUDIT_FINDING]
@@ -88,7 +88,10 @@ def test_the_delivery_snapshot_describes_the_finding() -> None:
     Obligation.objects.create(
         system=system, obligation_id="art-10", article="Art. 10", duty="Data governance", applies_from=date(2026, 8, 2)
     )
-    definition = AuditDefinitionFactory(ai_system=system, source_path=str(write_outputs("biased-n2", bias=0.25)))
+    release = ModelVersionFactory(system=system, version="ranker-9")
+    definition = AuditDefinitionFactory(
+        ai_system=system, model_version=release, source_path=str(write_outputs("biased-n2", bias=0.25))
+    )
     # when
     run = _schedule_and_execute(definition, datetime(2026, 1, 1, tzinfo=UTC))
     # then
@@ -99,6 +102,7 @@ def test_the_delivery_snapshot_describes_the_finding() -> None:
     assert (payload["system_id"], payload["system_name"]) == (system.pk, str(system))
     assert (payload["definition_id"], payload["run_id"], payload["verdict"]) == (definition.pk, run.pk, "fail")
     assert payload["title"] == finding.title
+    assert payload["model_version"] == "ranker-9"
     assert payload["obligation"] == "Art. 10 (art-10)"
     assert payload["legal_basis"] == "EU AI Act Art. 10(2)(f)-(g)"
     assert payload["link"].endswith(f"/admin/audits/auditrun/{run.pk}/change/")
