@@ -8,9 +8,11 @@ matcher call, one aggregate update) and never touches the ORM.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
+import itertools
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import IO, Any
@@ -20,6 +22,7 @@ from django.db.models import Count, Max
 
 from discovery.catalog import AIService as CatalogService
 from discovery.catalog import CatalogMatcher, Category, DomainRule, Region, RiskAttributes, RuleType, Training
+from discovery.catalog.matcher import Match
 from discovery.choices import PolicyStatus, SubjectKind
 from discovery.models import AIService, AIServiceRule, LogBatch, LogChunk, PolicyException
 from discovery.parsers import (
@@ -29,12 +32,11 @@ from discovery.parsers import (
     detect_format,
     get_parser,
     open_text_stream,
-    parse_lines,
     peek_lines,
 )
-from discovery.parsers.base import FastRecord, fast_record
+from discovery.parsers.base import FastRecord, MatchedBlock, fast_record, scan_records
 from discovery.parsers.pcap import CaptureStats, read_capture, sniff_capture
-from discovery.pseudonyms import encrypt_identity, pseudonymise
+from discovery.pseudonyms import pseudonymise_with_token
 
 CAPTURE_FORMAT = "pcap"
 #: bytes read per block while hashing and planning, and while reading a chunk (1 MiB: large enough that the
@@ -42,6 +44,8 @@ CAPTURE_FORMAT = "pcap"
 BLOCK = 1 << 20
 #: bytes of the file's start kept for format detection and for the header lines replayed before later chunks
 HEAD_BYTES = 64 * 1024
+#: lines per block when a chunk is read as a line stream (compressed input, a one-chunk file)
+LINES_PER_BLOCK = 8192
 #: distinct hosts remembered per chunk (bounded so a scan of random names cannot grow memory without limit)
 HOST_CACHE_MAX = 200_000
 _GZIP = b"\x1f\x8b"
@@ -203,8 +207,9 @@ def normalise_user(user: str, *, strip_domain: bool, lowercase: bool) -> str:
     return user.lower() if lowercase else user
 
 
-def _iter_range_lines(fh: IO[bytes], start: int, end: int) -> Iterator[str]:
-    """Lines of ``fh[start:end]`` (which begins and ends at line boundaries), read in constant memory."""
+def _iter_range_blocks(fh: IO[bytes], start: int, end: int) -> Iterator[list[str]]:
+    """Lines of ``fh[start:end]`` (which begins and ends at line boundaries) in blocks of about :data:`BLOCK`
+    bytes, read and decoded a block at a time: constant memory, one ``decode`` and one ``split`` per block."""
     fh.seek(start)
     remaining = end - start
     carry = b""
@@ -219,9 +224,15 @@ def _iter_range_lines(fh: IO[bytes], start: int, end: int) -> Iterator[str]:
             carry = data
             continue
         carry = data[cut + 1 :]
-        yield from data[:cut].decode("utf-8", "replace").split("\n")
+        yield data[:cut].decode("utf-8", "replace").split("\n")
     if carry:
-        yield carry.decode("utf-8", "replace")
+        yield [carry.decode("utf-8", "replace")]
+
+
+def _iter_range_lines(fh: IO[bytes], start: int, end: int) -> Iterator[str]:
+    """Lines of ``fh[start:end]`` one by one (see :func:`_iter_range_blocks`)."""
+    for block in _iter_range_blocks(fh, start, end):
+        yield from block
 
 
 def _header_lines(head: bytes) -> list[str]:
@@ -234,34 +245,53 @@ def _header_lines(head: bytes) -> list[str]:
     return out
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for one chunk. The loops build many short-lived lists and no cycles (all
+    of it is freed by reference counting), but every 700 net allocations the collector would walk the young
+    objects and, as they pile up in a run, the older generations: a third of the fused loop's time, for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def run_chunk(
     batch: LogBatch, chunk: LogChunk, fh: IO[bytes], *, snapshot: CatalogSnapshot, limits: StreamLimits | None = None
 ) -> ChunkResult:
-    """Parse, match and aggregate one chunk. Pure with respect to the database."""
+    """Parse, match and aggregate one chunk. Pure with respect to the database.
+
+    Lines go to the parser's :meth:`~discovery.parsers.base.LogParser.scan_matched` in blocks, with the catalog
+    classifier; it yields only the records of catalog services (Squid native does it in one fused loop that builds
+    nothing for the other lines), and :class:`_Aggregator` folds them into usage rows.
+    """
     source = batch.source
     result = ChunkResult()
-    records: Iterator[FastRecord]
-    if batch.log_format == CAPTURE_FORMAT:
-        cstats = CaptureStats()
-        fh.seek(0)
-        records = map(fast_record, read_capture(fh, cstats))
-    else:
-        parser = get_parser(batch.log_format, options=source.format_options, tz=ZoneInfo(source.time_zone or "UTC"))
-        stats = ParseStats()
-        if batch.chunks_total == 1 and chunk.start_offset == 0 and chunk.end_offset == batch.size_bytes:
+    aggregator = _Aggregator(result, source=source, snapshot=snapshot)
+    with _gc_paused():
+        if batch.log_format == CAPTURE_FORMAT:
+            cstats = CaptureStats()
             fh.seek(0)
-            lines: Iterator[str] = iter(open_text_stream(fh, limits=limits))
+            aggregator.add_all(scan_records(map(fast_record, read_capture(fh, cstats)), aggregator.classify))
         else:
-            lines = _iter_range_lines(fh, chunk.start_offset, chunk.end_offset)
-            if chunk.index > 0:
+            parser = get_parser(batch.log_format, options=source.format_options, tz=ZoneInfo(source.time_zone or "UTC"))
+            stats = ParseStats()
+            blocks: Iterator[Sequence[str]]
+            if batch.chunks_total == 1 and chunk.start_offset == 0 and chunk.end_offset == batch.size_bytes:
                 fh.seek(0)
-                for header in _header_lines(fh.read(HEAD_BYTES)):
-                    with contextlib.suppress(MalformedLine):
-                        parser.parse(header)
-        # a format with a fast path yields the aggregated fields directly; the others go through parse()
-        fast = parser.iter_fast(lines, stats)
-        records = fast if fast is not None else map(fast_record, parse_lines(parser, lines, stats))
-    _aggregate(records, result, source=source, snapshot=snapshot)
+                blocks = itertools.batched(open_text_stream(fh, limits=limits), LINES_PER_BLOCK)
+            else:
+                blocks = _iter_range_blocks(fh, chunk.start_offset, chunk.end_offset)
+                if chunk.index > 0:
+                    fh.seek(0)
+                    for header in _header_lines(fh.read(HEAD_BYTES)):
+                        with contextlib.suppress(MalformedLine):
+                            parser.parse(header)
+            aggregator.add_all(parser.scan_matched(blocks, stats, aggregator.classify))
+    aggregator.finish()
     if batch.log_format == CAPTURE_FORMAT:
         result.records_read = result.records_parsed = result.records_matched + result.records_unmatched
         result.records_malformed = cstats.packets_truncated + cstats.packets_undecodable
@@ -299,34 +329,78 @@ def _utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
-def _aggregate(records: Iterator[FastRecord], result: ChunkResult, *, source: Any, snapshot: CatalogSnapshot) -> None:
-    """One loop over ``(ts, user, src_ip, host, url, up, down)`` records (from a fast path or from events).
+class _Aggregator:
+    """Classifies destinations against the catalog and folds the matched records of one chunk into usage rows.
 
-    Times stay epoch floats in the loop (day from :class:`_DayOf`); first/last are turned into datetimes at the end,
-    which gives the same values as comparing the events' datetimes since the conversion is monotonic.
+    :meth:`classify` is what parsers call (``0``: no catalog service, or telemetry, which is not usage; else the
+    code of a (service, upload endpoint) pair). It runs the matcher once per distinct host, not once per event: most
+    lines repeat a few thousand hosts, and only hosts under a ``url`` rule need their URL looked at.
+
+    Times stay epoch floats while folding (day from :class:`_DayOf`); first/last become datetimes in
+    :meth:`finish`, which gives the values comparing the events' datetimes would, the conversion being monotonic.
     """
-    match = snapshot.matcher.match
-    url_hosts = snapshot.url_hosts
-    # host -> (match without URL, whether a url rule could apply): most lines repeat a few thousand hosts, and
-    # CONNECT/DNS/SNI events carry no path, so the matcher runs once per distinct host, not once per event
-    host_cache: dict[str, tuple[Any, bool]] = {}
-    # (host, url) -> match, for the few hosts that url rules cover
-    url_cache: dict[tuple[str, str], Any] = {}
-    usage = result.usage
-    identity_map: dict[str, Any] = source.identity_map or {}
-    strip, lower = source.strip_domain, source.lowercase_users
-    # a named user is resolved by name alone; an IP entry attributes only traffic that carries no user name
-    subjects: dict[str, tuple[str, str, str, tuple[str, ...]]] = {}
-    policy_cache: dict[tuple[str, str, tuple[str, ...]], str] = {}
-    # usage rows with float first/last times while accumulating (datetimes once the loop is done)
-    rows: dict[tuple[str, str, str, str, date], list[Any]] = {}
-    day_of = _DayOf()
-    first = last = None
-    matched = unmatched = 0
 
-    def subject_of(user: str | None, ip: str | None) -> tuple[str, str, str, tuple[str, ...]]:
+    def __init__(self, result: ChunkResult, *, source: Any, snapshot: CatalogSnapshot) -> None:
+        self.result = result
+        self.source = source
+        self.snapshot = snapshot
+        # code - 1 -> (service slug, is upload endpoint)
+        self.targets: list[tuple[str, bool]] = []
+        self._target_codes: dict[tuple[str, bool], int] = {}
+        # host -> (code without URL, whether a url rule could apply)
+        self._host_cache: dict[str, tuple[int, bool]] = {}
+        # (host, url) -> code, for the few hosts that url rules cover
+        self._url_cache: dict[tuple[str, str], int] = {}
+        # a named user is resolved by name alone; an IP entry attributes only traffic that carries no user name
+        self._subjects: dict[str, tuple[str, str, str, tuple[str, ...]]] = {}
+        self._policies: dict[tuple[str, str, tuple[str, ...]], str] = {}
+        # usage rows with float first/last times while accumulating (datetimes in finish())
+        self.rows: dict[tuple[str, str, str, str, date], list[Any]] = {}
+        self.day_of = _DayOf()
+        self.first: float | None = None
+        self.last: float | None = None
+        self.matched = 0
+        self.unmatched = 0
+
+    def _code(self, hit: Match | None) -> int:
+        if hit is None or hit.telemetry:
+            return 0
+        target = (hit.service_slug, hit.is_upload_endpoint)
+        code = self._target_codes.get(target)
+        if code is None:
+            self.targets.append(target)
+            code = self._target_codes[target] = len(self.targets)
+        return code
+
+    def classify(self, host: str, url: str | None) -> int:
+        """The code of ``host`` (and ``url``, for hosts under a url rule); 0 when it is not counted as usage."""
+        cached = self._host_cache.get(host)
+        if cached is None:
+            if len(self._host_cache) > HOST_CACHE_MAX:
+                self._host_cache.clear()
+            url_hosts = self.snapshot.url_hosts
+            labels = host.split(".")
+            has_url_rule = any(".".join(labels[i:]) in url_hosts for i in range(len(labels))) if url_hosts else False
+            cached = self._host_cache[host] = (self._code(self.snapshot.matcher.match(host)), has_url_rule)
+        code, has_url_rule = cached
+        if has_url_rule and url:
+            found = self._url_cache.get((host, url))
+            if found is None:
+                if len(self._url_cache) > HOST_CACHE_MAX:
+                    self._url_cache.clear()
+                found = self._url_cache[(host, url)] = self._code(self.snapshot.matcher.match(host, url))
+            code = found
+        return code
+
+    def _subject_of(self, user: str | None, ip: str | None) -> tuple[str, str, str, tuple[str, ...]]:
+        source = self.source
+        identity_map: Mapping[str, Any] = source.identity_map or {}
         entry: Mapping[str, Any] = {}
-        name = normalise_user(user, strip_domain=strip, lowercase=lower) if user and user != "-" else ""
+        name = (
+            normalise_user(user, strip_domain=source.strip_domain, lowercase=source.lowercase_users)
+            if user and user != "-"
+            else ""
+        )
         if name:
             entry = identity_map.get(name) or {}
         elif ip:
@@ -334,73 +408,90 @@ def _aggregate(records: Iterator[FastRecord], result: ChunkResult, *, source: An
         name = name or str(entry.get("user", ""))
         identity = f"user:{name}" if name else f"device:{ip or 'unknown'}"
         kind = SubjectKind.USER.value if name else SubjectKind.DEVICE.value
-        pseudonym = pseudonymise(identity)
-        if pseudonym not in result.identities:
-            result.identities[pseudonym] = (kind, encrypt_identity(identity))
+        pseudonym, token = pseudonymise_with_token(identity)
+        identities = self.result.identities
+        if pseudonym not in identities:
+            identities[pseudonym] = (kind, token)
         return pseudonym, kind, str(entry.get("department", "")), tuple(entry.get("groups", ()))
 
-    for ts, user, src_ip, host, url, up, down in records:
-        if first is None:
-            first = last = ts
-        elif ts < first:
-            first = ts
-        elif ts > last:  # type: ignore[operator]  # set with first
-            last = ts
-        cached = host_cache.get(host)
-        if cached is None:
-            if len(host_cache) > HOST_CACHE_MAX:
-                host_cache.clear()
-            labels = host.split(".")
-            has_url_rule = any(".".join(labels[i:]) in url_hosts for i in range(len(labels))) if url_hosts else False
-            cached = host_cache[host] = (match(host), has_url_rule)
-        hit, has_url_rule = cached
-        if has_url_rule and url:
-            hit = url_cache.get((host, url), False)
-            if hit is False:
-                if len(url_cache) > HOST_CACHE_MAX:
-                    url_cache.clear()
-                hit = url_cache[(host, url)] = match(host, url)
-        if hit is None or hit.telemetry:
-            unmatched += 1
-            continue
-        matched += 1
-        who = user if user and user != "-" else f"@{src_ip}"
-        subject = subjects.get(who)
-        if subject is None:
-            subject = subjects[who] = subject_of(user, src_ip)
-        pseudonym, kind, department, groups = subject
-        slug = hit.service_slug
-        key = (pseudonym, kind, department, slug, day_of(ts))
-        row = rows.get(key)
-        if row is None:
-            pkey = (slug, department, groups)
-            policy = policy_cache.get(pkey)
-            if policy is None:
-                policy = policy_cache[pkey] = resolve_policy(
-                    snapshot.policies[slug], snapshot.exceptions.get(slug, {}), department=department, groups=groups
-                )
-            rows[key] = [1, int(hit.is_upload_endpoint), up or 0, down or 0, ts, ts, policy, up]
-        else:
-            row[0] += 1
-            if hit.is_upload_endpoint:
-                row[1] += 1
-            if up:
-                row[2] += up
-                # largest single request, for the "single large upload" alert rule (None: format can't see it)
-                if row[7] is None or up > row[7]:
-                    row[7] = up
-            if down:
-                row[3] += down
-            if ts < row[4]:
-                row[4] = ts
-            elif ts > row[5]:
-                row[5] = ts
-    for row in rows.values():
-        row[4], row[5] = _utc(row[4]), _utc(row[5])
-    usage.update(rows)
-    result.first_seen = _utc(first) if first is not None else None
-    result.last_seen = _utc(last) if last is not None else None
-    result.records_matched, result.records_unmatched = matched, unmatched
+    def add_all(self, blocks: Iterable[MatchedBlock]) -> None:
+        """Fold every block (see :meth:`add`)."""
+        for block in blocks:
+            self.add(block)
+
+    def add(self, block: MatchedBlock) -> None:
+        """Fold one block of matched records into the rows; count its other records as unmatched."""
+        if block.first is not None:
+            if self.first is None or block.first < self.first:
+                self.first = block.first
+            if self.last is None or block.last > self.last:  # type: ignore[operator]  # set with first
+                self.last = block.last
+        self.matched += len(block.codes)
+        self.unmatched += block.records - len(block.codes)
+        targets = self.targets
+        subjects = self._subjects
+        rows = self.rows
+        day_of = self.day_of
+        ups: Iterable[int | None] = block.upload if block.upload is not None else itertools.repeat(None)
+        downs: Iterable[int | None] = block.download if block.download is not None else itertools.repeat(None)
+        day_lo, day_hi, day = day_of.lo, day_of.hi, day_of.day
+        columns = zip(block.codes, block.times, block.users, block.src_ips, ups, downs, strict=False)  # repeat()s
+        for code, ts, user, src_ip, up, down in columns:
+            who = user if user and user != "-" else f"@{src_ip}"
+            subject = subjects.get(who)
+            if subject is None:
+                subject = subjects[who] = self._subject_of(user, src_ip)
+            pseudonym, kind, department, groups = subject
+            slug, upload = targets[code - 1]
+            if not day_lo <= ts < day_hi:  # the day cache's own test, inlined
+                day = day_of(ts)
+                day_lo, day_hi = day_of.lo, day_of.hi
+            key = (pseudonym, kind, department, slug, day)
+            row = rows.get(key)
+            if row is None:
+                rows[key] = [1, int(upload), up or 0, down or 0, ts, ts, self._policy(slug, department, groups), up]
+            else:
+                row[0] += 1
+                if upload:
+                    row[1] += 1
+                if up:
+                    row[2] += up
+                    # largest single request, for the "single large upload" alert rule (None: format can't see it)
+                    if row[7] is None or up > row[7]:
+                        row[7] = up
+                if down:
+                    row[3] += down
+                if ts < row[4]:
+                    row[4] = ts
+                elif ts > row[5]:
+                    row[5] = ts
+
+    def _policy(self, slug: str, department: str, groups: tuple[str, ...]) -> str:
+        key = (slug, department, groups)
+        policy = self._policies.get(key)
+        if policy is None:
+            snapshot = self.snapshot
+            policy = self._policies[key] = resolve_policy(
+                snapshot.policies[slug], snapshot.exceptions.get(slug, {}), department=department, groups=groups
+            )
+        return policy
+
+    def finish(self) -> None:
+        """Turn the rows' times into datetimes and store rows, time span and counts on the result."""
+        result = self.result
+        for row in self.rows.values():
+            row[4], row[5] = _utc(row[4]), _utc(row[5])
+        result.usage.update(self.rows)
+        result.first_seen = _utc(self.first) if self.first is not None else None
+        result.last_seen = _utc(self.last) if self.last is not None else None
+        result.records_matched, result.records_unmatched = self.matched, self.unmatched
+
+
+def _aggregate(records: Iterator[FastRecord], result: ChunkResult, *, source: Any, snapshot: CatalogSnapshot) -> None:
+    """Classify and aggregate ``(ts, user, src_ip, host, url, up, down)`` records one by one into ``result``."""
+    aggregator = _Aggregator(result, source=source, snapshot=snapshot)
+    aggregator.add_all(scan_records(records, aggregator.classify))
+    aggregator.finish()
 
 
 ProgressCallback = Callable[[int, int], None]

@@ -49,5 +49,28 @@ def encrypt_identity(identity: str) -> bytes:
     return _fernet(_secret(), key_version()).encrypt(identity.encode())
 
 
+#: identities whose pseudonym and token :func:`pseudonymise_with_token` remembers (a chunk sees each user again)
+TOKEN_CACHE_MAX = 50_000
+_TOKENS: dict[tuple[bytes, int, str], tuple[str, bytes]] = {}
+
+
+def pseudonymise_with_token(identity: str) -> tuple[str, bytes]:
+    """``(pseudonymise(identity), encrypt_identity(identity))``, remembered per secret, key version and identity.
+
+    Ingestion needs both for every distinct user of every chunk; the Fernet encryption (random IV, HMAC) is most of
+    that cost. Any token of an identity decrypts to it, so reusing one is safe; a new secret or key version is a new
+    cache key, and the cache is emptied when it reaches :data:`TOKEN_CACHE_MAX` entries.
+    """
+    secret, version = _secret(), key_version()
+    key = (secret, version, identity)
+    found = _TOKENS.get(key)
+    if found is None:
+        if len(_TOKENS) >= TOKEN_CACHE_MAX:
+            _TOKENS.clear()
+        pseudonym = hmac.new(_hmac_key(secret, version), identity.encode(), hashlib.sha256).hexdigest()
+        found = _TOKENS[key] = (pseudonym, _fernet(secret, version).encrypt(identity.encode()))
+    return found
+
+
 def decrypt_identity(token: bytes, *, version: int) -> str:
     return _fernet(_secret(), version).decrypt(bytes(token)).decode()

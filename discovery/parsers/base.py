@@ -9,8 +9,9 @@ is a header or comment, and raises :class:`MalformedLine` for a line it cannot r
 from __future__ import annotations
 
 import enum
+import itertools
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any, ClassVar
@@ -76,6 +77,66 @@ def fast_record(event: ProxyEvent) -> FastRecord:
     )
 
 
+#: ``classify(host, url)``: the caller's verdict on a destination, ``0`` for "not of interest", else a positive code
+#: of the caller's own (the ingestion engine numbers the catalog services it counts)
+Classifier = Callable[[str, str | None], int]
+
+
+@dataclass(slots=True)
+class MatchedBlock:
+    """What a matched scan yields for a run of records: how many records were parsed in it, the time span of all of
+    them (``None`` when there were none), and one column per field for the records ``classify`` gave a code.
+
+    Times are epoch seconds (:data:`FastRecord`); ``upload``/``download`` are ``None`` when the format cannot see
+    them at all, like ``None`` in a record.
+    """
+
+    records: int
+    first: float | None
+    last: float | None
+    codes: list[int]
+    times: list[float]
+    users: list[str | None]
+    src_ips: list[str | None]
+    upload: list[int | None] | None
+    download: list[int | None] | None
+
+
+def scan_records(records: Iterable[FastRecord], classify: Classifier, *, size: int = 4096) -> Iterator[MatchedBlock]:
+    """The record-by-record way to a matched scan: classify each record and collect the ones with a code."""
+    first = last = None
+    count = 0
+    codes: list[int] = []
+    times: list[float] = []
+    users: list[str | None] = []
+    src_ips: list[str | None] = []
+    ups: list[int | None] = []
+    downs: list[int | None] = []
+    for ts, user, src_ip, host, url, up, down in records:
+        count += 1
+        if first is None:
+            first = last = ts
+        elif ts < first:
+            first = ts
+        elif ts > last:  # type: ignore[operator]  # set with first
+            last = ts
+        code = classify(host, url)
+        if code:
+            codes.append(code)
+            times.append(ts)
+            users.append(user)
+            src_ips.append(src_ip)
+            ups.append(up)
+            downs.append(down)
+            if len(codes) >= size:
+                yield MatchedBlock(count, first, last, codes, times, users, src_ips, ups, downs)
+                first = last = None
+                count = 0
+                codes, times, users, src_ips, ups, downs = [], [], [], [], [], []
+    if count:
+        yield MatchedBlock(count, first, last, codes, times, users, src_ips, ups, downs)
+
+
 class MalformedLine(ValueError):
     """Raised by ``LogParser.parse`` for a line that is not in the parser's format. Counted and sampled, never fatal."""
 
@@ -111,6 +172,21 @@ class LogParser(ABC):
         exactly the fields of the events that path yields. ``None`` (the default) means "no fast path: use parse".
         """
         return None
+
+    def scan_matched(
+        self, blocks: Iterable[Sequence[str]], stats: ParseStats, classify: Classifier
+    ) -> Iterator[MatchedBlock]:
+        """Parse blocks of lines and keep only what ingestion aggregates: the records ``classify`` gives a code.
+
+        Counts ``stats`` and samples malformed lines (numbered from the first line of the first block) exactly like
+        :func:`parse_lines` over :meth:`parse`. This default goes record by record (through :meth:`iter_fast` when
+        the format has one); a format can override it with a fused loop that skips the records of no interest
+        without building them, as long as the blocks it yields aggregate to the same totals.
+        """
+        lines = itertools.chain.from_iterable(blocks)
+        fast = self.iter_fast(lines, stats)
+        records = fast if fast is not None else map(fast_record, parse_lines(self, lines, stats))
+        return scan_records(records, classify)
 
 
 @dataclass(slots=True)

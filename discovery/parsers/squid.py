@@ -14,20 +14,25 @@ custom ``logformat`` and feeds it to :class:`SquidLogformatParser` with the same
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from itertools import compress
+from operator import itemgetter
 from typing import Any, ClassVar
 
 from discovery.parsers.base import (
+    Classifier,
     EventKind,
     FastRecord,
     LogParser,
     MalformedLine,
+    MatchedBlock,
     ParseStats,
     ProxyEvent,
     Visible,
     fast_record,
+    scan_records,
 )
 from discovery.parsers.normalise import (
     from_epoch,
@@ -50,6 +55,14 @@ _NATIVE_TS_RE = re.compile(r"^\d{9,11}\.\d{3}$")
 _FAST_URL_RE = re.compile(r"[hH][tT][tT][pP][sS]?://([^/:?#@\[\]]+)(?:[:/?#]|$)")
 #: distinct URLs whose host the native fast path remembers (bounded: the cache is cleared when full)
 _URL_CACHE_MAX = 100_000
+#: epoch seconds strictly between these convert to a datetime (years 1 to 9999); outside, parse() says why not
+_MIN_EPOCH, _MAX_EPOCH = -62135596800.0, 253402300799.0
+#: lines per run of the fused scan: a malformed line sends only its run down the per-line path, and a run's field
+#: lists stay in the CPU cache; large enough that the per-run cost is lost in the per-line cost
+_SCAN_RUN = 1024
+#: the URL-code caches mark a URL without a host (parse() reports the line as malformed) with this code
+_NO_HOST = -1
+_FIELDS = tuple(itemgetter(i) for i in range(8))
 
 # Squid format codes, longest first so that ``%>st`` is not read as ``%>s`` + "t".
 _KNOWN_CODES = sorted(
@@ -374,6 +387,15 @@ def _sniff_ratio(cls: type[SquidLogformatParser], lines: list[str]) -> float:
     return good / len(candidates)
 
 
+def _native_host(method: str, url: str) -> str | None:
+    """The destination host of a native line, as :meth:`SquidParser.parse` reads it (``None``: malformed)."""
+    if method == "CONNECT":
+        return normalise_host(url)
+    # hot path: a plain http(s)://host/... URL; anything unusual goes through the general helper
+    fast = _FAST_URL_RE.match(url)
+    return fast[1].lower().rstrip(".") or None if fast else host_from_url(url)
+
+
 class SquidParser(LogParser):
     """Squid native access.log (``logformat squid``, Squid docs; MDCA source type ``SQUID_NATIVE``).
 
@@ -398,15 +420,11 @@ class SquidParser(LogParser):
         code, sep, status = result.partition("/")
         if not sep:
             raise MalformedLine(f"bad result code field: {result!r}")
+        host = _native_host(method, url)
+        dest_port = None
         if method == "CONNECT":
             host_part, _, port = url.rpartition(":")
-            host = normalise_host(url)
             dest_port = int(port) if port.isdigit() and host_part else None
-        else:
-            # hot path: a plain http(s)://host/... URL; anything unusual goes through the general helper
-            fast = _FAST_URL_RE.match(url)
-            host = fast[1].lower().rstrip(".") or None if fast else host_from_url(url)
-            dest_port = None
         if host is None:
             raise MalformedLine(f"no destination host in URL {url!r}")
         try:
@@ -441,7 +459,44 @@ class SquidParser(LogParser):
     def iter_fast(self, lines: Iterable[str], stats: ParseStats) -> Iterator[FastRecord] | None:
         return self._fast(lines, stats)
 
-    def _fast(self, lines: Iterable[str], stats: ParseStats) -> Iterator[FastRecord]:
+    def scan_matched(
+        self, blocks: Iterable[Sequence[str]], stats: ParseStats, classify: Classifier
+    ) -> Iterator[MatchedBlock]:
+        return self._scan(blocks, stats, classify)
+
+    def _scan(self, blocks: Iterable[Sequence[str]], stats: ParseStats, classify: Classifier) -> Iterator[MatchedBlock]:
+        """The fused ingestion loop: validate, find the host, classify and keep the matched records, run by run.
+
+        A run of :data:`_SCAN_RUN` lines is split once; the checks :meth:`parse` makes line by line are then made
+        on whole columns with C-level builtins (every line has ten fields, the time is a float in datetime's range,
+        elapsed time and size are decimal, every result code is ``code/status`` with a decimal status, every URL
+        has a host), and the classification comes from a cache keyed by URL (per method kind, since CONNECT reads
+        ``host:port``), so that a line of no interest costs a split and a few C calls and builds no record. Only
+        the matched lines' user, client and size are read. A run in which any check fails goes line by line through
+        :meth:`_fast` (which falls back to :meth:`parse` for the lines it does not accept), so counts, malformed
+        samples and their line numbers are those of :func:`parse_lines`.
+        """
+        connect_codes: dict[str, int] = {}
+        url_codes: dict[str, int] = {}
+        codes_of: dict[str, dict[str, int]] = {}
+        line_no = 1
+        for block in blocks:
+            for start in range(0, len(block), _SCAN_RUN):
+                run = block[start : start + _SCAN_RUN]
+                if len(url_codes) > _URL_CACHE_MAX or len(connect_codes) > _URL_CACHE_MAX or len(codes_of) > 1000:
+                    connect_codes.clear()
+                    url_codes.clear()
+                    codes_of.clear()
+                found = _scan_run(run, classify, codes_of, connect_codes, url_codes)
+                if found is None:
+                    yield from scan_records(self._fast(run, stats, first_line=line_no), classify, size=len(run))
+                else:
+                    stats.records_read += len(run)
+                    stats.records_parsed += len(run)
+                    yield found
+                line_no += len(run)
+
+    def _fast(self, lines: Iterable[str], stats: ParseStats, *, first_line: int = 1) -> Iterator[FastRecord]:
         """The ingestion fast path: :func:`parse_lines` over :meth:`parse`, reduced to :data:`FastRecord` tuples.
 
         A line that splits into ten or more fields with a well-formed result code and numbers, and whose URL's host
@@ -455,6 +510,7 @@ class SquidParser(LogParser):
         parse = self.parse
         samples = stats.malformed_samples
         read = parsed = malformed = skipped = 0
+        offset = first_line - 1
         try:
             for raw in lines:
                 read += 1
@@ -495,7 +551,7 @@ class SquidParser(LogParser):
                 except MalformedLine as exc:
                     malformed += 1
                     if len(samples) < ParseStats.MAX_SAMPLES:
-                        samples.append({"line": read, "error": str(exc), "text": line[:500]})
+                        samples.append({"line": read + offset, "error": str(exc), "text": line[:500]})
                     continue
                 if event is None:
                     skipped += 1
@@ -519,3 +575,57 @@ class SquidParser(LogParser):
             if len(parts) >= 10 and _NATIVE_TS_RE.match(parts[0]) and _NATIVE_RESULT_RE.match(parts[3]):
                 good += 1
         return good / len(candidates)
+
+
+def _scan_run(
+    run: Sequence[str],
+    classify: Classifier,
+    codes_of: dict[str, dict[str, int]],
+    connect_codes: dict[str, int],
+    url_codes: dict[str, int],
+) -> MatchedBlock | None:
+    """One run of :meth:`SquidParser._scan` on columns; ``None`` when a line needs the per-line path."""
+    rows = [line.split() for line in run]
+    if not rows or min(map(len, rows)) < 10:
+        return None  # blank, short or comment lines
+    get_ts, get_elapsed, get_client, get_result, get_size, get_method, get_url, get_user = _FIELDS
+    try:
+        times = list(map(float, map(get_ts, rows)))  # a "#" comment line fails here too
+    except ValueError:
+        return None
+    first, last = min(times), max(times)
+    total = sum(times)
+    if total != total or not (first > _MIN_EPOCH and last < _MAX_EPOCH):
+        return None  # NaN (which min/max do not see reliably), infinities, out of datetime's range
+    # non-empty fields joined are decimal exactly when each one is: str.isdecimal is what int() accepts here
+    if not ("".join(map(get_elapsed, rows)).isdecimal() and "".join(map(get_size, rows)).isdecimal()):
+        return None
+    for result in set(map(get_result, rows)):
+        _, sep, status = result.partition("/")
+        if not (sep and status.isdecimal()):
+            return None
+    for method in set(map(get_method, rows)).difference(codes_of):
+        codes_of[method] = connect_codes if method == "CONNECT" else url_codes
+    codes: list[int | None] = list(map(dict.get, map(codes_of.__getitem__, map(get_method, rows)), map(get_url, rows)))
+    if None in codes:
+        for i, code in enumerate(codes):
+            if code is None:
+                method, url = rows[i][5], rows[i][6]
+                host = _native_host(method, url)
+                codes[i] = codes_of[method][url] = _NO_HOST if host is None else classify(host, url)
+    if _NO_HOST in codes:
+        return None
+    if not any(codes):
+        return MatchedBlock(len(rows), first, last, [], [], [], [], None, [])
+    matched = list(compress(rows, codes))
+    return MatchedBlock(
+        len(rows),
+        first,
+        last,
+        list(filter(None, codes)),
+        list(compress(times, codes)),
+        [None if user == "-" else user for user in map(get_user, matched)],
+        list(map(get_client, matched)),
+        None,
+        list(map(int, map(get_size, matched))),
+    )
