@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -36,6 +37,32 @@ def audit_log_record(
         entry.target_repr = str(target)[:255]
     entry.save()
     return entry
+
+
+def audit_log_record_many(
+    *,
+    event_type: str,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    events: Iterable[tuple[models.Model, dict[str, Any]]],
+    reason: str = "",
+) -> list[AuditLogEntry]:
+    """Append one audit-log row per ``(target, extra_data)`` in a single bulk INSERT: the same rows
+    :func:`audit_log_record` would write one by one. Call inside the service's transaction."""
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    entries = []
+    for target, extra_data in events:
+        entries.append(
+            AuditLogEntry(
+                event_type=event_type,
+                acting_user=user,  # type: ignore[misc]
+                reason=reason,
+                extra_data=extra_data,
+                target_content_type=ContentType.objects.get_for_model(target),
+                target_object_id=str(target.pk),
+                target_repr=str(target)[:255],
+            )
+        )
+    return AuditLogEntry.objects.bulk_create(entries) if entries else []
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ audit log for events). Network sends never happen inside a transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -21,7 +21,14 @@ from django.db.models import F, Max, Min, Q, Sum
 from django.utils import timezone
 
 from core.exceptions import Conflict, InvalidTransition, ValidationFailed
-from core.services import audit_log_record, history_stamp, model_create, model_delete, model_update
+from core.services import (
+    audit_log_record,
+    audit_log_record_many,
+    history_stamp,
+    model_create,
+    model_delete,
+    model_update,
+)
 from discovery.alert_choices import (
     ACTIVE_STATUSES,
     ALERT_TRANSITIONS,
@@ -63,6 +70,11 @@ BEAT_LOOKBACK_DAYS = 2
 STALE_CLAIM = timedelta(minutes=10)
 #: due deliveries fanned out per dispatcher run
 DISPATCH_BATCH = 500
+#: alerts (fingerprint, window) recorded per transaction by an evaluation: a few bulk statements each, short row
+#: locks, and a crash loses at most one batch (the redelivered task records it again)
+EVALUATION_BATCH = 2000
+#: pseudonyms per first-use query (below SQLite's 32,766 bound parameters, together with the service slugs)
+FIRST_USE_SUBJECTS_PER_QUERY = 10_000
 #: registry lifecycle stage -> discovery policy (stages not listed leave the policy alone)
 STAGE_POLICY = {
     "pilot": PolicyStatus.TOLERATED,
@@ -144,7 +156,9 @@ def alert_rules_evaluate(
     """Run every enabled rule over usage from ``since`` to ``until`` and record the findings as alerts.
 
     Each rule looks back to the start of the dedup window containing ``since``, so an alert's count is always the
-    window's full total, and evaluating the same traffic twice changes nothing. Deliveries are enqueued on commit.
+    window's full total, and evaluating the same traffic twice changes nothing. Usage, silences and first-use days
+    are loaded once; the findings are recorded in bulk, ``EVALUATION_BATCH`` alerts per transaction
+    (:func:`alerts_record`). Deliveries are enqueued on commit.
     """
     now = now or timezone.now()
     until = until or now.date()
@@ -172,19 +186,25 @@ def alert_rules_evaluate(
     first_user: dict[tuple[str, str], date] = {}
     first_org: dict[str, date] = {}
     if RuleKind.FIRST_USE_USER in kinds:
-        subjects = {r.subject for r in current}
-        for row in (
-            UsageRecord.objects.filter(service__slug__in=slugs, subject__in=subjects)
-            .values("subject", "service__slug")
-            .annotate(first=Min("day"))
-            .order_by()
-        ):
-            first_user[(row["subject"], row["service__slug"])] = row["first"]
+        subjects = sorted({r.subject for r in current})
+        for start in range(0, len(subjects), FIRST_USE_SUBJECTS_PER_QUERY):
+            for row in (
+                UsageRecord.objects.filter(
+                    service__slug__in=slugs, subject__in=subjects[start : start + FIRST_USE_SUBJECTS_PER_QUERY]
+                )
+                .values("subject", "service__slug")
+                .annotate(first=Min("day"))
+                .order_by()
+            ):
+                first_user[(row["subject"], row["service__slug"])] = row["first"]
     if RuleKind.FIRST_USE_ORG in kinds:
         for org_row in (
             UsageRecord.objects.filter(service__slug__in=slugs).values("service__slug").annotate(first=Min("day"))
         ):
             first_org[org_row["service__slug"]] = org_row["first"]
+    # every finding of every rule, grouped by its alert (fingerprint, window) in evaluation order: the findings of
+    # one alert are folded into it one after the other, exactly as separate evaluations would
+    pending: dict[tuple[str, datetime], list[RecordItem]] = {}
     for rule in rules:
         findings = evaluate(
             specs[rule.pk],
@@ -197,13 +217,29 @@ def alert_rules_evaluate(
         for finding in findings:
             if finding.service not in services:
                 continue
+            key = (fingerprint(rule.key, finding.subject, finding.service), finding.window_start)
+            pending.setdefault(key, []).append(RecordItem(rule, finding, services[finding.service]))
+    silences = _active_silences(now=now)
+    channels = _ChannelsBySeverity()
+    keys = list(pending)
+    for start in range(0, len(keys), EVALUATION_BATCH):
+        items = [item for key in keys[start : start + EVALUATION_BATCH] for item in pending[key]]
+        for result in alerts_record(items=items, now=now, silences=silences, channels=channels):
             outcome.findings += 1
-            result = alert_record(rule=rule, finding=finding, service=services[finding.service], now=now)
             outcome.created += int(result.created)
             outcome.updated += int(not result.created)
-            outcome.notified += int(bool(result.notified))
+            outcome.notified += int(result.notified)
             outcome.deliveries.extend(result.deliveries)
     return outcome
+
+
+@dataclass(frozen=True, slots=True)
+class RecordItem:
+    """One finding of one rule, to be recorded as (or merged into) the alert of its fingerprint and window."""
+
+    rule: AlertRule
+    finding: Finding
+    service: AIService
 
 
 @dataclass(slots=True)
@@ -214,74 +250,239 @@ class RecordResult:
     deliveries: list[int]
 
 
-def _silenced(*, rule: AlertRule, subject: str, service: AIService, now: datetime) -> bool:
-    return (
-        Silence.objects.filter(until__gt=now)
-        .filter(Q(rule__isnull=True) | Q(rule=rule))
-        .filter(Q(subject="") | Q(subject=subject))
-        .filter(Q(service__isnull=True) | Q(service=service))
-        .exists()
+#: active silences as (rule id or None, pseudonym or "", service id or None): empty parts match everything
+SilenceKeys = frozenset[tuple[int | None, str, int | None]]
+
+
+def _active_silences(*, now: datetime) -> SilenceKeys:
+    """Every silence in force at ``now``, loaded once per evaluation (there are few; alerts are many)."""
+    return frozenset(Silence.objects.filter(until__gt=now).values_list("rule_id", "subject", "service_id"))
+
+
+def _silenced(silences: SilenceKeys, *, rule: AlertRule, subject: str, service: AIService) -> bool:
+    """Does a silence match (rule or any, pseudonym or any, service or any)? Eight set lookups, no query."""
+    return any(
+        (rule_id, who, service_id) in silences
+        for rule_id in (None, rule.pk)
+        for who in ("", subject)
+        for service_id in (None, service.pk)
     )
 
 
-@transaction.atomic
+class _ChannelsBySeverity:
+    """:func:`channels_for` memoised per (rule, severity), the only alert fields it looks at: one lookup per pair
+    in an evaluation instead of one per notification."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, str], list[Channel]] = {}
+
+    def __call__(self, alert: Alert) -> list[Channel]:
+        key = (alert.rule_id, alert.severity)
+        if key not in self._cache:
+            self._cache[key] = channels_for(alert=alert)
+        return self._cache[key]
+
+
+#: alert fields an evaluation may change on an existing alert (never status, assignee or triage fields)
+_EVALUATED_FIELDS = [
+    "count",
+    "first_seen",
+    "last_seen",
+    "details",
+    "severity",
+    "summary",
+    "silenced",
+    "updated_at",
+    "notifications",
+    "notified_at",
+    "notified_severity",
+    "notified_last_seen",
+]
+#: attempts at a batch that lost an insert race to a concurrent evaluation (the retry finds the winner's rows)
+_RACE_ATTEMPTS = 3
+
+
+def _evaluated_values(alert: Alert) -> tuple[Any, ...]:
+    return tuple(getattr(alert, name) for name in _EVALUATED_FIELDS)
+
+
+def _snapshot(alert: Alert, *, reason: str | None = None) -> Alert:
+    """A detached copy of ``alert``'s current field values, for its history row."""
+    copy = Alert(**{f.attname: getattr(alert, f.attname) for f in Alert._meta.concrete_fields})
+    if reason:
+        history_stamp(copy, actor=None, reason=reason)
+    return copy
+
+
+@dataclass(slots=True)
+class _Writes:
+    """What recording one batch of findings writes, collected in memory and then written in bulk."""
+
+    new: list[Alert] = field(default_factory=list)
+    changed: list[Alert] = field(default_factory=list)  # existing alerts whose evaluated fields changed
+    created: list[tuple[Alert, Alert]] = field(default_factory=list)  # (alert, snapshot at creation)
+    history: list[tuple[Alert, Alert]] = field(default_factory=list)  # (alert, snapshot after the change)
+    raised: list[tuple[Alert, dict[str, Any]]] = field(default_factory=list)  # audit "alert raised"
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
 def alert_record(*, rule: AlertRule, finding: Finding, service: AIService, now: datetime) -> RecordResult:
-    """Create or update the alert of ``finding``'s (fingerprint, window); notify when it opens, when its severity
-    rises, or when it keeps firing after the rule's repeat interval. Idempotent: the unique constraint decides
-    which of two racing evaluations creates the row, and counts are totals, not increments."""
-    fp = fingerprint(rule.key, finding.subject, finding.service)
-    silenced = _silenced(rule=rule, subject=finding.subject, service=service, now=now)
-    defaults = {
-        "rule": rule,
-        "subject": finding.subject,
-        "subject_kind": finding.subject_kind,
-        "service": service,
-        "severity": finding.severity,
-        "summary": finding.summary[:500],
-        "details": finding.details,
-        "count": finding.count,
-        "first_seen": finding.first_seen,
-        "last_seen": finding.last_seen,
-        "silenced": silenced,
-    }
-    try:
-        with transaction.atomic():  # savepoint: losing an insert race must not abort the outer transaction
-            alert, created = Alert.objects.get_or_create(
-                fingerprint=fp, window_start=finding.window_start, defaults=defaults
+    """Record one finding (see :func:`alerts_record`, which evaluations use for all of theirs at once)."""
+    return alerts_record(items=[RecordItem(rule, finding, service)], now=now)[0]
+
+
+def alerts_record(
+    *,
+    items: Sequence[RecordItem],
+    now: datetime,
+    silences: SilenceKeys | None = None,
+    channels: Callable[[Alert], list[Channel]] | None = None,
+) -> list[RecordResult]:
+    """Create or update the alerts of ``items``' (fingerprint, window)s in one transaction; notify each when it
+    opens, when its severity rises, or when it keeps firing after its rule's repeat interval. Findings of one alert
+    are folded in order, each exactly as a separate call would (counts are totals, not increments, so evaluating
+    the same traffic twice changes nothing).
+
+    A few queries whatever the number of findings: the existing alerts are read (and locked) at once; new alerts,
+    their history and audit-log rows, changed alerts and deliveries are written in bulk. The unique constraint on
+    (fingerprint, window) decides races: a batch that loses an insert to a concurrent evaluation is rolled back to
+    its savepoint and recorded again over the winner's rows. Returns one result per item, in order."""
+    silences = _active_silences(now=now) if silences is None else silences
+    channels = channels or _ChannelsBySeverity()
+    for attempt in range(1, _RACE_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                return _alerts_record_once(items, now=now, silences=silences, channels=channels)
+        except IntegrityError:
+            if attempt == _RACE_ATTEMPTS:
+                raise
+            logger.info("alert batch lost an insert race (attempt %s); recording it again", attempt)
+    raise AssertionError("unreachable")
+
+
+def _alerts_record_once(
+    items: Sequence[RecordItem],
+    *,
+    now: datetime,
+    silences: SilenceKeys,
+    channels: Callable[[Alert], list[Channel]],
+) -> list[RecordResult]:
+    keyed = [(fingerprint(i.rule.key, i.finding.subject, i.finding.service), i) for i in items]
+    alerts: dict[tuple[str, datetime], Alert] = {}
+    if keyed:
+        for alert in (
+            Alert.objects.select_for_update()
+            .filter(
+                fingerprint__in={fp for fp, _ in keyed}, window_start__in={i.finding.window_start for _, i in keyed}
             )
-    except IntegrityError:
-        created = False
-    alert = Alert.objects.select_for_update().get(fingerprint=fp, window_start=finding.window_start)
-    if created:
-        audit_log_record(
-            event_type="discovery.alert.raised",
-            actor=None,
-            target=alert,
-            extra_data={"rule": rule.key, "severity": alert.severity, "fingerprint": fp, "silenced": silenced},
-        )
-    else:
-        raised = SEVERITY_RANK[finding.severity] > SEVERITY_RANK[alert.severity]
-        counts = {
-            "count": max(alert.count, finding.count),
-            "first_seen": min(alert.first_seen, finding.first_seen),
-            "last_seen": max(alert.last_seen, finding.last_seen),
-            "details": {**alert.details, **finding.details},
-        }
-        Alert.objects.filter(pk=alert.pk).update(**counts)
-        for name, value in counts.items():
-            setattr(alert, name, value)
-        if raised or silenced != alert.silenced:
-            if raised:
-                alert.severity = finding.severity
-                alert.summary = finding.summary[:500]
-            alert.silenced = silenced
-            history_stamp(alert, actor=None, reason="severity increased" if raised else "silence changed")
-            alert.save(update_fields=["severity", "summary", "silenced", "updated_at"])
-    deliveries = _notify_if_due(alert=alert, rule=rule, now=now)
-    return RecordResult(alert, created, deliveries is not None, deliveries or [])
+            .order_by("pk")  # one lock order for every evaluation: no deadlock between two of them
+        ):
+            alerts[(alert.fingerprint, alert.window_start)] = alert
+    loaded = {alert.pk: _evaluated_values(alert) for alert in alerts.values()}
+    writes = _Writes()
+    outcomes: list[tuple[Alert, bool, list[Delivery] | None]] = []
+    for fp, item in keyed:
+        key = (fp, item.finding.window_start)
+        existing = alerts.get(key)
+        created = existing is None
+        if existing is None:
+            alert = alerts[key] = _alert_new(fp, item, silences=silences, writes=writes)
+        else:
+            alert = existing
+            _alert_merge(alert, item, silences=silences, writes=writes)
+        deliveries = _notify_if_due(alert=alert, rule=item.rule, now=now, channels=channels)
+        if deliveries is not None:
+            writes.deliveries.extend(deliveries)
+        outcomes.append((alert, created, deliveries))
+    # only alerts that end up different are written: a re-run over the same traffic writes nothing
+    writes.changed = [a for a in alerts.values() if a.pk in loaded and _evaluated_values(a) != loaded[a.pk]]
+    _alerts_write(writes)
+    ids = [d.pk for d in writes.deliveries]
+    if ids:
+        transaction.on_commit(lambda: _enqueue_deliveries(ids))
+    return [
+        RecordResult(alert, created, deliveries is not None, [d.pk for d in deliveries or []])
+        for alert, created, deliveries in outcomes
+    ]
 
 
-def _notify_if_due(*, alert: Alert, rule: AlertRule, now: datetime) -> list[int] | None:
+def _alert_new(fp: str, item: RecordItem, *, silences: SilenceKeys, writes: _Writes) -> Alert:
+    """A new alert for ``item`` (inserted with the batch), with its creation history and audit-log entry."""
+    finding, rule = item.finding, item.rule
+    silenced = _silenced(silences, rule=rule, subject=finding.subject, service=item.service)
+    stamp = timezone.now()
+    alert = Alert(
+        fingerprint=fp,
+        window_start=finding.window_start,
+        rule=rule,
+        subject=finding.subject,
+        subject_kind=finding.subject_kind,
+        service=item.service,
+        severity=finding.severity,
+        summary=finding.summary[:500],
+        details=finding.details,
+        count=finding.count,
+        first_seen=finding.first_seen,
+        last_seen=finding.last_seen,
+        silenced=silenced,
+        created_at=stamp,
+        updated_at=stamp,
+    )
+    writes.new.append(alert)
+    writes.created.append((alert, _snapshot(alert)))
+    writes.raised.append(
+        (alert, {"rule": rule.key, "severity": alert.severity, "fingerprint": fp, "silenced": silenced})
+    )
+    return alert
+
+
+def _alert_merge(alert: Alert, item: RecordItem, *, silences: SilenceKeys, writes: _Writes) -> None:
+    """Fold ``item`` into an alert of the same (fingerprint, window): totals, time span and details always; a
+    history row when its severity rises or a silence starts or ends."""
+    finding = item.finding
+    silenced = _silenced(silences, rule=item.rule, subject=finding.subject, service=item.service)
+    raised = SEVERITY_RANK[finding.severity] > SEVERITY_RANK[alert.severity]
+    counts = {
+        "count": max(alert.count, finding.count),
+        "first_seen": min(alert.first_seen, finding.first_seen),
+        "last_seen": max(alert.last_seen, finding.last_seen),
+        "details": {**alert.details, **finding.details},
+    }
+    for name, value in counts.items():
+        setattr(alert, name, value)
+    if raised or silenced != alert.silenced:
+        if raised:
+            alert.severity = finding.severity
+            alert.summary = finding.summary[:500]
+        alert.silenced = silenced
+        alert.updated_at = timezone.now()
+        writes.history.append((alert, _snapshot(alert, reason="severity increased" if raised else "silence changed")))
+
+
+def _alerts_write(writes: _Writes) -> None:
+    """Write a batch's alerts, their history and audit trail and the deliveries: a handful of bulk statements."""
+    if writes.new:
+        Alert.objects.bulk_create(writes.new)
+        for alert, snapshot in writes.created:
+            snapshot.pk, snapshot.created_at, snapshot.updated_at = alert.pk, alert.created_at, alert.created_at
+        Alert.history.bulk_history_create([s for _, s in writes.created], default_change_reason=None)
+    if writes.history:
+        for alert, snapshot in writes.history:
+            snapshot.pk, snapshot.created_at = alert.pk, alert.created_at
+        Alert.history.bulk_history_create([s for _, s in writes.history], update=True)
+    if writes.raised:
+        audit_log_record_many(event_type="discovery.alert.raised", actor=None, events=writes.raised)
+    if writes.changed:
+        Alert.objects.bulk_update(writes.changed, _EVALUATED_FIELDS)
+    if writes.deliveries:
+        Delivery.objects.bulk_create(writes.deliveries)
+
+
+def _notify_if_due(
+    *, alert: Alert, rule: AlertRule, now: datetime, channels: Callable[[Alert], list[Channel]]
+) -> list[Delivery] | None:
+    """Decide whether ``alert`` is notified now. If so, advance its notification fields (in memory: the caller
+    writes them) and return one unsaved delivery per matching channel; None when it stays quiet."""
     if alert.status not in ACTIVE_STATUSES or alert.silenced:
         return None
     news = alert.notified_last_seen is None or alert.last_seen > alert.notified_last_seen
@@ -297,21 +498,11 @@ def _notify_if_due(*, alert: Alert, rule: AlertRule, now: datetime) -> list[int]
     ):
         return None
     number = alert.notifications + 1
-    Alert.objects.filter(pk=alert.pk).update(
-        notifications=number, notified_at=now, notified_severity=alert.severity, notified_last_seen=alert.last_seen
-    )
     alert.notifications, alert.notified_at = number, now
     alert.notified_severity, alert.notified_last_seen = alert.severity, alert.last_seen
-    ids: list[int] = []
-    for channel in channels_for(alert=alert):
-        delivery, made = Delivery.objects.get_or_create(
-            alert=alert, channel=channel, notification=number, defaults={"next_attempt_at": now}
-        )
-        if made:
-            ids.append(delivery.pk)
-    if ids:
-        transaction.on_commit(lambda: _enqueue_deliveries(ids))
-    return ids
+    return [
+        Delivery(alert=alert, channel=channel, notification=number, next_attempt_at=now) for channel in channels(alert)
+    ]
 
 
 def channels_for(*, alert: Alert) -> list[Channel]:
