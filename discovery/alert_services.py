@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, Max, Min, Q, Sum
+from django.db.models import F, Max, Min, Sum
 from django.utils import timezone
 
 from core.exceptions import Conflict, InvalidTransition, ValidationFailed

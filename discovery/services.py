@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Field, Max, Min
+from django.db.models import Exists, F, Field, Max, Min, OuterRef, Q
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
@@ -409,7 +409,13 @@ def pseudonym_reidentify(*, pseudonym: str, actor: Any, reason: str) -> str:
 @transaction.atomic
 def discovery_detail_purge(*, now: datetime | None = None, batch_size: int = PURGE_BATCH) -> bool:
     """Delete raw detail older than ``DISCOVERY_RETENTION_DAYS``: per-chunk usage rows, stored files and malformed
-    samples (batch-level counts stay). Handles at most ``batch_size`` rows; returns True when more remain."""
+    samples (batch-level counts stay), and the pseudonyms (with their encrypted identities) that nothing within the
+    retention period refers to any more: no usage row on or after the cutoff day and no alert seen since the cutoff
+    or still open or acknowledged. One audit-log entry counts what went. Handles at most ``batch_size`` rows of each
+    kind; returns True when more remain."""
+    from discovery.alert_choices import ACTIVE_STATUSES
+    from discovery.alert_models import Alert
+
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.DISCOVERY_RETENTION_DAYS)
     usage_ids = list(UsageRecord.objects.filter(day__lt=cutoff.date()).values_list("id", flat=True)[:batch_size])
@@ -420,13 +426,40 @@ def discovery_detail_purge(*, now: datetime | None = None, batch_size: int = PUR
             batch.file.delete(save=False)
         LogChunk.objects.filter(batch=batch).update(malformed_samples=[])
         LogBatch.objects.filter(pk=batch.pk).update(file="", malformed_samples=[], purged_at=now)
-    if usage_ids or batches:
+    # alerts are few next to usage rows: their pseudonyms are read once; usage is checked per pseudonym through the
+    # (subject, day) index
+    alerted = set(
+        Alert.objects.filter(Q(last_seen__gte=cutoff) | Q(status__in=ACTIVE_STATUSES))
+        .exclude(subject="")
+        .values_list("subject", flat=True)
+        .distinct()
+    )
+    recent_usage = UsageRecord.objects.filter(subject=OuterRef("pseudonym"), day__gte=cutoff.date())
+    pseudonym_ids: list[int] = []
+    more_pseudonyms = False
+    for pk, pseudonym in (
+        Pseudonym.objects.filter(~Exists(recent_usage)).order_by("id").values_list("id", "pseudonym").iterator()
+    ):
+        if pseudonym in alerted:
+            continue
+        if len(pseudonym_ids) == batch_size:
+            more_pseudonyms = True
+            break
+        pseudonym_ids.append(pk)
+    Pseudonym.objects.filter(id__in=pseudonym_ids).delete()
+    if usage_ids or batches or pseudonym_ids:
         audit_log_record(
             event_type="discovery.retention.purged",
             actor=None,
-            extra_data={"usage_rows": len(usage_ids), "batches": len(batches), "cutoff": cutoff.isoformat()},
+            extra_data={
+                "usage_rows": len(usage_ids),
+                "batches": len(batches),
+                "pseudonyms": len(pseudonym_ids),
+                "cutoff": cutoff.isoformat(),
+            },
         )
     return (
-        UsageRecord.objects.filter(day__lt=cutoff.date()).exists()
+        more_pseudonyms
+        or UsageRecord.objects.filter(day__lt=cutoff.date()).exists()
         or LogBatch.objects.filter(created_at__lt=cutoff, purged_at__isnull=True).exists()
     )
