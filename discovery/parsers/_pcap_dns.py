@@ -17,7 +17,8 @@ DNS_PORT = 53
 MDNS_PORT = 5353
 LLMNR_PORT = 5355
 
-_HEADER = struct.Struct("!HHHHHH")
+_FLAGS_QDCOUNT = struct.Struct("!HH")  # header fields 2 and 3 (RFC 1035 section 4.1.1)
+_TYPE_CLASS = struct.Struct("!HH")
 _MAX_NAME = 255
 _MAX_POINTERS = 16
 _PRINTABLE = frozenset(range(0x21, 0x7F)) - {ord("."), ord("\\")}
@@ -36,16 +37,17 @@ class Question(NamedTuple):
 
 def read_name(msg: bytes, pos: int) -> tuple[str, int]:
     """Read a (possibly compressed) domain name at ``pos``; return ``(name, position after the name)``."""
-    labels: list[str] = []
+    labels: list[bytes] = []
     end: int | None = None
     total = 0
     jumps = 0
+    n = len(msg)
     while True:
-        if pos >= len(msg):
+        if pos >= n:
             raise DnsError("truncated name")
         length = msg[pos]
         if length & 0xC0 == 0xC0:  # compression pointer
-            if pos + 1 >= len(msg):
+            if pos + 1 >= n:
                 raise DnsError("truncated pointer")
             jumps += 1
             if jumps > _MAX_POINTERS:
@@ -59,27 +61,34 @@ def read_name(msg: bytes, pos: int) -> tuple[str, int]:
         pos += 1
         if length == 0:
             break
-        label = msg[pos : pos + length]
-        if len(label) < length:
+        if pos + length > n:
             raise DnsError("truncated label")
         total += length + 1
         if total > _MAX_NAME:
             raise DnsError("name too long")
-        if not label.translate(None, _PRINTABLE_BYTES):  # the usual case: nothing to escape
-            labels.append(label.decode("ascii"))
-        else:
-            labels.append(
-                "".join(chr(b) if b in _PRINTABLE else (f"\\{chr(b)}" if b in b".\\" else f"\\{b:03d}") for b in label)
-            )
+        labels.append(msg[pos : pos + length])
         pos += length
-    return ".".join(labels), (end if end is not None else pos)
+    name = b".".join(labels)
+    # the usual case: nothing to escape, i.e. only the separating dots are not printable
+    if len(name.translate(None, _PRINTABLE_BYTES)) < len(labels):
+        text = name.decode("ascii")
+    else:
+        text = ".".join(_escape(label) for label in labels)
+    return text, (end if end is not None else pos)
+
+
+def _escape(label: bytes) -> str:
+    """A label in presentation format: ``.``/``\\`` escaped as ``\\.``/``\\\\``, other non-printables as ``\\DDD``."""
+    if not label.translate(None, _PRINTABLE_BYTES):
+        return label.decode("ascii")
+    return "".join(chr(b) if b in _PRINTABLE else (f"\\{chr(b)}" if b in b".\\" else f"\\{b:03d}") for b in label)
 
 
 def parse_questions(msg: bytes) -> list[Question] | None:
     """Return the questions of a DNS *query*; ``None`` for a response (QR bit set)."""
     if len(msg) < 12:
         raise DnsError("short header")
-    _id, flags, qdcount, _an, _ns, _ar = _HEADER.unpack_from(msg, 0)
+    flags, qdcount = _FLAGS_QDCOUNT.unpack_from(msg, 2)
     if flags & 0x8000:
         return None
     questions: list[Question] = []
@@ -88,7 +97,7 @@ def parse_questions(msg: bytes) -> list[Question] | None:
         name, pos = read_name(msg, pos)
         if pos + 4 > len(msg):
             raise DnsError("truncated question")
-        qtype, qclass = struct.unpack_from("!HH", msg, pos)
+        qtype, qclass = _TYPE_CLASS.unpack_from(msg, pos)
         pos += 4
         questions.append(Question(name, qtype, qclass & 0x7FFF))  # mDNS: top bit = unicast-response (RFC 6762 5.4)
     return questions

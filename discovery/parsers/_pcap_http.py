@@ -20,6 +20,8 @@ _REQUEST_LINE = re.compile(rb"([A-Z][A-Z0-9_-]{0,31}) (\S+) HTTP/(\d\.\d)\r?")
 METHOD_PREFIX = re.compile(rb"[A-Z][A-Z0-9_-]{0,31} ")
 METHOD_PARTIAL = re.compile(rb"[A-Z][A-Z0-9_-]{0,31}")
 HEAD_END = re.compile(rb"\r?\n\r?\n")
+#: lengths of b"host", b"content-length", b"transfer-encoding"
+_FIELD_NAME_LENGTHS = frozenset({4, 14, 17})
 _ABSOLUTE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)")
 
 
@@ -56,6 +58,24 @@ class RequestHead:
         return self.target
 
 
+def find_head_end(data: bytes | bytearray, start: int = 0, end: int | None = None) -> tuple[int, int] | None:
+    """``(start, end)`` of the first empty line ending a request head in ``data[start:end]`` (:data:`HEAD_END`'s
+    leftmost match, found with two ``find`` calls instead of a regex tried at every position); ``None`` if none."""
+    if end is None:
+        end = len(data)
+    lf = data.find(b"\n\n", start, end)
+    crlf = data.find(b"\n\r\n", start, end)
+    if lf >= 0 and (crlf < 0 or lf < crlf):
+        first, stop = lf, lf + 2
+    elif crlf >= 0:
+        first, stop = crlf, crlf + 3
+    else:
+        return None
+    if first > start and data[first - 1] == 0x0D:  # the CR of the line that the empty line ends
+        first -= 1
+    return first, stop
+
+
 def normalize_host(authority: str) -> str:
     """Lower-case host without port, brackets or trailing dot (``[::1]:80`` → ``::1``, ``A.com.:8080`` → ``a.com``)."""
     host = authority.strip()
@@ -76,24 +96,32 @@ def parse_request_head(head: bytes) -> RequestHead:
     content_length: int | None = None
     chunked = False
     for raw in lines[1:]:
-        line = raw.rstrip(b"\r")
-        if not line:
+        colon = raw.find(b":")
+        if colon < 0:
+            line = raw.rstrip(b"\r")
+            if line:
+                raise HttpError(f"bad header line {line[:80]!r}")
             continue
-        name, sep, value = line.partition(b":")
-        if not sep:
-            raise HttpError(f"bad header line {line[:80]!r}")
-        key = name.strip().lower()
-        text = value.strip().decode("latin-1")
-        if key == b"host" and host is None:
-            host = text
+        key = raw[:colon].strip()
+        if len(key) not in _FIELD_NAME_LENGTHS:  # not one of the three fields read here
+            continue
+        key = key.lower()
+        if key == b"host":
+            if host is None:
+                host = raw[colon + 1 :].strip().decode("latin-1")
         elif key == b"content-length":
+            text = raw[colon + 1 :].strip().decode("latin-1")
             try:
                 content_length = int(text.split(",")[0])
             except ValueError as exc:
                 raise HttpError(f"bad Content-Length {text!r}") from exc
             if content_length < 0:
                 raise HttpError(f"negative Content-Length {text!r}")
-        elif key == b"transfer-encoding" and text.lower().rstrip().endswith("chunked"):
+        elif key == b"transfer-encoding" and raw[colon + 1 :].strip().decode("latin-1").lower().rstrip().endswith(
+            "chunked"
+        ):
             chunked = True
-    method, target, version = (g.decode("latin-1") for g in match.groups())
-    return RequestHead(method, target, version, host, content_length, chunked)
+    method, target, version = match.groups()
+    return RequestHead(
+        method.decode("latin-1"), target.decode("latin-1"), version.decode("latin-1"), host, content_length, chunked
+    )

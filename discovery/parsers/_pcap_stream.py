@@ -19,12 +19,12 @@ import enum
 from typing import Any
 
 from ._pcap_http import (
-    HEAD_END,
     MAX_HEAD,
     METHOD_PARTIAL,
     METHOD_PREFIX,
     HttpError,
     RequestHead,
+    find_head_end,
     parse_request_head,
 )
 from ._pcap_tls import ClientHello, NotClientHello, TlsRecordReassembler
@@ -51,7 +51,8 @@ class State(enum.IntEnum):
 class ClientStream:
     """The client→server half of one TCP connection.
 
-    Findings are appended to :attr:`results` as tuples and drained by the reader after each segment:
+    Findings are appended to :attr:`results` (``None`` while there are none: a list per stream would be one more
+    object per flow for the garbage collector to walk) as tuples and drained by the reader after each segment:
     ``("tls", ClientHello)``, ``("http", RequestHead, body_bytes, complete)``, ``("error", counter_name, message)``.
     """
 
@@ -68,8 +69,8 @@ class ClientStream:
         "tls",
     )
 
-    def __init__(self) -> None:
-        self.next_seq: int | None = None
+    def __init__(self, next_seq: int | None = None) -> None:
+        self.next_seq = next_seq
         self.ooo: dict[int, bytes] = {}
         self.ooo_bytes = 0
         self.buf = bytearray()
@@ -78,7 +79,7 @@ class ClientStream:
         self.request: RequestHead | None = None
         self.request_body = 0
         self.remaining = 0
-        self.results: list[tuple[Any, ...]] = []
+        self.results: list[tuple[Any, ...]] | None = None
 
     @property
     def done(self) -> bool:
@@ -144,7 +145,7 @@ class ClientStream:
         self._feed(data)
 
     def _give_up(self, counter: str, message: str) -> None:
-        self.results.append(("error", counter, message))
+        self._report(("error", counter, message))
         self.close()
         self.state = State.DONE
         self.buf = bytearray()
@@ -152,10 +153,16 @@ class ClientStream:
         self.ooo_bytes = 0
         self.tls = None
 
+    def _report(self, result: tuple[Any, ...]) -> None:
+        if self.results is None:
+            self.results = [result]
+        else:
+            self.results.append(result)
+
     def close(self) -> None:
         """End of stream: report a request whose body was not complete."""
         if self.request is not None and self.state in (State.BODY, State.CHUNK_SIZE, State.CHUNK_DATA, State.TRAILER):
-            self.results.append(("http", self.request, self.request_body, False))
+            self._report(("http", self.request, self.request_body, False))
             self.request = None
 
     # -- application parsing -----------------------------------------------------------------------------------
@@ -196,7 +203,7 @@ class ClientStream:
 
     def _request_done(self) -> None:
         assert self.request is not None
-        self.results.append(("http", self.request, self.request_body, True))
+        self._report(("http", self.request, self.request_body, True))
         self.request = None
         self.state = State.DETECT
 
@@ -226,13 +233,13 @@ class ClientStream:
             self.state = State.DONE
             return False
         if state is State.HEAD:
-            end = HEAD_END.search(buf)
-            if end is None:
+            found = find_head_end(buf)
+            if found is None:
                 if len(buf) > MAX_HEAD:
                     self._give_up("buffer_overflows", "HTTP request head above cap")
                 return False
-            head = bytes(buf[: end.start()])
-            del buf[: end.end()]
+            head = bytes(buf[: found[0]])
+            del buf[: found[1]]
             try:
                 request = parse_request_head(head)
             except HttpError as exc:
@@ -294,7 +301,7 @@ class ClientStream:
             self._give_up(counter, str(exc))
             return
         if hello is not None:
-            self.results.append(("tls", hello))
+            self._report(("tls", hello))
             self.state = State.DONE  # everything after the ClientHello is encrypted
             self.tls = None
             self.buf = bytearray()

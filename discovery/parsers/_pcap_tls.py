@@ -51,59 +51,101 @@ class ClientHello:
     extension_types: list[int] = field(default_factory=list)
 
 
-def _vec(body: bytes, pos: int, width: int) -> tuple[bytes, int]:
-    """Read a length-prefixed vector (RFC 8446 section 3.4) of ``width`` length bytes."""
-    if pos + width > len(body):
-        raise NotClientHello("truncated vector length")
-    length = int.from_bytes(body[pos : pos + width], "big")
-    start = pos + width
-    if start + length > len(body):
-        raise NotClientHello("truncated vector")
-    return body[start : start + length], start + length
-
-
 def parse_client_hello(body: bytes) -> ClientHello:
-    """Parse a ClientHello *body* (the handshake message without its 4-byte type/length header)."""
+    """Parse a ClientHello *body* (the handshake message without its 4-byte type/length header).
+
+    Raises :class:`NotClientHello` if a length-prefixed vector (RFC 8446 section 3.4) has its length field or its
+    contents past the end of the vector that holds it; bytes after the extensions are ignored.
+    """
     if len(body) < 2 + 32:
         raise NotClientHello("short ClientHello")
-    legacy_version = int.from_bytes(body[0:2], "big")
-    pos = 34  # legacy_version + random
-    _session_id, pos = _vec(body, pos, 1)
-    _suites, pos = _vec(body, pos, 2)
-    _compression, pos = _vec(body, pos, 1)
-    hello = ClientHello(sni=None, length=len(body), legacy_version=legacy_version)
-    if pos == len(body):  # SSLv3/TLS 1.0 hello without extensions
-        return hello
-    extensions, _ = _vec(body, pos, 2)
-    epos = 0
-    while epos + 4 <= len(extensions):
-        etype = int.from_bytes(extensions[epos : epos + 2], "big")
-        edata, epos = _vec(extensions, epos + 2, 2)
-        hello.extension_types.append(etype)
-        if etype == EXT_SERVER_NAME and edata:
-            names, _ = _vec(edata, 0, 2)
-            npos = 0
-            while npos + 3 <= len(names):
-                name_type = names[npos]
-                name, npos = _vec(names, npos + 1, 2)
-                if name_type == 0 and hello.sni is None:  # host_name
-                    hello.sni = name.decode("ascii", "backslashreplace")
-        elif etype == EXT_ALPN and edata:
-            protocols, _ = _vec(edata, 0, 2)
-            ppos = 0
-            while ppos < len(protocols):
-                proto, ppos = _vec(protocols, ppos, 1)
-                hello.alpn.append(proto.decode("ascii", "backslashreplace"))
-        elif etype == EXT_SUPPORTED_VERSIONS and edata:
-            versions, _ = _vec(edata, 0, 1)
-            hello.versions = [
-                v
-                for i in range(0, len(versions) - 1, 2)
-                if (v := int.from_bytes(versions[i : i + 2], "big")) not in _GREASE
-            ]
-        elif etype == EXT_ECH:
-            hello.ech = True
+    hello = ClientHello(sni=None, length=len(body), legacy_version=(body[0] << 8) | body[1])
+    hello.sni = _walk(body, hello)
     return hello
+
+
+def client_hello_sni(body: bytes) -> str | None:
+    """The SNI host name of a ClientHello *body*: ``parse_client_hello(body).sni``, with the same checks and
+    errors, without collecting the other fields."""
+    if len(body) < 2 + 32:
+        raise NotClientHello("short ClientHello")
+    return _walk(body, None)
+
+
+def _walk(body: bytes, hello: ClientHello | None) -> str | None:
+    """Check the vectors of a ClientHello body (at least 34 bytes) by offset and return its first host_name; fill
+    ``hello``'s ALPN, supported versions, ECH flag and extension types if given."""
+    n = len(body)
+    sni: str | None = None
+    # legacy_version and random (34 bytes), then legacy_session_id <0..32>, cipher_suites <2..2^16-2> and
+    # legacy_compression_methods <1..2^8-1>
+    if n < 35:
+        raise NotClientHello("truncated vector length")
+    pos = 35 + body[34]
+    if pos + 2 > n:
+        raise NotClientHello("truncated vector" if pos > n else "truncated vector length")
+    pos += 2 + ((body[pos] << 8) | body[pos + 1])
+    if pos + 1 > n:
+        raise NotClientHello("truncated vector" if pos > n else "truncated vector length")
+    pos += 1 + body[pos]
+    if pos > n:
+        raise NotClientHello("truncated vector")
+    if pos == n:  # SSLv3/TLS 1.0 hello without extensions
+        return None
+    if pos + 2 > n:
+        raise NotClientHello("truncated vector length")
+    epos = pos + 2
+    ext_end = epos + ((body[pos] << 8) | body[pos + 1])
+    if ext_end > n:
+        raise NotClientHello("truncated vector")
+    while epos + 4 <= ext_end:
+        etype = (body[epos] << 8) | body[epos + 1]
+        start = epos + 4
+        epos = start + ((body[epos + 2] << 8) | body[epos + 3])
+        if epos > ext_end:
+            raise NotClientHello("truncated vector")
+        if hello is not None:
+            hello.extension_types.append(etype)
+        if start == epos:
+            if etype == EXT_ECH and hello is not None:
+                hello.ech = True
+            continue
+        if etype in (EXT_SERVER_NAME, EXT_ALPN):
+            # ServerNameList / ProtocolNameList: a 2-byte length, then entries
+            if start + 2 > epos:
+                raise NotClientHello("truncated vector length")
+            lpos = start + 2
+            list_end = lpos + ((body[start] << 8) | body[start + 1])
+            if list_end > epos:
+                raise NotClientHello("truncated vector")
+            if etype == EXT_SERVER_NAME:
+                while lpos + 3 <= list_end:  # name_type (1), then HostName <1..2^16-1>
+                    name_type = body[lpos]
+                    name_start = lpos + 3
+                    lpos = name_start + ((body[lpos + 1] << 8) | body[lpos + 2])
+                    if lpos > list_end:
+                        raise NotClientHello("truncated vector")
+                    if name_type == 0 and sni is None:  # host_name
+                        sni = body[name_start:lpos].decode("ascii", "backslashreplace")
+            else:
+                while lpos < list_end:  # ProtocolName <1..2^8-1>
+                    name_start = lpos + 1
+                    lpos = name_start + body[lpos]
+                    if lpos > list_end:
+                        raise NotClientHello("truncated vector")
+                    if hello is not None:
+                        hello.alpn.append(body[name_start:lpos].decode("ascii", "backslashreplace"))
+        elif etype == EXT_SUPPORTED_VERSIONS:
+            vend = start + 1 + body[start]  # ProtocolVersion versions <2..254>
+            if vend > epos:
+                raise NotClientHello("truncated vector")
+            if hello is not None:
+                hello.versions = [
+                    v for i in range(start + 1, vend - 1, 2) if (v := (body[i] << 8) | body[i + 1]) not in _GREASE
+                ]
+        elif etype == EXT_ECH and hello is not None:
+            hello.ech = True
+    return sni
 
 
 def handshake_message(buffer: bytes | bytearray) -> bytes | None:

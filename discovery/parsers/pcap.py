@@ -36,9 +36,12 @@ BSD loopback (DLT_NULL 0, DLT_LOOP 108), Linux cooked capture (SLL/SLL2).
 
 from __future__ import annotations
 
+import math
+import operator
 import os
 import socket
 import struct
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,9 +51,10 @@ from scapy.error import Scapy_Exception
 from scapy.utils import RawPcapNgReader, RawPcapReader
 
 from ._pcap_dns import DNS_PORT, LLMNR_PORT, MDNS_PORT, DnsError, parse_questions
-from ._pcap_http import HEAD_END, METHOD_PREFIX, HttpError, RequestHead, normalize_host, parse_request_head
+from ._pcap_http import METHOD_PREFIX, HttpError, RequestHead, find_head_end, normalize_host, parse_request_head
 from ._pcap_net import (
     PROTO_TCP,
+    PROTO_UDP,
     SUPPORTED_LINKTYPES,
     TCP_ACK,
     TCP_FIN,
@@ -71,7 +75,7 @@ from ._pcap_tls import (
     MAX_RECORD,
     ClientHello,
     NotClientHello,
-    parse_client_hello,
+    client_hello_sni,
 )
 from .base import EventKind, ProxyEvent, Visible
 
@@ -100,6 +104,28 @@ _PCAPNG_BYTE_ORDER = frozenset({b"\x1a\x2b\x3c\x4d", b"\x4d\x3c\x2b\x1a"})
 
 _SWEEP_INTERVAL = 5.0
 _HOST_RANK = {"ip": 0, "quic-sni": 1, "sni": 2, "http-host": 3}
+_SYN_ONLY_MASK = TCP_SYN | TCP_ACK
+_BARE_SYN_MASK = TCP_SYN | TCP_ACK | TCP_FIN | TCP_RST
+_CLOSING = TCP_FIN | TCP_RST
+_SYN_FIN_RST = TCP_SYN | TCP_FIN | TCP_RST
+_SEQ_MASK = 0xFFFFFFFF
+_NO_TIMER = sys.maxsize  # a flow that no sweep can expire (infinite timeout), or one being looked at
+_EARLIEST_TIMER = -sys.maxsize  # a flow that every sweep looks at
+_FIRST_FRAME = operator.attrgetter("first_frame")
+#: the stream of every flow whose ClientHello :meth:`_NameDecoder.message` read (shared: a stream in ``DONE`` is
+#: never changed again)
+_DONE_STREAM = ClientStream()
+_DONE_STREAM.state = State.DONE
+
+
+def _timer_key(due: float) -> int:
+    """The timer bucket of a flow due to expire at capture time ``due``: one interval early, so that rounding in
+    the sweep's ``now - last_ts > timeout`` cannot make a sweep miss it (timers are looked at again anyway)."""
+    if due >= 1e12:  # infinite timeout; or times too large for the rounding margin: every sweep looks
+        return _NO_TIMER if due == math.inf else _EARLIEST_TIMER
+    if due > -1e12:
+        return int(due // _SWEEP_INTERVAL) - 1
+    return _EARLIEST_TIMER  # -inf, nan
 
 
 def sniff_capture(first_bytes: bytes) -> bool:
@@ -178,6 +204,7 @@ class _Flow:
         "host",
         "host_source",
         "last_ts",
+        "next_seq",
         "proto",
         "quic",
         "quic_done",
@@ -185,27 +212,39 @@ class _Flow:
         "server_port",
         "stream",
         "syn_seq",
+        "timer",
         "up_bytes",
         "up_packets",
     )
 
-    def __init__(self, seg: Segment, client_is_src: bool, ts: float, frame: int) -> None:
-        self.proto = seg.proto
-        self.family = seg.family
-        if client_is_src:
-            self.client, self.client_port, self.server, self.server_port = seg.src, seg.sport, seg.dst, seg.dport
-        else:
-            self.client, self.client_port, self.server, self.server_port = seg.dst, seg.dport, seg.src, seg.sport
+    def __init__(
+        self,
+        proto: int,
+        family: int,
+        client: bytes,
+        client_port: int,
+        server: bytes,
+        server_port: int,
+        ts: float,
+        frame: int,
+    ) -> None:
+        self.proto = proto
+        self.family = family
+        self.client, self.client_port, self.server, self.server_port = client, client_port, server, server_port
         self.first_ts = self.last_ts = ts
         self.first_frame = frame
         self.up_bytes = self.down_bytes = self.up_packets = self.down_packets = 0
         self.closed = False
         self.syn_seq: int | None = None
-        self.stream: ClientStream | None = ClientStream() if seg.proto == PROTO_TCP else None
+        # TCP: the client stream is made when the first client data that needs it comes; until then it would be
+        # in DETECT with nothing buffered, and ``next_seq`` holds its next expected sequence number
+        self.stream: ClientStream | None = None
+        self.next_seq: int | None = None
         self.quic: QuicInitialState | None = None
-        self.quic_done = seg.proto == PROTO_TCP
+        self.quic_done = proto == PROTO_TCP
         self.host: str | None = None
         self.host_source = "ip"
+        self.timer: int | None = _NO_TIMER  # see _CaptureDecoder.schedule; None once finished
 
     @property
     def key(self) -> tuple[int, bytes, int, bytes, int]:
@@ -236,44 +275,32 @@ class _CaptureDecoder:
         self.ts = 0.0
         self.clock = 0.0  # highest timestamp seen (captures are not always monotonic)
         self.last_sweep: float | None = None
+        # idle-flow timers (see schedule()) while the packet times never go back; then sweep() looks at every flow
+        self.timers: dict[int, list[_Flow]] | None = {}
+        self.timer_entries = 0
 
     # -- driver ------------------------------------------------------------------------------------------------
 
-    def run(self, reader: RawPcapReader) -> Iterator[ProxyEvent]:
+    def run(self, records: Iterator[tuple[int, float, bytes]]) -> Iterator[ProxyEvent]:
+        """Events of the ``(linktype, time, data)`` records of :func:`_records`."""
         stats = self.stats
-        is_ng = isinstance(reader, RawPcapNgReader)
-        linktype: int = getattr(reader, "linktype", -1)
-        divisor = 1e9 if getattr(reader, "nano", False) else 1e6
-        records = iter(reader)
-        while True:
-            try:
-                data, meta = next(records)
-            except StopIteration:
-                break
-            except (Scapy_Exception, struct.error, EOFError, OSError, ValueError) as exc:
-                stats.read_error = f"{type(exc).__name__}: {exc}"
-                stats.sample(self.frame + 1, f"capture framing: {exc}")
-                break
+        out = self.out
+        for linktype, ts, data in records:
             self.frame += 1
             stats.packets_read += 1
-            if is_ng:
-                ng_meta: Any = meta  # scapy types only the pcap metadata; pcapng adds these fields
-                linktype = ng_meta.linktype
-                if ng_meta.tshigh is not None:
-                    self.ts = ((ng_meta.tshigh << 32) | ng_meta.tslow) / ng_meta.tsresol
-            else:
-                self.ts = meta.sec + meta.usec / divisor
+            self.ts = ts
             self.packet(linktype, data)
-            if self.out:
-                yield from self.out
-                self.out.clear()
+            if out:
+                yield from out
+                out.clear()
         for flow in list(self.flows.values()):
             self.finish(flow)
         self.flows.clear()
-        yield from self.out
-        self.out.clear()
+        yield from out
+        out.clear()
 
     def packet(self, linktype: int, data: bytes) -> None:
+        """Decode one frame's headers (counting what cannot be decoded) and hand the segment to :meth:`decoded`."""
         stats = self.stats
         stats.linktypes[linktype] = stats.linktypes.get(linktype, 0) + 1
         if linktype not in SUPPORTED_LINKTYPES:
@@ -294,13 +321,27 @@ class _CaptureDecoder:
         if seg is None:
             stats.packets_skipped += 1
             return
-        stats.packets_decoded += 1
+        self.decoded(seg)
+
+    def decoded(self, seg: Segment) -> None:
+        """A TCP/UDP segment was read: advance the capture clock (sweeping idle flows) and process it."""
+        self.stats.packets_decoded += 1
+        self.tick()
+        self.segment(seg)
+
+    def tick(self) -> None:
+        """Advance the capture clock to the current packet's time; every :data:`_SWEEP_INTERVAL` seconds of it,
+        :meth:`sweep` idle flows."""
         if self.ts > self.clock:
             self.clock = self.ts
+        elif self.ts < self.clock and self.timers is not None:
+            self.unordered()
         if self.last_sweep is None:
             self.last_sweep = self.clock
         elif self.clock - self.last_sweep >= _SWEEP_INTERVAL:
             self.sweep()
+
+    def segment(self, seg: Segment) -> None:
         flow, to_server = self.lookup(seg)
         flow.last_ts = self.ts
         if to_server:
@@ -331,33 +372,117 @@ class _CaptureDecoder:
         if flow is not None:
             return flow, to_server
         # a SYN+ACK seen first comes from the server
-        client_is_src = not (seg.proto == PROTO_TCP and seg.flags & (TCP_SYN | TCP_ACK) == TCP_SYN | TCP_ACK)
-        flow = _Flow(seg, client_is_src, self.ts, self.frame)
-        flows[flow.key] = flow
+        if seg.proto == PROTO_TCP and seg.flags & (TCP_SYN | TCP_ACK) == TCP_SYN | TCP_ACK:
+            return self.new_flow(seg.proto, seg.family, seg.dst, seg.dport, seg.src, seg.sport), False
+        return self.new_flow(seg.proto, seg.family, seg.src, seg.sport, seg.dst, seg.dport), True
+
+    def new_flow(
+        self, proto: int, family: int, client: bytes, client_port: int, server: bytes, server_port: int
+    ) -> _Flow:
+        """Open a flow (its first packet is the current one), evicting the oldest open flow above the cap."""
+        flow = _Flow(proto, family, client, client_port, server, server_port, self.ts, self.frame)
+        flows = self.flows
+        flows[(proto, client, client_port, server, server_port)] = flow
         self.stats.flows += 1
+        if self.timers is not None:
+            self.schedule(flow)
         if len(flows) > self.options.max_flows:
             oldest = next(iter(flows.values()))
             self.finish(oldest)
             del flows[oldest.key]
             self.stats.flows_evicted += 1
-        return flow, client_is_src
+        return flow
+
+    def timeout(self, flow: _Flow) -> float:
+        opts = self.options
+        if flow.proto == PROTO_TCP:
+            return opts.tcp_closed_timeout if flow.closed else opts.tcp_timeout
+        return opts.udp_timeout
+
+    def schedule(self, flow: _Flow) -> None:
+        """Note the first sweep that may find ``flow`` idle for longer than its timeout, if no packet came.
+
+        Sweeps then look only at the flows so noted for them, instead of at every open flow. A flow's packets only
+        postpone its expiry while packet times never go back (a sweep that finds a flow still active notes it
+        again); closing a flow (FIN/RST) can bring it forward: :meth:`closed` notes it again if so. The first packet
+        time that goes back turns the timers off (:meth:`unordered`) and every sweep looks at every flow."""
+        if self.timers is not None:
+            self.note(flow, _timer_key(flow.last_ts + self.timeout(flow)))
+
+    def note(self, flow: _Flow, key: int) -> None:
+        assert self.timers is not None
+        flow.timer = key
+        if key != _NO_TIMER:
+            bucket = self.timers.get(key)
+            if bucket is None:
+                self.timers[key] = [flow]
+            else:
+                bucket.append(flow)
+            self.timer_entries += 1
+
+    def closed(self, flow: _Flow) -> None:
+        """A FIN or RST closes ``flow``: its idle timeout becomes ``tcp_closed_timeout``."""
+        flow.closed = True
+        if self.timers is not None and flow.timer is not None:
+            key = _timer_key(flow.last_ts + self.options.tcp_closed_timeout)
+            if key < flow.timer:  # sooner than noted
+                self.note(flow, key)
+
+    def unordered(self) -> None:
+        """A packet time went back: flows' last packet times may go back too, so timers noted from them can be
+        late. Sweeps look at every flow from now on."""
+        self.timers = None
+        self.timer_entries = 0
 
     def sweep(self) -> None:
-        """Emit and forget flows idle for longer than their timeout (capture time)."""
-        opts = self.options
+        """Emit and forget flows idle for longer than their timeout (capture time), in the order they opened."""
         now = self.last_sweep = self.clock
-        expired = []
-        for key, flow in self.flows.items():
-            if flow.proto == PROTO_TCP:
-                timeout = opts.tcp_closed_timeout if flow.closed else opts.tcp_timeout
-            else:
-                timeout = opts.udp_timeout
-            if now - flow.last_ts > timeout:
-                expired.append(key)
-        for key in expired:
-            self.finish(self.flows.pop(key))
+        timers = self.timers
+        if timers is None:
+            opts = self.options
+            tcp_timeout, closed_timeout, udp_timeout = opts.tcp_timeout, opts.tcp_closed_timeout, opts.udp_timeout
+            expired = [
+                flow
+                for flow in self.flows.values()
+                if now - flow.last_ts
+                > ((closed_timeout if flow.closed else tcp_timeout) if flow.proto == PROTO_TCP else udp_timeout)
+            ]
+        else:
+            limit = now // _SWEEP_INTERVAL
+            noted: list[_Flow] = []
+            for key in [key for key in timers if key <= limit]:
+                noted += timers.pop(key)
+            self.timer_entries -= len(noted)
+            expired = []
+            active = []
+            for flow in noted:
+                timer = flow.timer
+                if timer is None or timer > limit:
+                    continue  # finished, or noted again for a later sweep
+                flow.timer = _NO_TIMER  # looked at (a flow noted twice is looked at once)
+                if now - flow.last_ts > self.timeout(flow):
+                    expired.append(flow)
+                else:
+                    active.append(flow)
+            for flow in active:
+                self.schedule(flow)
+            expired.sort(key=_FIRST_FRAME)  # = the order of self.flows
+            if self.timer_entries > 2 * len(self.flows) + 4096:  # notes of flows finished early pile up
+                self.compact_timers()
+        for flow in expired:
+            self.finish(self.flows.pop(flow.key))
+
+    def compact_timers(self) -> None:
+        timers: dict[int, list[_Flow]] = {}
+        for flow in self.flows.values():
+            key = flow.timer
+            if key is not None and key != _NO_TIMER:
+                timers.setdefault(key, []).append(flow)
+        self.timers = timers
+        self.timer_entries = len(self.flows)
 
     def finish(self, flow: _Flow) -> None:
+        flow.timer = None
         if flow.stream is not None:
             flow.stream.close()
             self.drain(flow)
@@ -398,14 +523,20 @@ class _CaptureDecoder:
 
     def tcp(self, flow: _Flow, seg: Segment, to_server: bool) -> None:
         flags = seg.flags
-        if flags & (TCP_FIN | TCP_RST):
-            flow.closed = True
+        if flags & (TCP_FIN | TCP_RST) and not flow.closed:
+            self.closed(flow)
         if not to_server:
             return
         if flags & (TCP_SYN | TCP_ACK) == TCP_SYN:
             flow.syn_seq = seg.seq
         stream = flow.stream
-        if stream is None or stream.done:
+        if stream is None:
+            if not seg.payload and not seg.wire_len:  # all ClientStream.segment() would do: note where data starts
+                if flags & TCP_SYN and flow.next_seq is None:
+                    flow.next_seq = (seg.seq + 1) & _SEQ_MASK  # the SYN occupies one sequence number
+                return
+            stream = flow.stream = ClientStream(flow.next_seq)
+        elif stream.done:
             return
         stream.segment(seg.seq, seg.payload, seg.wire_len, bool(flags & TCP_SYN))
         if stream.results:
@@ -414,7 +545,8 @@ class _CaptureDecoder:
     def drain(self, flow: _Flow) -> None:
         stream = flow.stream
         assert stream is not None
-        for result in stream.results:
+        results, stream.results = stream.results, None
+        for result in results or ():
             if result[0] == "tls":
                 self.client_hello(flow, result[1], EventKind.TLS, "tcp")
             elif result[0] == "http":
@@ -423,7 +555,6 @@ class _CaptureDecoder:
                 _, counter, message = result
                 setattr(self.stats, counter, getattr(self.stats, counter) + 1)
                 self.stats.sample(self.frame, f"{counter}: {message}")
-        stream.results.clear()
 
     def http(self, flow: _Flow, request: RequestHead, body: int, complete: bool) -> None:
         authority = request.authority
@@ -558,15 +689,6 @@ class _CaptureDecoder:
             self.client_hello(flow, hello, EventKind.QUIC, "udp")
 
 
-def _open(source: str | os.PathLike[str] | IO[bytes]) -> tuple[RawPcapReader, bool]:
-    try:
-        if isinstance(source, str | os.PathLike):
-            return RawPcapReader(os.fspath(source)), True
-        return RawPcapReader(source), False  # type: ignore[arg-type]  # scapy accepts file objects too
-    except Scapy_Exception as exc:
-        raise CaptureError(f"not a pcap/pcapng capture: {exc}") from exc
-
-
 def read_capture(
     source: str | os.PathLike[str] | IO[bytes],
     stats: CaptureStats | None = None,
@@ -580,24 +702,34 @@ def read_capture(
     Raises :class:`CaptureError` (on first iteration) if ``source`` is not a capture. A file object is not closed.
     """
     stats = stats if stats is not None else CaptureStats()
-    reader, owned = _open(source)
+    owned = isinstance(source, str | os.PathLike)
+    fh: IO[bytes] = open(source, "rb") if isinstance(source, str | os.PathLike) else source  # noqa: SIM115
     try:
-        yield from _CaptureDecoder(stats, options or CaptureOptions()).run(reader)
+        yield from _CaptureDecoder(stats, options or CaptureOptions()).run(_records(fh, stats))
     finally:
         if owned:
-            reader.close()
+            fh.close()
 
 
-# --- names only ---------------------------------------------------------------------------------------------------
-
-#: what :func:`read_names` yields: (frame number, capture time, kind ``dns``/``tls``/``quic``/``http``, host)
-NameRecord = tuple[int, float, str, str]
+# --- record walker ------------------------------------------------------------------------------------------------
 
 _PCAP_BLOCK = 4 << 20
 _SCAPY_MAX_RECORD = 0xFFFF  # scapy's RawPcapReader keeps the first MTU bytes of a record: so does the lean reader
-_ETH_IPV4_TYPE = b"\x08\x00"
-_IPV4_FIXED = struct.Struct("!BxHxxHxB")  # version/ihl, total length, flags/fragment offset, protocol
-_TCP_FIXED = struct.Struct("!HHIxxxxBB")  # ports, seq, data offset, flags
+
+
+def _records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, float, bytes]]:
+    """The records of a capture as ``(linktype, time, data)``: the one record walker of both readers.
+
+    Classic pcap is read in large blocks with ``struct`` (:func:`_pcap_records`; scapy's per-record reader takes a
+    third of the whole decoding time); pcapng, and whatever else scapy opens (gzip), go through scapy's raw readers
+    (:func:`_scapy_records`). Raises :class:`CaptureError` if ``fh`` holds no capture.
+    """
+    start = fh.tell()
+    records = _pcap_records(fh, stats)
+    if records is None:
+        fh.seek(start)
+        records = _scapy_records(fh, stats)
+    return records
 
 
 def _pcap_records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, float, bytes]] | None:
@@ -622,34 +754,89 @@ def _pcap_records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, flo
         eof = False
         unpack = record.unpack_from
         while True:
-            if size - pos < 16:
-                if eof:
-                    return
-                more = fh.read(_PCAP_BLOCK)
-                eof = not more
-                buf, pos = buf[pos:] + more, 0
-                size = len(buf)
-                continue
-            sec, frac, caplen, _wire = unpack(buf, pos)
-            end = pos + 16 + caplen
-            while end > size and not eof:
-                more = fh.read(max(_PCAP_BLOCK, caplen))
-                eof = not more
-                buf, end, pos = buf[pos:] + more, end - pos, 0
-                size = len(buf)
-            start = pos + 16
-            if caplen > _SCAPY_MAX_RECORD:
-                yield linktype, sec + frac / divisor, buf[start : start + _SCAPY_MAX_RECORD]
-            else:
-                yield linktype, sec + frac / divisor, buf[start:end]
-            pos = end
+            # every complete record in the buffer
+            last = size - 16
+            while pos <= last:
+                sec, frac, caplen, _wire = unpack(buf, pos)
+                start = pos + 16
+                end = start + caplen
+                if end > size:
+                    break
+                if caplen > _SCAPY_MAX_RECORD:
+                    yield linktype, sec + frac / divisor, buf[start : start + _SCAPY_MAX_RECORD]
+                else:
+                    yield linktype, sec + frac / divisor, buf[start:end]
+                pos = end
+            # then the next block (at least the rest of a record cut by the block end), or what the file ends with
+            if eof:
+                if size - pos >= 16:  # a record cut by the end of file keeps what is there
+                    sec, frac, caplen, _wire = unpack(buf, pos)
+                    yield linktype, sec + frac / divisor, buf[pos + 16 : pos + 16 + min(caplen, _SCAPY_MAX_RECORD)]
+                return
+            want = _PCAP_BLOCK
+            if size - pos >= 16:
+                want = max(want, unpack(buf, pos)[2] + 16 - (size - pos))
+            more = fh.read(want)
+            eof = not more
+            buf, pos = buf[pos:] + more, 0
+            size = len(buf)
 
     return records()
 
 
+def _scapy_records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, float, bytes]]:
+    """pcapng (or anything scapy reads) as ``(linktype, time, data)`` through scapy's raw readers. A framing error
+    ends the records, noted in :attr:`CaptureStats.read_error` and sampled."""
+    try:
+        reader = RawPcapReader(fh)  # type: ignore[arg-type]  # scapy accepts file objects too
+    except Scapy_Exception as exc:
+        raise CaptureError(f"not a pcap/pcapng capture: {exc}") from exc
+    is_ng = isinstance(reader, RawPcapNgReader)
+    linktype: int = getattr(reader, "linktype", -1)
+    divisor = 1e9 if getattr(reader, "nano", False) else 1e6
+    ts = 0.0
+    frame = 0
+    records = iter(reader)
+    while True:
+        try:
+            data, meta = next(records)
+        except StopIteration:
+            return
+        except (Scapy_Exception, struct.error, EOFError, OSError, ValueError) as exc:
+            stats.read_error = f"{type(exc).__name__}: {exc}"
+            stats.sample(frame + 1, f"capture framing: {exc}")
+            return
+        frame += 1
+        if is_ng:
+            ng_meta: Any = meta  # scapy types only the pcap metadata; pcapng adds these fields
+            linktype = ng_meta.linktype
+            if ng_meta.tshigh is not None:
+                ts = ((ng_meta.tshigh << 32) | ng_meta.tslow) / ng_meta.tsresol
+        else:
+            ts = meta.sec + meta.usec / divisor
+        yield linktype, ts, data
+
+
+# --- names only ---------------------------------------------------------------------------------------------------
+
+#: what :func:`read_names` yields: (frame number, capture time, kind ``dns``/``tls``/``quic``/``http``, host)
+NameRecord = tuple[int, float, str, str]
+
+_IPV4_FIXED = struct.Struct("!BxHxxHxB")  # version/ihl, total length, flags/fragment offset, protocol
+_TCP_FIXED = struct.Struct("!HHIxxxxBB")  # ports, seq, data offset, flags
+_UDP_FIXED = struct.Struct("!HHH")  # ports, length
+
+
 class _NameDecoder(_CaptureDecoder):
     """:class:`_CaptureDecoder` reduced to names: no FLOW records, no byte counters, no event objects, flows kept
-    only where a name can come from them (TCP streams, and UDP flows that may carry QUIC); DNS needs no flow."""
+    only where a name can come from them (TCP streams, and UDP flows that may carry QUIC); DNS needs no flow.
+
+    :meth:`run_names` decodes the common frames (Ethernet + IPv4 + TCP/UDP) inline and settles the packets that
+    cannot carry a name (bare SYNs, ACKs, server→client segments, segments of a stream already done with) without
+    building a :class:`Segment`; any other frame takes the general path (:meth:`packet`, :meth:`segment`), and
+    the TCP data that can carry a name goes through :meth:`tcp`, which reads a ClientHello or request head that
+    is alone in one in-order segment directly and hands everything else to the stream reassembly.
+    """
 
     def __init__(self, stats: CaptureStats, options: CaptureOptions) -> None:
         super().__init__(stats, CaptureOptions(**{**_options_dict(options), "emit_flows": False}))
@@ -658,79 +845,157 @@ class _NameDecoder(_CaptureDecoder):
     def run_names(self, records: Iterator[tuple[int, float, bytes]]) -> Iterator[NameRecord]:
         stats = self.stats
         names = self.names
+        flows = self.flows
         linktypes = stats.linktypes
-        ipv4 = _IPV4_FIXED.unpack_from
+        ipv4_fixed = _IPV4_FIXED.unpack_from
         tcp_fixed = _TCP_FIXED.unpack_from
+        udp_fixed = _UDP_FIXED.unpack_from
+        done = State.DONE
+        detect = State.DETECT
+        general_tcp = _CaptureDecoder.tcp  # after message() declined: the stream machinery
         for linktype, ts, data in records:
             self.frame += 1
             stats.packets_read += 1
             self.ts = ts
-            seg = None
-            # fast path: TCP in Ethernet + IPv4 (first fragment, sane lengths, complete headers), decoded inline exactly
-            # like decode_segment; any other frame goes through decode_segment (UDP, VLAN, IPv6, errors)
-            if linktype == 1 and data[12:14] == _ETH_IPV4_TYPE and len(data) >= 34:
-                vihl, total, frag, proto = ipv4(data, 14)
-                ihl = (vihl & 0x0F) * 4
+            # fast path: TCP/UDP in Ethernet + IPv4 (first fragment, sane lengths, complete headers), decoded inline
+            # exactly like decode_segment(); any other frame goes through packet() (VLAN, IPv6, errors, ...)
+            proto = 0
+            n = len(data)
+            if linktype == 1 and n >= 34 and data[12] == 8 and data[13] == 0:
+                vihl, total, frag, proto = ipv4_fixed(data, 14)
+                ihl = (vihl & 0x0F) << 2
                 if vihl >> 4 == 4 and ihl >= 20 and not frag & 0x1FFF and total >= ihl:
                     end = 14 + total
-                    cap_end = min(end, len(data))
+                    cap_end = end if end < n else n
                     pos = 14 + ihl
                     if proto == PROTO_TCP and cap_end >= pos + 20:
                         sport, dport, seq, doff, flags = tcp_fixed(data, pos)
-                        start = pos + (doff >> 4) * 4
-                        if doff >> 4 >= 5 and cap_end >= start:
-                            linktypes[1] = linktypes.get(1, 0) + 1
-                            seg = Segment(
-                                PROTO_TCP,
-                                4,
-                                data[26:30],
-                                data[30:34],
-                                sport,
-                                dport,
-                                data[start:cap_end],
-                                max(end - start, 0),
-                                flags,
-                                seq,
-                            )
-            if seg is None:
+                        start = pos + ((doff >> 4) << 2)
+                        if doff < 0x50 or cap_end < start:
+                            proto = 0
+                    elif proto == PROTO_UDP and cap_end >= pos + 8:
+                        sport, dport, ulen = udp_fixed(data, pos)
+                        start = pos + 8
+                    else:
+                        proto = 0
+                else:
+                    proto = 0
+            if not proto:
                 self.packet(linktype, data)
             else:
-                self.decoded(seg)
+                linktypes[1] = linktypes.get(1, 0) + 1
+                stats.packets_decoded += 1
+                # tick(), inline
+                if ts > self.clock:
+                    self.clock = ts
+                elif ts < self.clock and self.timers is not None:
+                    self.unordered()
+                if self.last_sweep is None:
+                    self.last_sweep = self.clock
+                elif self.clock - self.last_sweep >= _SWEEP_INTERVAL:
+                    self.sweep()
+                wire = end - start
+                if wire < 0:
+                    wire = 0
+                src = data[26:30]
+                dst = data[30:34]
+                if proto == PROTO_TCP:
+                    flow = flows.get((PROTO_TCP, src, sport, dst, dport))
+                    if flow is not None and flags & _SYN_ONLY_MASK != TCP_SYN:
+                        # client→server, not a SYN that may reuse the tuple (lookup() would find this flow)
+                        flow.last_ts = ts
+                        if flags & _CLOSING and not flow.closed:
+                            self.closed(flow)
+                        stream = flow.stream
+                        if stream is None:  # no client data yet (see _Flow.next_seq)
+                            if start == cap_end and not wire:
+                                if flags & TCP_SYN and flow.next_seq is None:
+                                    flow.next_seq = (seq + 1) & _SEQ_MASK
+                            elif not (
+                                not flags & _SYN_FIN_RST
+                                and cap_end - start == wire
+                                and (flow.next_seq is None or flow.next_seq == seq)
+                                and self.message(flow, None, data, start, cap_end, seq)
+                            ):
+                                general_tcp(
+                                    self,
+                                    flow,
+                                    Segment(
+                                        PROTO_TCP, 4, src, dst, sport, dport, data[start:cap_end], wire, flags, seq
+                                    ),
+                                    True,
+                                )
+                        elif stream.state is done:
+                            pass  # what tcp() does with it: nothing more
+                        elif start == cap_end and not wire and not flags & TCP_SYN:
+                            pass  # what ClientStream.segment() does with it: nothing
+                        elif not (
+                            start < cap_end
+                            and not flags & _SYN_FIN_RST
+                            and stream.state is detect
+                            and stream.next_seq == seq
+                            and cap_end - start == wire
+                            and not stream.buf
+                            and not stream.ooo
+                            and self.message(flow, stream, data, start, cap_end, seq)
+                        ):
+                            general_tcp(
+                                self,
+                                flow,
+                                Segment(PROTO_TCP, 4, src, dst, sport, dport, data[start:cap_end], wire, flags, seq),
+                                True,
+                            )
+                    elif flow is None and (reverse := flows.get((PROTO_TCP, dst, dport, src, sport))) is not None:
+                        # server→client: only the flow's clock and FIN/RST matter
+                        reverse.last_ts = ts
+                        if flags & _CLOSING and not reverse.closed:
+                            self.closed(reverse)
+                    elif flow is None and flags & _BARE_SYN_MASK == TCP_SYN and start == cap_end and not wire:
+                        # a bare SYN opening a flow: lookup() and tcp() inline
+                        flow = self.new_flow(PROTO_TCP, 4, src, sport, dst, dport)
+                        flow.syn_seq = seq
+                        flow.next_seq = (seq + 1) & _SEQ_MASK
+                    else:
+                        self.segment(
+                            Segment(PROTO_TCP, 4, src, dst, sport, dport, data[start:cap_end], wire, flags, seq)
+                        )
+                else:
+                    if ulen >= 8:
+                        wire = ulen - 8
+                        stop = start + wire
+                        if stop > cap_end:
+                            stop = cap_end
+                    else:  # as decode_segment(): fall back to the IP length
+                        stop = cap_end
+                    if sport == DNS_PORT or dport == DNS_PORT:
+                        self.dns_names(data[start:stop], "dns")
+                    elif sport == MDNS_PORT or dport == MDNS_PORT:
+                        self.dns_names(data[start:stop], "mdns")
+                    elif sport == LLMNR_PORT or dport == LLMNR_PORT:
+                        self.dns_names(data[start:stop], "llmnr")
+                    else:
+                        self.segment(Segment(PROTO_UDP, 4, src, dst, sport, dport, data[start:stop], wire, 0, 0))
             if names:
                 yield from names
                 names.clear()
-        for flow in list(self.flows.values()):
+        for flow in list(flows.values()):
             self.finish(flow)
-        self.flows.clear()
+        flows.clear()
         yield from names
         names.clear()
 
-    def decoded(self, seg: Segment) -> None:
-        """:meth:`_CaptureDecoder.packet` after a successful decode, without the per-flow byte counters."""
-        self.stats.packets_decoded += 1
-        if self.ts > self.clock:
-            self.clock = self.ts
-        if self.last_sweep is None:
-            self.last_sweep = self.clock
-        elif self.clock - self.last_sweep >= _SWEEP_INTERVAL:
-            self.sweep()
+    def segment(self, seg: Segment) -> None:
+        """:meth:`_CaptureDecoder.segment` without the per-flow byte counters, and DNS without a flow."""
         if seg.proto != PROTO_TCP:
             ports = (seg.sport, seg.dport)
             if DNS_PORT in ports:
-                self.dns(None, seg, "dns")
+                self.dns_names(seg.payload, "dns")
                 return
             if MDNS_PORT in ports:
-                self.dns(None, seg, "mdns")
+                self.dns_names(seg.payload, "mdns")
                 return
             if LLMNR_PORT in ports:
-                self.dns(None, seg, "llmnr")
-                return
-        elif not seg.flags & TCP_SYN:
-            # lookup()'s answer for a non-SYN segment of a known flow in the client's direction, without the call
-            known = self.flows.get((PROTO_TCP, seg.src, seg.sport, seg.dst, seg.dport))
-            if known is not None:
-                known.last_ts = self.ts
-                self.tcp(known, seg, True)
+                self.dns_names(seg.payload, "llmnr")
                 return
         flow, to_server = self.lookup(seg)
         flow.last_ts = self.ts
@@ -739,101 +1004,93 @@ class _NameDecoder(_CaptureDecoder):
         elif to_server and not flow.quic_done and seg.payload:
             self.quic(flow, seg.payload)
 
-    def packet(self, linktype: int, data: bytes) -> None:
-        stats = self.stats
-        stats.linktypes[linktype] = stats.linktypes.get(linktype, 0) + 1
-        if linktype not in SUPPORTED_LINKTYPES:
-            stats.packets_undecodable += 1
-            if stats.linktypes[linktype] == 1:
-                stats.sample(self.frame, f"unsupported link type {linktype}", data)
-            return
-        try:
-            seg = decode_segment(linktype, data)
-        except Truncated as exc:
-            stats.packets_truncated += 1
-            stats.sample(self.frame, f"truncated: {exc}", data)
-            return
-        except Undecodable as exc:
-            stats.packets_undecodable += 1
-            stats.sample(self.frame, f"undecodable: {exc}", data)
-            return
-        if seg is None:
-            stats.packets_skipped += 1
-            return
-        self.decoded(seg)
+    def finish(self, flow: _Flow) -> None:
+        """Only an HTTP request whose body was cut by the end of the flow gives a name at its end (results are
+        drained after every segment, so :meth:`ClientStream.close` is the only source left)."""
+        flow.timer = None
+        stream = flow.stream
+        if stream is not None and stream.request is not None:
+            stream.close()
+            self.drain(flow)
 
     def tcp(self, flow: _Flow, seg: Segment, to_server: bool) -> None:
-        """A ClientHello alone in one in-order record and segment (the usual case) is read without the stream
-        machinery, with exactly the outcome :class:`ClientStream` would reach; anything else goes through it."""
-        stream = flow.stream
-        payload = seg.payload
-        flags = seg.flags
-        if (
-            to_server
-            and flags & (TCP_SYN | TCP_ACK | TCP_FIN | TCP_RST) == TCP_SYN
-            and not payload
-            and not seg.wire_len
-        ):
-            # a bare SYN: what the general tcp() and ClientStream.segment() do with it, inline
-            flow.syn_seq = seg.seq
-            if stream is not None and stream.state is not State.DONE and stream.next_seq is None:
-                stream.next_seq = (seg.seq + 1) & 0xFFFFFFFF
-            return
-        if (
-            to_server
-            and stream is not None
-            and len(payload) > 9
-            and payload[0] == CONTENT_TYPE_HANDSHAKE
-            and payload[1] == 3
-            and payload[5] == HANDSHAKE_CLIENT_HELLO
-            and not seg.flags & (TCP_SYN | TCP_FIN | TCP_RST)
-            and stream.state is State.DETECT
-            and stream.next_seq == seg.seq
-            and not stream.buf
-            and not stream.ooo
-            and len(payload) == seg.wire_len
-        ):
-            record = (payload[3] << 8) | payload[4]
-            length = int.from_bytes(payload[6:9], "big")
-            if record == len(payload) - 5 <= MAX_RECORD and length == record - 4 <= MAX_HELLO:
-                try:
-                    hello = parse_client_hello(payload[9:])
-                except NotClientHello:
-                    pass  # the stream reports it
-                else:
-                    stream.next_seq = (seg.seq + len(payload)) & 0xFFFFFFFF
-                    stream.state = State.DONE  # everything after the ClientHello is encrypted
-                    self.client_hello(flow, hello, EventKind.TLS, "tcp")
-                    return
-        elif (
-            to_server
-            and stream is not None
-            and payload
-            and not seg.flags & (TCP_SYN | TCP_FIN | TCP_RST)
-            and stream.state is State.DETECT
-            and stream.next_seq == seg.seq
-            and not stream.buf
-            and not stream.ooo
-            and len(payload) == seg.wire_len
-            and METHOD_PREFIX.match(payload)
-        ):
-            # a whole body-less request head in one in-order segment: same outcome as the stream's HEAD state
-            end = HEAD_END.search(payload)
-            if end is not None and end.end() == len(payload):
-                try:
-                    request = parse_request_head(payload[: end.start()])
-                except HttpError:
-                    request = None  # the stream reports it
-                if (
-                    request is not None
-                    and request.method != "CONNECT"
-                    and not request.chunked
-                    and not request.content_length
-                ):
-                    stream.next_seq = (seg.seq + len(payload)) & 0xFFFFFFFF
-                    self.http(flow, request, 0, True)
-                    return
+        """:meth:`_CaptureDecoder.tcp`, with a bare SYN and a message alone in one in-order segment (see
+        :meth:`message`) settled without the stream machinery."""
+        if to_server:
+            stream = flow.stream
+            payload = seg.payload
+            flags = seg.flags
+            seq = seg.seq
+            if flags & _BARE_SYN_MASK == TCP_SYN and not payload and not seg.wire_len:
+                # a bare SYN: what the general tcp() and ClientStream.segment() do with it, inline
+                flow.syn_seq = seq
+                if stream is None:
+                    if flow.next_seq is None:
+                        flow.next_seq = (seq + 1) & _SEQ_MASK
+                elif stream.state is not State.DONE and stream.next_seq is None:
+                    stream.next_seq = (seq + 1) & _SEQ_MASK
+                return
+            if (
+                payload
+                and not flags & _SYN_FIN_RST
+                and len(payload) == seg.wire_len
+                and (
+                    flow.next_seq in (None, seq)
+                    if stream is None
+                    else (stream.state is State.DETECT and stream.next_seq == seq and not stream.buf and not stream.ooo)
+                )
+                and self.message(flow, stream, payload, 0, len(payload), seq)
+            ):
+                return
         super().tcp(flow, seg, to_server)
+
+    def message(self, flow: _Flow, stream: ClientStream | None, data: bytes, start: int, end: int, seq: int) -> bool:
+        """Read ``data[start:end]``, the whole payload of the next in-order segment of a stream waiting for a
+        message (``DETECT``, nothing buffered; ``stream`` is ``None`` before the flow's first client data), if it
+        is exactly one ClientHello in one TLS record or one body-less HTTP request head; give the stream the state
+        its machinery would reach and return ``True``. ``False`` (nothing changed) for anything else, including what
+        the stream would report as malformed."""
+        size = end - start
+        if data[start] == CONTENT_TYPE_HANDSHAKE:
+            if size <= 9 or data[start + 1] != 3 or data[start + 5] != HANDSHAKE_CLIENT_HELLO:
+                return False
+            record = (data[start + 3] << 8) | data[start + 4]
+            length = (data[start + 6] << 16) | (data[start + 7] << 8) | data[start + 8]
+            if not (record == size - 5 <= MAX_RECORD and length == record - 4 <= MAX_HELLO):
+                return False
+            try:
+                sni = client_hello_sni(data[start + 9 : end])
+            except NotClientHello:
+                return False  # the stream reports it
+            # everything after the ClientHello is encrypted: the stream is done
+            if stream is None:
+                flow.stream = _DONE_STREAM
+            else:
+                stream.next_seq = (seq + size) & _SEQ_MASK
+                stream.state = State.DONE
+            if sni:
+                self.name_found("tls", normalize_host(sni))
+            else:
+                self.stats.tls_without_sni += 1
+            return True
+        if METHOD_PREFIX.match(data, start, end) is None:
+            return False
+        head_end = find_head_end(data, start, end)
+        if head_end is None or head_end[1] != end:
+            return False
+        try:
+            request = parse_request_head(data[start : head_end[0]])
+        except HttpError:
+            return False  # the stream reports it
+        if request.method == "CONNECT" or request.chunked or request.content_length:
+            return False
+        # the stream stays in DETECT, for the next request
+        if stream is None:
+            flow.next_seq = (seq + size) & _SEQ_MASK
+        else:
+            stream.next_seq = (seq + size) & _SEQ_MASK
+        self.http(flow, request, 0, True)
+        return True
 
     def name_found(self, kind: str, host: str) -> None:
         kinds = self.stats.events
@@ -851,12 +1108,12 @@ class _NameDecoder(_CaptureDecoder):
             return
         self.name_found(kind.value, normalize_host(hello.sni))
 
-    def dns(self, flow: _Flow | None, seg: Segment, resolution: str) -> None:
+    def dns_names(self, payload: bytes, resolution: str) -> None:
         try:
-            questions = parse_questions(seg.payload)
+            questions = parse_questions(payload)
         except DnsError as exc:
             self.stats.dns_malformed += 1
-            self.stats.sample(self.frame, f"dns: {exc}", seg.payload)
+            self.stats.sample(self.frame, f"dns: {exc}", payload)
             return
         if not questions:
             return
@@ -892,41 +1149,7 @@ def read_names(
     owned = isinstance(source, str | os.PathLike)
     fh: IO[bytes] = open(source, "rb") if isinstance(source, str | os.PathLike) else source  # noqa: SIM115
     try:
-        start = fh.tell()
-        records = _pcap_records(fh, stats)
-        if records is None:
-            fh.seek(start)
-            records = _scapy_records(fh, stats)
-        yield from _NameDecoder(stats, options or CaptureOptions()).run_names(records)
+        yield from _NameDecoder(stats, options or CaptureOptions()).run_names(_records(fh, stats))
     finally:
         if owned:
             fh.close()
-
-
-def _scapy_records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, float, bytes]]:
-    """pcapng (or anything scapy reads) as ``(linktype, time, data)``, with :meth:`_CaptureDecoder.run`'s errors."""
-    reader, _ = _open(fh)
-    is_ng = isinstance(reader, RawPcapNgReader)
-    linktype: int = getattr(reader, "linktype", -1)
-    divisor = 1e9 if getattr(reader, "nano", False) else 1e6
-    ts = 0.0
-    frame = 0
-    records = iter(reader)
-    while True:
-        try:
-            data, meta = next(records)
-        except StopIteration:
-            return
-        except (Scapy_Exception, struct.error, EOFError, OSError, ValueError) as exc:
-            stats.read_error = f"{type(exc).__name__}: {exc}"
-            stats.sample(frame + 1, f"capture framing: {exc}")
-            return
-        frame += 1
-        if is_ng:
-            ng_meta: Any = meta
-            linktype = ng_meta.linktype
-            if ng_meta.tshigh is not None:
-                ts = ((ng_meta.tshigh << 32) | ng_meta.tslow) / ng_meta.tsresol
-        else:
-            ts = meta.sec + meta.usec / divisor
-        yield linktype, ts, data
