@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import struct
 from pathlib import Path
+
+from scapy.packet import Packet
 
 from discovery.parsers.base import EventKind, ProxyEvent
 from discovery.parsers.pcap import CaptureOptions, CaptureStats, read_capture
@@ -56,3 +59,17 @@ def read_all(source: object, options: CaptureOptions | None = None) -> tuple[lis
 
 def of_kind(events: list[ProxyEvent], kind: EventKind) -> list[ProxyEvent]:
     return [event for event in events if event.kind is kind]
+
+
+def write_pcap(
+    path: Path, frames: list[bytes | Packet], linktype: int, *, times: list[float] | None = None, snaplen: int = 65535
+) -> Path:
+    """Write a classic little-endian pcap (written by hand: scapy's writer ignores linktype 0 and the snap length)."""
+    out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
+    for index, frame in enumerate(frames):
+        data = bytes(frame)
+        ts = times[index] if times else 1_700_000_000 + index
+        captured = data[:snaplen]
+        out += struct.pack("<IIII", int(ts), round((ts % 1) * 1e6), len(captured), len(data)) + captured
+    path.write_bytes(out)
+    return path

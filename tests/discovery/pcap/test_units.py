@@ -21,23 +21,10 @@ from discovery.parsers.base import EventKind
 from discovery.parsers.pcap import CaptureError, CaptureOptions, read_capture, sniff_capture
 
 from ._support import capture, of_kind, read_all
+from ._support import write_pcap as _write
 
 DNS_QUERY = UDP(sport=40000, dport=53) / DNS(rd=1, qd=DNSQR(qname="chatgpt.com", qtype="A"))
 DNS_IP4 = IP(src="10.0.0.1", dst="10.0.0.53") / DNS_QUERY
-
-
-def _write(
-    path: Path, frames: list[bytes | Packet], linktype: int, *, times: list[float] | None = None, snaplen: int = 65535
-) -> Path:
-    """Write a classic little-endian pcap (written by hand: scapy's writer ignores linktype 0 and the snap length)."""
-    out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
-    for index, frame in enumerate(frames):
-        data = bytes(frame)
-        ts = times[index] if times else 1_700_000_000 + index
-        captured = data[:snaplen]
-        out += struct.pack("<IIII", int(ts), round((ts % 1) * 1e6), len(captured), len(data)) + captured
-    path.write_bytes(out)
-    return path
 
 
 # -- API ---------------------------------------------------------------------------------------------------------
