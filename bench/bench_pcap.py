@@ -3,7 +3,9 @@
 Usage: ``.venv/bin/python bench/bench_pcap.py [--file CAPTURE] [-n REPEATS]`` (default: the plaso sample capture,
 5 repeats). Every contender reads the whole file each repeat; the best and median wall time are reported.
 
-* ``discovery.parsers.pcap``: scapy raw record reader + ``struct`` header decoding (this project).
+* ``discovery.parsers.pcap``: ``read_capture`` (this project): a ``struct`` block reader for classic pcap (scapy's raw
+  reader for pcapng) and ``struct`` header decoding; every event, FLOW records included.
+* ``discovery.parsers.pcap names``: ``read_names``, the names-only reader (no FLOW records, no event objects).
 * ``scapy rdpcap + layers``: ``rdpcap`` dissects every packet (TLS and HTTP layers loaded), then each packet is asked
   for its TLS / DNS / HTTP layers, the way a naive scapy implementation would.
 * ``scapy PcapReader``: streaming dissection, same layer access.
@@ -26,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from discovery.parsers.pcap import CaptureStats, read_capture  # noqa: E402
+from discovery.parsers.pcap import CaptureStats, read_capture, read_names  # noqa: E402
 
 DEFAULT = ROOT.parent / "shared" / "samples" / "pcap" / "plaso_test.pcap"
 
@@ -34,6 +36,13 @@ DEFAULT = ROOT.parent / "shared" / "samples" / "pcap" / "plaso_test.pcap"
 def ours(path: Path) -> int:
     stats = CaptureStats()
     for _event in read_capture(path, stats):
+        pass
+    return stats.packets_read
+
+
+def ours_names(path: Path) -> int:
+    stats = CaptureStats()
+    for _name in read_names(path, stats):
         pass
     return stats.packets_read
 
@@ -116,6 +125,7 @@ def main() -> None:
     logging.getLogger("scapy").setLevel(logging.ERROR)  # scapy's TLS layer warns on every SSLv2-looking record
     contenders: list[tuple[str, Callable[[Path], int]]] = [
         ("discovery.parsers.pcap", ours),
+        ("discovery.parsers.pcap names", ours_names),
         ("scapy rdpcap + layers", scapy_rdpcap),
         ("scapy PcapReader + layers", scapy_pcapreader),
     ]

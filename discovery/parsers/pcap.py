@@ -43,6 +43,7 @@ import socket
 import struct
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any, ClassVar
@@ -50,7 +51,7 @@ from typing import IO, Any, ClassVar
 from scapy.error import Scapy_Exception
 from scapy.utils import RawPcapNgReader, RawPcapReader
 
-from ._pcap_dns import DNS_PORT, LLMNR_PORT, MDNS_PORT, DnsError, parse_questions
+from ._pcap_dns import DNS_PORT, LLMNR_PORT, MDNS_PORT, DnsError, Question, parse_questions
 from ._pcap_http import METHOD_PREFIX, HttpError, RequestHead, find_head_end, normalize_host, parse_request_head
 from ._pcap_net import (
     PROTO_TCP,
@@ -126,6 +127,18 @@ def _timer_key(due: float) -> int:
     if due > -1e12:
         return int(due // _SWEEP_INTERVAL) - 1
     return _EARLIEST_TIMER  # -inf, nan
+
+
+def _resolution(sport: int, dport: int) -> str | None:
+    """How a UDP datagram between these ports resolves names: ``dns``, ``mdns``, ``llmnr`` (the DNS port wins), or
+    ``None``: not DNS."""
+    if sport == DNS_PORT or dport == DNS_PORT:
+        return "dns"
+    if sport == MDNS_PORT or dport == MDNS_PORT:
+        return "mdns"
+    if sport == LLMNR_PORT or dport == LLMNR_PORT:
+        return "llmnr"
+    return None
 
 
 def sniff_capture(first_bytes: bytes) -> bool:
@@ -384,8 +397,9 @@ class _CaptureDecoder:
         flows = self.flows
         flows[(proto, client, client_port, server, server_port)] = flow
         self.stats.flows += 1
-        if self.timers is not None:
-            self.schedule(flow)
+        if self.timers is not None:  # schedule(), inline: a new flow is open, its last packet is this one
+            opts = self.options
+            self.note(flow, _timer_key(self.ts + (opts.tcp_timeout if proto == PROTO_TCP else opts.udp_timeout)))
         if len(flows) > self.options.max_flows:
             oldest = next(iter(flows.values()))
             self.finish(oldest)
@@ -617,29 +631,33 @@ class _CaptureDecoder:
     # -- UDP ---------------------------------------------------------------------------------------------------
 
     def udp(self, flow: _Flow, seg: Segment, to_server: bool) -> None:
-        ports = (seg.sport, seg.dport)
-        if DNS_PORT in ports:
-            self.dns(flow, seg, "dns")
-        elif MDNS_PORT in ports:
-            self.dns(flow, seg, "mdns")
-        elif LLMNR_PORT in ports:
-            self.dns(flow, seg, "llmnr")
+        resolution = _resolution(seg.sport, seg.dport)
+        if resolution is not None:
+            self.dns(seg, resolution)
         elif to_server and not flow.quic_done and seg.payload:
             self.quic(flow, seg.payload)
 
-    def dns(self, flow: _Flow, seg: Segment, resolution: str) -> None:
+    def questions(self, payload: bytes, resolution: str) -> list[Question]:
+        """The questions of a DNS query to report: none for a response; mDNS/LLMNR questions counted, and dropped
+        unless :attr:`CaptureOptions.include_local_names`; a malformed message counted and sampled."""
         try:
-            questions = parse_questions(seg.payload)
+            questions = parse_questions(payload)
         except DnsError as exc:
             self.stats.dns_malformed += 1
-            self.stats.sample(self.frame, f"dns: {exc}", seg.payload)
-            return
+            self.stats.sample(self.frame, f"dns: {exc}", payload)
+            return []
         if not questions:
-            return
+            return []
         if resolution != "dns":
             self.stats.local_name_queries += len(questions)
             if not self.options.include_local_names:
-                return
+                return []
+        return questions
+
+    def dns(self, seg: Segment, resolution: str) -> None:
+        questions = self.questions(seg.payload, resolution)
+        if not questions:
+            return
         src, dst = _ip(seg.family, seg.src), _ip(seg.family, seg.dst)
         for question in questions:
             extra = {
@@ -702,13 +720,18 @@ def read_capture(
     Raises :class:`CaptureError` (on first iteration) if ``source`` is not a capture. A file object is not closed.
     """
     stats = stats if stats is not None else CaptureStats()
-    owned = isinstance(source, str | os.PathLike)
-    fh: IO[bytes] = open(source, "rb") if isinstance(source, str | os.PathLike) else source  # noqa: SIM115
-    try:
+    with _opened(source) as fh:
         yield from _CaptureDecoder(stats, options or CaptureOptions()).run(_records(fh, stats))
-    finally:
-        if owned:
-            fh.close()
+
+
+@contextmanager
+def _opened(source: str | os.PathLike[str] | IO[bytes]) -> Iterator[IO[bytes]]:
+    """A binary file object for ``source``: a path is opened (and closed after), a file object is used as is."""
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as fh:
+            yield fh
+    else:
+        yield source
 
 
 # --- record walker ------------------------------------------------------------------------------------------------
@@ -967,12 +990,9 @@ class _NameDecoder(_CaptureDecoder):
                             stop = cap_end
                     else:  # as decode_segment(): fall back to the IP length
                         stop = cap_end
-                    if sport == DNS_PORT or dport == DNS_PORT:
-                        self.dns_names(data[start:stop], "dns")
-                    elif sport == MDNS_PORT or dport == MDNS_PORT:
-                        self.dns_names(data[start:stop], "mdns")
-                    elif sport == LLMNR_PORT or dport == LLMNR_PORT:
-                        self.dns_names(data[start:stop], "llmnr")
+                    resolution = _resolution(sport, dport)
+                    if resolution is not None:
+                        self.dns_names(data[start:stop], resolution)
                     else:
                         self.segment(Segment(PROTO_UDP, 4, src, dst, sport, dport, data[start:stop], wire, 0, 0))
             if names:
@@ -987,15 +1007,9 @@ class _NameDecoder(_CaptureDecoder):
     def segment(self, seg: Segment) -> None:
         """:meth:`_CaptureDecoder.segment` without the per-flow byte counters, and DNS without a flow."""
         if seg.proto != PROTO_TCP:
-            ports = (seg.sport, seg.dport)
-            if DNS_PORT in ports:
-                self.dns_names(seg.payload, "dns")
-                return
-            if MDNS_PORT in ports:
-                self.dns_names(seg.payload, "mdns")
-                return
-            if LLMNR_PORT in ports:
-                self.dns_names(seg.payload, "llmnr")
+            resolution = _resolution(seg.sport, seg.dport)
+            if resolution is not None:
+                self.dns_names(seg.payload, resolution)
                 return
         flow, to_server = self.lookup(seg)
         flow.last_ts = self.ts
@@ -1109,19 +1123,7 @@ class _NameDecoder(_CaptureDecoder):
         self.name_found(kind.value, normalize_host(hello.sni))
 
     def dns_names(self, payload: bytes, resolution: str) -> None:
-        try:
-            questions = parse_questions(payload)
-        except DnsError as exc:
-            self.stats.dns_malformed += 1
-            self.stats.sample(self.frame, f"dns: {exc}", payload)
-            return
-        if not questions:
-            return
-        if resolution != "dns":
-            self.stats.local_name_queries += len(questions)
-            if not self.options.include_local_names:
-                return
-        for question in questions:
+        for question in self.questions(payload, resolution):
             self.name_found("dns", question.name.rstrip(".").lower())
 
 
@@ -1146,10 +1148,5 @@ def read_names(
     pcapng goes through scapy's ``RawPcapNgReader``.
     """
     stats = stats if stats is not None else CaptureStats()
-    owned = isinstance(source, str | os.PathLike)
-    fh: IO[bytes] = open(source, "rb") if isinstance(source, str | os.PathLike) else source  # noqa: SIM115
-    try:
+    with _opened(source) as fh:
         yield from _NameDecoder(stats, options or CaptureOptions()).run_names(_records(fh, stats))
-    finally:
-        if owned:
-            fh.close()
