@@ -1153,8 +1153,8 @@ def read_names(
     Same decoding, reassembly, timeouts and tuple-reuse rules; the differences are what names do not need: no
     per-flow byte counters, and DNS/mDNS/LLMNR datagrams open no flow (so with more than ``max_flows`` flows open,
     flows are evicted later than in :func:`read_capture`, which can only let a stream complete that would have been
-    cut). Built for speed (about 4x faster than ``tshark -Y ... -T fields`` on ``bench/bench_pcap_200k.py``'s
-    capture): see :class:`_NameDecoder` for the shortcuts, each of which reaches the general path's state.
+    cut). Built for speed (``bench/bench_pcap_200k.py`` compares it with ``tshark -Y ... -T fields``): see
+    :class:`_NameDecoder` for the shortcuts, each of which leaves the flow in the state the general path would.
     """
     stats = stats if stats is not None else CaptureStats()
     with _opened(source) as fh:
