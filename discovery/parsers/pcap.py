@@ -117,6 +117,7 @@ _SEQ_MASK = 0xFFFFFFFF
 _NO_TIMER = sys.maxsize  # a flow that no sweep can expire (infinite timeout), or one being looked at
 _EARLIEST_TIMER = -sys.maxsize  # a flow that every sweep looks at
 _FIRST_FRAME = operator.attrgetter("first_frame")
+_TIMER_SLACK = 4096  # timer notes beyond twice the open flows before they are rebuilt
 #: the stream of every flow whose ClientHello :meth:`_NameDecoder.message` read (shared: a stream in ``DONE`` is
 #: never changed again)
 _DONE_STREAM = ClientStream()
@@ -485,19 +486,22 @@ class _CaptureDecoder:
             for flow in active:
                 self.schedule(flow)
             expired.sort(key=_FIRST_FRAME)  # = the order of self.flows
-            if self.timer_entries > 2 * len(self.flows) + 4096:  # notes of flows finished early pile up
+            if self.timer_entries > 2 * len(self.flows) + _TIMER_SLACK:  # notes of flows finished early pile up
                 self.compact_timers()
         for flow in expired:
             self.finish(self.flows.pop(flow.key))
 
     def compact_timers(self) -> None:
+        """Rebuild the timers from the open flows' notes, dropping those of finished flows."""
         timers: dict[int, list[_Flow]] = {}
+        entries = 0
         for flow in self.flows.values():
             key = flow.timer
             if key is not None and key != _NO_TIMER:
                 timers.setdefault(key, []).append(flow)
+                entries += 1
         self.timers = timers
-        self.timer_entries = len(self.flows)
+        self.timer_entries = entries
 
     def finish(self, flow: _Flow) -> None:
         """The flow ends (timed out, evicted, its tuple reused, end of capture): report what its stream still held,

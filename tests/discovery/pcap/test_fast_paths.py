@@ -478,10 +478,14 @@ def _busy_capture(seed: int, *, backwards: bool) -> tuple[list[bytes], list[floa
     return frames, times
 
 
+@pytest.mark.parametrize("slack", [4096, -(10**9)], ids=["timers kept", "timers rebuilt at every sweep"])
 @pytest.mark.parametrize("backwards", [False, True], ids=["monotonic", "time goes back"])
 @pytest.mark.parametrize("seed", [1, 2])
-def test_sweep_timers_expire_flows_like_the_full_scan(seed: int, backwards: bool, tmp_path: Path) -> None:
+def test_sweep_timers_expire_flows_like_the_full_scan(
+    seed: int, backwards: bool, slack: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # given a busy capture and short timeouts
+    monkeypatch.setattr(pcap_module, "_TIMER_SLACK", slack)
     frames, times = _busy_capture(seed, backwards=backwards)
     path = write_pcap(tmp_path / "x.pcap", frames, 1, times=times)
     options = CaptureOptions(tcp_timeout=20.0, tcp_closed_timeout=3.0, udp_timeout=9.0, max_flows=40)
