@@ -41,7 +41,7 @@ class RequestHead:
     @property
     def authority(self) -> str | None:
         """The authority the request is for: absolute-form target > CONNECT target > Host header."""
-        match = _ABSOLUTE.match(self.target)
+        match = None if self.target.startswith("/") else _ABSOLUTE.match(self.target)  # origin form: the usual case
         if match:
             return match.group(2).rpartition("@")[2]
         if self.method == "CONNECT":

@@ -932,9 +932,9 @@ class _NameDecoder(_CaptureDecoder):
                 wire = end - start
                 if wire < 0:
                     wire = 0
-                src = data[26:30]
-                dst = data[30:34]
                 if proto == PROTO_TCP:
+                    src = data[26:30]
+                    dst = data[30:34]
                     flow = flows.get((PROTO_TCP, src, sport, dst, dport))
                     if flow is not None and flags & _SYN_ONLY_MASK != TCP_SYN:
                         # client→server, not a SYN that may reuse the tuple (lookup() would find this flow)
@@ -1006,7 +1006,9 @@ class _NameDecoder(_CaptureDecoder):
                     if resolution is not None:
                         self.dns_names(data[start:stop], resolution)
                     else:
-                        self.segment(Segment(PROTO_UDP, 4, src, dst, sport, dport, data[start:stop], wire, 0, 0))
+                        self.segment(
+                            Segment(PROTO_UDP, 4, data[26:30], data[30:34], sport, dport, data[start:stop], wire, 0, 0)
+                        )
             if names:
                 yield from names
                 names.clear()
