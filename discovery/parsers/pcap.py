@@ -40,6 +40,7 @@ BSD loopback (DLT_NULL 0, DLT_LOOP 108), Linux cooked capture (SLL/SLL2).
 
 from __future__ import annotations
 
+import io
 import math
 import operator
 import os
@@ -757,14 +758,45 @@ def _records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, float, b
 
     Classic pcap is read in large blocks with ``struct`` (:func:`_pcap_records`; scapy's per-record reader takes a
     third of the whole decoding time); pcapng, and whatever else scapy opens (gzip), go through scapy's raw readers
-    (:func:`_scapy_records`). Raises :class:`CaptureError` if ``fh`` holds no capture.
+    (:func:`_scapy_records`). Raises :class:`CaptureError` if ``fh`` holds no capture. ``fh`` need not be seekable.
     """
-    start = fh.tell()
-    records = _pcap_records(fh, stats)
-    if records is None:
-        fh.seek(start)
-        records = _scapy_records(fh, stats)
-    return records
+    seekable = getattr(fh, "seekable", None)
+    if seekable is not None and seekable():
+        start = fh.tell()
+        records = _pcap_records(fh, stats)
+        if records is None:
+            fh.seek(start)
+            records = _scapy_records(fh, stats)
+        return records
+    # a stream that cannot go back: read the file header once, and give it again to the reader that takes the file
+    head = b""
+    while len(head) < 24 and (more := fh.read(24 - len(head))):
+        head += more
+    records = _pcap_records(_Replay.of(head, fh), stats)
+    return records if records is not None else _scapy_records(_Replay.of(head, fh), stats)
+
+
+class _Replay(io.RawIOBase):
+    """Bytes already read from a stream (``head``), then the rest of the stream."""
+
+    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
+        self.head = head
+        self.stream = stream
+
+    @classmethod
+    def of(cls, head: bytes, stream: IO[bytes]) -> IO[bytes]:
+        return io.BufferedReader(cls(head, stream))
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.head:  # the head alone: the stream is not touched while the head is read again
+            data, self.head = self.head[: len(buffer)], self.head[len(buffer) :]
+        else:
+            data = self.stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def _pcap_records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, float, bytes]] | None:

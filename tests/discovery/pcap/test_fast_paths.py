@@ -38,6 +38,7 @@ from discovery.parsers._pcap_http import HEAD_END, HttpError, find_head_end, par
 from discovery.parsers._pcap_tls import NotClientHello, client_hello_sni, parse_client_hello
 from discovery.parsers.base import EventKind
 from discovery.parsers.pcap import (
+    CaptureError,
     CaptureOptions,
     CaptureStats,
     _CaptureDecoder,
@@ -574,6 +575,37 @@ def test_block_walker_frames_like_scapy_at_any_cut(block: int, monkeypatch: pyte
         assert records is not None
         # then
         assert list(records) == _scapy_records(content), cut
+
+
+class _Pipe(io.RawIOBase):
+    """A stream that cannot seek and hands out at most 7 bytes a read, like a pipe."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self.data.read(min(len(buffer), 7))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+@pytest.mark.parametrize("name", ["web.pcap", "merged-quic-rawdns.pcapng"])
+def test_a_stream_that_cannot_seek_is_read_like_the_file(name: str) -> None:
+    # given a sample capture as a file, and as a pipe-like stream
+    path = capture(name)
+    data = path.read_bytes()
+
+    # when / then
+    assert list(read_names(_Pipe(data))) == list(read_names(path))  # type: ignore[arg-type]
+    assert [e.extra for e in read_capture(_Pipe(data))] == [e.extra for e in read_capture(path)]  # type: ignore[arg-type]
+    with pytest.raises(CaptureError):
+        list(read_names(_Pipe(b"not a capture, " * 4)))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("magic", ["a1b2c3d4", "a1b23c4d"], ids=["micro", "nano"])
