@@ -898,11 +898,13 @@ class _NameDecoder(_CaptureDecoder):
     """:class:`_CaptureDecoder` reduced to names: no FLOW records, no byte counters, no event objects, flows kept
     only where a name can come from them (TCP streams, and UDP flows that may carry QUIC); DNS needs no flow.
 
-    :meth:`run_names` decodes the common frames (Ethernet + IPv4 + TCP/UDP) inline and settles the packets that
-    cannot carry a name (bare SYNs, ACKs, server→client segments, segments of a stream already done with) without
-    building a :class:`Segment`; any other frame takes the general path (:meth:`packet`, :meth:`segment`), and
-    the TCP data that can carry a name goes through :meth:`tcp`, which reads a ClientHello or request head that
-    is alone in one in-order segment directly and hands everything else to the stream reassembly.
+    :meth:`run_names` decodes the common frames (Ethernet + IPv4 + TCP/UDP) inline, exactly as
+    :func:`~discovery.parsers._pcap_net.decode_segment` would, and settles the packets that cannot carry a name
+    (bare SYNs, ACKs, server→client segments, segments of a stream already done with) without building a
+    :class:`Segment`; any other frame takes the general path (:meth:`packet`, :meth:`segment`). Client data that
+    can carry a name is offered to :meth:`message`, which reads a ClientHello or request head alone in one in-order
+    segment directly; everything else goes to the stream reassembly. Each shortcut leaves the flow in the state the
+    general path would (``tests/discovery/pcap/test_fast_paths.py`` compares both on captures built for it).
     """
 
     def __init__(self, stats: CaptureStats, options: CaptureOptions) -> None:
