@@ -181,7 +181,11 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="also time read_capture (names + FLOW records)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of every measurement; the best is reported")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="bench-pcap-"))
+    with tempfile.TemporaryDirectory(prefix="bench-pcap-") as folder:
+        run(args, Path(folder))
+
+
+def run(args: argparse.Namespace, folder: Path) -> None:
     path = folder / "synth.pcap"
     write_capture(path, args.packets)
     print(f"capture: {args.packets:,} packets, {path.stat().st_size / 1e6:.1f} MB")
