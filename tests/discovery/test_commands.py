@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 
 from discovery import demo
 from discovery.models import LogBatch, LogSource, UsageRecord
-from tests.discovery.factories import squid_bytes
+from tests.discovery.factories import ensure_catalog, squid_bytes
 
 
 @pytest.fixture
@@ -73,3 +73,94 @@ def test_demo_loads_shadow_ai_traffic_and_is_idempotent(catalog: None, sam: Any,
     slugs = set(UsageRecord.objects.values_list("service__slug", flat=True))
     assert {"chatgpt", "claude", "deepseek", "huggingface"} <= slugs
     assert all(batch.records_malformed > 0 for batch in LogBatch.objects.all())
+
+
+# --- --queue: the chunks go to the Celery workers ----------------------------------------------------------------
+
+
+def _chunked_log(tmp_path: Path, settings: Any, copies: int = 40) -> Path:
+    """A log big enough for several chunks at a tiny chunk size (the same lines repeated, with distinct times)."""
+    settings.DISCOVERY_CHUNK_BYTES = 2048
+    lines = squid_bytes().decode().splitlines()
+    body = []
+    for i in range(copies):
+        for line in lines:
+            ts, rest = line.split(" ", 1)
+            body.append(f"{float(ts) + i:.3f} {rest}" if ts[:1].isdigit() else line)
+    path = tmp_path / "big.log"
+    path.write_text("\n".join(body) + "\n")
+    return path
+
+
+def test_queue_no_wait_hands_every_chunk_to_the_ingest_queue(
+    catalog: None,
+    tmp_path: Path,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # given
+    from discovery.tasks import ingest_log_chunk_task
+
+    sent: list[int] = []
+    monkeypatch.setattr(ingest_log_chunk_task, "delay", sent.append)
+    path = _chunked_log(tmp_path, settings)
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        out = json.loads(run(str(path), "--queue", "--no-wait", "--json"))
+    # then
+    batch = LogBatch.objects.get()
+    assert out["status"] == "processing" and out["batch_id"] == batch.pk
+    assert batch.chunks_total > 3 and out["chunks_total"] == batch.chunks_total
+    assert sorted(sent) == sorted(batch.chunks.values_list("id", flat=True))
+    assert batch.records_read == 0  # nothing was processed here
+
+
+def test_queue_waits_for_the_workers_and_gives_up_with_a_clear_message(
+    catalog: None, tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given no worker consumes the queue
+    from discovery.management.commands import ingest_logs
+    from discovery.tasks import ingest_log_chunk_task
+
+    monkeypatch.setattr(ingest_log_chunk_task, "delay", lambda chunk_id: None)
+    monkeypatch.setattr(ingest_logs, "POLL_SECONDS", 0.01)
+    # when / then
+    with pytest.raises(CommandError, match=r"still processing after 0.2 s \(0/\d+ chunks\); the workers carry on"):
+        run(str(_chunked_log(tmp_path, settings)), "--queue", "--timeout", "0.2")
+
+
+def test_no_wait_without_queue_is_refused(catalog: None, log_file: Path) -> None:
+    with pytest.raises(CommandError, match="--no-wait only makes sense with --queue"):
+        run(str(log_file), "--no-wait")
+
+
+@pytest.fixture
+def ingest_worker(transactional_db: None) -> Any:
+    """A real Celery worker thread on the configured broker (Redis in CI, the embedded SQLite broker locally)."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING") as worker:
+        yield worker
+
+
+@pytest.mark.broker
+def test_queue_through_a_real_worker_counts_what_a_local_run_counts(
+    ingest_worker: Any, tmp_path: Path, settings: Any
+) -> None:
+    # given
+    ensure_catalog()
+    path = _chunked_log(tmp_path, settings)
+    local = json.loads(run(str(path), "--json", "--source", "local"))
+    # when the same file goes through the broker to the worker
+    queued = json.loads(run(str(path), "--queue", "--json", "--source", "queued", "--timeout", "120"))
+    # then
+    keys = ["status", "chunks_total", "chunks_done", "records_read", "records_parsed", "records_malformed"]
+    keys += ["records_matched", "first_seen", "last_seen"]
+    assert queued["chunks_total"] > 3
+    assert {k: queued[k] for k in keys} == {k: local[k] for k in keys}
+    assert queued["status"] == "done"
+    usage = UsageRecord.objects.filter(batch_id=queued["batch_id"])
+    assert usage.exists() and usage.count() == UsageRecord.objects.filter(batch_id=local["batch_id"]).count()

@@ -1,8 +1,16 @@
-"""``manage.py ingest_logs PATH [--format F] [--source NAME] [--json]``: ingest one log file or capture now."""
+"""``manage.py ingest_logs PATH [--format F] [--source NAME] [--json] [--queue [--no-wait] [--timeout S]]``.
+
+By default the chunks are processed here, one after the other (no worker needed). With ``--queue`` they go to the
+Celery workers on the ``ingest`` queue, processed in parallel on as many workers as run, and the command follows the
+batch's progress until it is done (or returns at once with ``--no-wait``).
+"""
 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +18,40 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from core.exceptions import ApplicationError
-from discovery.models import LogSource
+from discovery.choices import BatchStatus
+from discovery.models import LogBatch, LogSource
 from discovery.services import log_batch_ingest, log_source_create
+
+POLL_SECONDS = 0.5
+
+
+@contextmanager
+def _progress_bar(name: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar over chunks (or nothing, for ``--json``); yields the callback that moves it."""
+    if not enabled:
+        yield None
+        return
+    with Progress(
+        TextColumn("[bold]ingesting {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("chunks"),
+        TimeElapsedColumn(),
+        transient=False,
+    ) as bar:
+        task = bar.add_task(name, total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield progress
 
 
 class Command(BaseCommand):
-    help = "Ingest a proxy/firewall/sensor log or a pcap/pcapng capture synchronously (no worker needed)."
+    help = (
+        "Ingest a proxy/firewall/sensor log or a pcap/pcapng capture: here (default, no worker needed) or on the "
+        "Celery workers of the ingest queue (--queue)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path")
@@ -24,54 +60,72 @@ class Command(BaseCommand):
         )
         parser.add_argument("--source", default="cli", help="Log source name (created if missing). Default: cli")
         parser.add_argument("--json", action="store_true", help="Print one JSON object with the batch's counts.")
+        parser.add_argument(
+            "--queue",
+            action="store_true",
+            help="Hand the chunks to the Celery workers (queue 'ingest', in parallel) and follow their progress.",
+        )
+        parser.add_argument("--no-wait", action="store_true", help="With --queue: return once the chunks are queued.")
+        parser.add_argument(
+            "--timeout",
+            type=float,
+            default=3600.0,
+            help="With --queue: give up waiting after this many seconds (the workers carry on). Default: 3600",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["path"])
         if not path.is_file():
             raise CommandError(f"no such file: {path}")
+        if options["no_wait"] and not options["queue"]:
+            raise CommandError("--no-wait only makes sense with --queue")
         source = LogSource.objects.filter(name=options["source"]).first()
         if source is None:
             source = log_source_create(actor=None, reason="created by ingest_logs", data={"name": options["source"]})
-        try:
-            with path.open("rb") as handle:
-                if options["json"]:
+        queued = bool(options["queue"])
+        with _progress_bar(path.name, enabled=not options["json"] and not options["no_wait"]) as progress:
+            try:
+                with path.open("rb") as handle:
                     outcome = log_batch_ingest(
                         source=source,
                         fileobj=handle,
                         name=path.name,
                         log_format=options["log_format"],
-                        synchronous=True,
+                        synchronous=not queued,
+                        progress=progress,
                     )
-                else:
-                    with Progress(
-                        TextColumn("[bold]ingesting {task.description}"),
-                        BarColumn(),
-                        MofNCompleteColumn(),
-                        TextColumn("chunks"),
-                        TimeElapsedColumn(),
-                        transient=False,
-                    ) as bar:
-                        task = bar.add_task(path.name, total=None)
+            except ApplicationError as exc:
+                raise CommandError(exc.message) from exc
+            batch = outcome.batch
+            if queued and not outcome.duplicate and not options["no_wait"]:
+                batch = self._wait(batch, timeout=options["timeout"], progress=progress)
+        self._report(path, batch, duplicate=outcome.duplicate, as_json=options["json"])
 
-                        def progress(done: int, total: int) -> None:
-                            bar.update(task, completed=done, total=total)
+    def _wait(self, batch: LogBatch, *, timeout: float, progress: Callable[[int, int], None] | None) -> LogBatch:
+        """Follow a queued batch until the workers finish it; the batch row is the only shared state."""
+        deadline = time.monotonic() + timeout
+        while True:
+            batch.refresh_from_db()
+            if progress is not None:
+                progress(batch.chunks_done, batch.chunks_total)
+            if batch.status != BatchStatus.PROCESSING:
+                return batch
+            if time.monotonic() >= deadline:
+                raise CommandError(
+                    f"batch {batch.pk} is still processing after {timeout:g} s "
+                    f"({batch.chunks_done}/{batch.chunks_total} chunks); the workers carry on — is a worker consuming "
+                    "the 'ingest' queue? Follow it in the admin under Log batches."
+                )
+            time.sleep(POLL_SECONDS)
 
-                        outcome = log_batch_ingest(
-                            source=source,
-                            fileobj=handle,
-                            name=path.name,
-                            log_format=options["log_format"],
-                            synchronous=True,
-                            progress=progress,
-                        )
-        except ApplicationError as exc:
-            raise CommandError(exc.message) from exc
-        batch = outcome.batch
+    def _report(self, path: Path, batch: LogBatch, *, duplicate: bool, as_json: bool) -> None:
         summary = {
             "batch_id": batch.pk,
-            "duplicate": outcome.duplicate,
+            "duplicate": duplicate,
             "status": batch.status,
             "format": batch.log_format,
+            "chunks_total": batch.chunks_total,
+            "chunks_done": batch.chunks_done,
             "records_read": batch.records_read,
             "records_parsed": batch.records_parsed,
             "records_malformed": batch.records_malformed,
@@ -81,10 +135,16 @@ class Command(BaseCommand):
             "last_seen": batch.last_seen.isoformat() if batch.last_seen else None,
             "malformed_samples": batch.malformed_samples[:5],
         }
-        if options["json"]:
+        if as_json:
             self.stdout.write(json.dumps(summary))
             return
-        verb = "already ingested as" if outcome.duplicate else "ingested as"
+        if batch.status == BatchStatus.PROCESSING:
+            self.stdout.write(
+                f"{path.name} queued as batch {batch.pk} ({batch.log_format}): {batch.chunks_total} chunks on the "
+                "'ingest' queue; follow it in the admin under Log batches."
+            )
+            return
+        verb = "already ingested as" if duplicate else "ingested as"
         self.stdout.write(
             f"{path.name} {verb} batch {batch.pk} ({batch.log_format}, {batch.status}): "
             f"{batch.records_read} read, {batch.records_parsed} parsed, {batch.records_malformed} malformed, "
