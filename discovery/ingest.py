@@ -12,9 +12,9 @@ import gc
 import hashlib
 import itertools
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
@@ -34,7 +34,7 @@ from discovery.parsers import (
     open_text_stream,
     peek_lines,
 )
-from discovery.parsers.base import FastRecord, MatchedBlock, fast_record, scan_records
+from discovery.parsers.base import FastRecord, GroupedBlock, MatchedBlock, fast_record, scan_records
 from discovery.parsers.pcap import CaptureStats, read_capture, sniff_capture
 from discovery.pseudonyms import pseudonymise_with_token
 
@@ -45,12 +45,16 @@ BLOCK = 1 << 20
 #: bytes of the file's start kept for format detection and for the header lines replayed before later chunks
 HEAD_BYTES = 64 * 1024
 #: lines per block when a chunk is read as a line stream (compressed input, a one-chunk file)
-LINES_PER_BLOCK = 8192
+LINES_PER_BLOCK = 32768
+#: bytes per block handed to the parser when a chunk is read as a byte range: large enough that a vectorised scan's
+#: per-block costs (one Arrow group-by, one classify lookup per distinct host) are small, bounded by the chunk size
+SCAN_BLOCK = 4 << 20
 #: distinct hosts remembered per chunk (bounded so a scan of random names cannot grow memory without limit)
 HOST_CACHE_MAX = 200_000
 _GZIP = b"\x1f\x8b"
 _ZIP = b"PK\x03\x04"
 _DOMAIN_PREFIX = re.compile(r"^[^\\/]+[\\/]")
+_EPOCH_DAY = date(1970, 1, 1)
 
 
 @dataclass(slots=True)
@@ -207,14 +211,15 @@ def normalise_user(user: str, *, strip_domain: bool, lowercase: bool) -> str:
     return user.lower() if lowercase else user
 
 
-def _iter_range_blocks(fh: IO[bytes], start: int, end: int) -> Iterator[list[str]]:
-    """Lines of ``fh[start:end]`` (which begins and ends at line boundaries) in blocks of about :data:`BLOCK`
-    bytes, read and decoded a block at a time: constant memory, one ``decode`` and one ``split`` per block."""
+def _iter_range_bytes(fh: IO[bytes], start: int, end: int) -> Iterator[bytes]:
+    """``fh[start:end]`` (which begins and ends at line boundaries) in blocks of whole lines of about ``size`` bytes,
+    each without its last ``\\n`` (a block ending in ``\\n`` ends with an empty line). Constant memory."""
+    size = SCAN_BLOCK
     fh.seek(start)
     remaining = end - start
     carry = b""
     while remaining > 0:
-        data = fh.read(min(BLOCK, remaining))
+        data = fh.read(min(size, remaining))
         if not data:
             break
         remaining -= len(data)
@@ -224,15 +229,9 @@ def _iter_range_blocks(fh: IO[bytes], start: int, end: int) -> Iterator[list[str
             carry = data
             continue
         carry = data[cut + 1 :]
-        yield data[:cut].decode("utf-8", "replace").split("\n")
+        yield data[:cut]
     if carry:
-        yield [carry.decode("utf-8", "replace")]
-
-
-def _iter_range_lines(fh: IO[bytes], start: int, end: int) -> Iterator[str]:
-    """Lines of ``fh[start:end]`` one by one (see :func:`_iter_range_blocks`)."""
-    for block in _iter_range_blocks(fh, start, end):
-        yield from block
+        yield carry
 
 
 def _header_lines(head: bytes) -> list[str]:
@@ -264,9 +263,9 @@ def run_chunk(
 ) -> ChunkResult:
     """Parse, match and aggregate one chunk. Pure with respect to the database.
 
-    Lines go to the parser's :meth:`~discovery.parsers.base.LogParser.scan_matched` in blocks, with the catalog
-    classifier; it yields only the records of catalog services (Squid native does it in one fused loop that builds
-    nothing for the other lines), and :class:`_Aggregator` folds them into usage rows.
+    Lines go to the parser's :meth:`~discovery.parsers.base.LogParser.scan_matched_bytes` in blocks of bytes, with
+    the catalog classifier; it yields only the records of catalog services (Squid native reads whole blocks on
+    columns with pyarrow and yields them already grouped), and :class:`_Aggregator` folds them into usage rows.
     """
     source = batch.source
     result = ChunkResult()
@@ -279,18 +278,22 @@ def run_chunk(
         else:
             parser = get_parser(batch.log_format, options=source.format_options, tz=ZoneInfo(source.time_zone or "UTC"))
             stats = ParseStats()
-            blocks: Iterator[Sequence[str]]
+            blocks: Iterator[bytes]
             if batch.chunks_total == 1 and chunk.start_offset == 0 and chunk.end_offset == batch.size_bytes:
                 fh.seek(0)
-                blocks = itertools.batched(open_text_stream(fh, limits=limits), LINES_PER_BLOCK)
+                # decompressed and decoded (BOM dropped, over-long lines cut), then handed on as bytes like a range
+                lines = itertools.batched(open_text_stream(fh, limits=limits), LINES_PER_BLOCK)
+                blocks = ("\n".join(block).encode() for block in lines)
             else:
-                blocks = _iter_range_blocks(fh, chunk.start_offset, chunk.end_offset)
+                blocks = _iter_range_bytes(fh, chunk.start_offset, chunk.end_offset)
                 if chunk.index > 0:
                     fh.seek(0)
                     for header in _header_lines(fh.read(HEAD_BYTES)):
                         with contextlib.suppress(MalformedLine):
                             parser.parse(header)
-            aggregator.add_all(parser.scan_matched(blocks, stats, aggregator.classify))
+            aggregator.add_all(
+                parser.scan_matched_bytes(blocks, stats, aggregator.classify, url_matters=aggregator.url_matters)
+            )
     aggregator.finish()
     if batch.log_format == CAPTURE_FORMAT:
         result.records_read = result.records_parsed = result.records_matched + result.records_unmatched
@@ -392,6 +395,11 @@ class _Aggregator:
             code = found
         return code
 
+    def url_matters(self, host: str) -> bool:
+        """Whether :meth:`classify` looks at the URL of ``host`` (a ``url`` rule covers it)."""
+        self.classify(host, None)
+        return self._host_cache[host][1]
+
     def _subject_of(self, user: str | None, ip: str | None) -> tuple[str, str, str, tuple[str, ...]]:
         source = self.source
         identity_map: Mapping[str, Any] = source.identity_map or {}
@@ -414,18 +422,72 @@ class _Aggregator:
             identities[pseudonym] = (kind, token)
         return pseudonym, kind, str(entry.get("department", "")), tuple(entry.get("groups", ()))
 
-    def add_all(self, blocks: Iterable[MatchedBlock]) -> None:
-        """Fold every block (see :meth:`add`)."""
+    def add_all(self, blocks: Iterable[MatchedBlock | GroupedBlock]) -> None:
+        """Fold every block (see :meth:`add` and :meth:`add_grouped`)."""
         for block in blocks:
-            self.add(block)
+            if isinstance(block, GroupedBlock):
+                self.add_grouped(block)
+            else:
+                self.add(block)
+
+    def _span(self, first: float | None, last: float | None) -> None:
+        if first is not None:
+            if self.first is None or first < self.first:
+                self.first = first
+            if self.last is None or last > self.last:  # type: ignore[operator]  # set with first
+                self.last = last
+
+    def add_grouped(self, block: GroupedBlock) -> None:
+        """Fold a block of matched records already summed per (code, subject key, day): the rows :meth:`add` would
+        build from its records one by one. Each subject key not yet known is resolved from the user and client of
+        its first record, as :meth:`add` resolves it; the format sees no upload bytes."""
+        self._span(block.first, block.last)
+        self.matched += block.matched
+        self.unmatched += block.records - block.matched
+        subjects = self._subjects
+        resolved = []
+        for who, user, src_ip in zip(block.who_keys, block.who_users, block.who_ips, strict=True):
+            subject = subjects.get(who)
+            if subject is None:
+                subject = subjects[who] = self._subject_of(user, src_ip)
+            resolved.append(subject)
+        targets = self.targets
+        rows = self.rows
+        days: dict[int, date] = {}
+        groups = zip(
+            block.codes,
+            block.who,
+            block.days,
+            block.requests,
+            block.download,
+            block.first_times,
+            block.last_times,
+            strict=True,
+        )
+        for code, who_index, day_number, requests, download, first, last in groups:
+            pseudonym, kind, department, subject_groups = resolved[who_index]
+            slug, upload = targets[code - 1]
+            day = days.get(day_number)
+            if day is None:
+                day = days[day_number] = _EPOCH_DAY + timedelta(days=day_number)
+            key = (pseudonym, kind, department, slug, day)
+            row = rows.get(key)
+            if row is None:
+                policy = self._policy(slug, department, subject_groups)
+                rows[key] = [requests, requests if upload else 0, 0, download, first, last, policy, None]
+            else:
+                row[0] += requests
+                if upload:
+                    row[1] += requests
+                row[3] += download
+                if first < row[4]:
+                    row[4] = first
+                if last > row[5]:
+                    row[5] = last
 
     def add(self, block: MatchedBlock) -> None:
         """Fold one block of matched records into the rows; count its other records as unmatched."""
-        if block.first is not None:
-            if self.first is None or block.first < self.first:
-                self.first = block.first
-            if self.last is None or block.last > self.last:  # type: ignore[operator]  # set with first
-                self.last = block.last
+        self._span(block.first, block.last)
         self.matched += len(block.codes)
         self.unmatched += block.records - len(block.codes)
         targets = self.targets

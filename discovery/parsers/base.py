@@ -102,6 +102,40 @@ class MatchedBlock:
     download: list[int | None] | None
 
 
+def subject_key(user: str | None, src_ip: str | None) -> str:
+    """Whom ingestion attributes a record to before resolving it: the user name, or ``@`` and the client address when
+    the line has no user. Grouped scans (:class:`GroupedBlock`) group by this key."""
+    return user if user and user != "-" else f"@{src_ip}"
+
+
+@dataclass(slots=True)
+class GroupedBlock:
+    """What a vectorised scan yields for a run of records: like :class:`MatchedBlock` (``records``, ``first``,
+    ``last``), but with the matched records already summed per (code, subject key, UTC day), for a format that sees
+    download bytes and no upload bytes.
+
+    ``who_keys`` are the distinct :func:`subject_key` values of the matched records, each with the user and client
+    of its first record (in line order): the ones a record-by-record fold would resolve the subject from. A group's
+    ``who`` indexes them; ``days`` count from 1970-01-01 (the UTC day of the epoch times); ``first_times`` and
+    ``last_times`` are the smallest and largest epoch times of the group's records.
+    """
+
+    records: int
+    first: float | None
+    last: float | None
+    matched: int
+    who_keys: list[str]
+    who_users: list[str | None]
+    who_ips: list[str | None]
+    codes: list[int]
+    who: list[int]
+    days: list[int]
+    requests: list[int]
+    download: list[int]
+    first_times: list[float]
+    last_times: list[float]
+
+
 def scan_records(records: Iterable[FastRecord], classify: Classifier, *, size: int = 4096) -> Iterator[MatchedBlock]:
     """The record-by-record way to a matched scan: classify each record and collect the ones with a code."""
     first = last = None
@@ -187,6 +221,21 @@ class LogParser(ABC):
         fast = self.iter_fast(lines, stats)
         records = fast if fast is not None else map(fast_record, parse_lines(self, lines, stats))
         return scan_records(records, classify)
+
+    def scan_matched_bytes(
+        self,
+        blocks: Iterable[bytes],
+        stats: ParseStats,
+        classify: Classifier,
+        *,
+        url_matters: Callable[[str], bool] | None = None,
+    ) -> Iterator[MatchedBlock | GroupedBlock]:
+        """:meth:`scan_matched` on raw bytes: each block holds whole lines separated by ``\\n`` (no final newline),
+        decoded as UTF-8 with replacement. A format may read the bytes on columns and yield :class:`GroupedBlock`;
+        ``url_matters(host)`` then tells it whether ``classify`` needs the URL for that host (``None``: always).
+        This default decodes each block and hands its lines to :meth:`scan_matched`.
+        """
+        return self.scan_matched((block.decode("utf-8", "replace").split("\n") for block in blocks), stats, classify)
 
 
 @dataclass(slots=True)

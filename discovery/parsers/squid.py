@@ -14,7 +14,7 @@ custom ``logformat`` and feeds it to :class:`SquidLogformatParser` with the same
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from itertools import compress
@@ -25,6 +25,7 @@ from discovery.parsers.base import (
     Classifier,
     EventKind,
     FastRecord,
+    GroupedBlock,
     LogParser,
     MalformedLine,
     MatchedBlock,
@@ -43,6 +44,7 @@ from discovery.parsers.normalise import (
     parse_strftime,
     to_int,
 )
+from discovery.parsers.squid_vector import scan_block
 
 SQUID_NATIVE_FORMAT = "%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt"
 SQUID_COMMON_FORMAT = '%>a %[ui %[un [%tl] "%rm %ru HTTP/%rv" %>Hs %<st %Ss:%Sh'
@@ -63,6 +65,8 @@ _SCAN_RUN = 1024
 #: the URL-code caches mark a URL without a host (parse() reports the line as malformed) with this code
 _NO_HOST = -1
 _FIELDS = tuple(itemgetter(i) for i in range(8))
+#: bytes per piece when a block the vector scan declined is retried: a bad line sends only its piece line by line
+_VECTOR_PIECE = 256 * 1024
 
 # Squid format codes, longest first so that ``%>st`` is not read as ``%>s`` + "t".
 _KNOWN_CODES = sorted(
@@ -464,7 +468,56 @@ class SquidParser(LogParser):
     ) -> Iterator[MatchedBlock]:
         return self._scan(blocks, stats, classify)
 
-    def _scan(self, blocks: Iterable[Sequence[str]], stats: ParseStats, classify: Classifier) -> Iterator[MatchedBlock]:
+    def scan_matched_bytes(
+        self,
+        blocks: Iterable[bytes],
+        stats: ParseStats,
+        classify: Classifier,
+        *,
+        url_matters: Callable[[str], bool] | None = None,
+    ) -> Iterator[MatchedBlock | GroupedBlock]:
+        return self._scan_bytes(blocks, stats, classify, url_matters)
+
+    def _scan_bytes(
+        self,
+        blocks: Iterable[bytes],
+        stats: ParseStats,
+        classify: Classifier,
+        url_matters: Callable[[str], bool] | None,
+    ) -> Iterator[MatchedBlock | GroupedBlock]:
+        """The vectorised ingestion scan: each block is read on columns by :func:`squid_vector.scan_block`, which
+        yields its matched records already grouped; a block it declines (a line it cannot prove it reads as
+        :meth:`parse` does) is retried in pieces of about :data:`_VECTOR_PIECE` bytes, and a piece declined again
+        goes line by line through the fused :meth:`_scan`, which decides, counts and samples each of its lines as
+        :func:`parse_lines` would. Pieces are handled in line order, so a subject is still resolved from its first
+        record."""
+        codes_cache: dict[str, int] = {}
+        line_no = 1
+        for block in blocks:
+            if len(codes_cache) > _URL_CACHE_MAX:
+                codes_cache.clear()
+            found = scan_block(block, classify, url_matters, codes_cache)
+            if found is not None:
+                stats.records_read += found.records
+                stats.records_parsed += found.records
+                line_no += found.records
+                yield found
+                continue
+            for piece in _pieces(block, _VECTOR_PIECE):
+                found = scan_block(piece, classify, url_matters, codes_cache) if len(piece) < len(block) else None
+                if found is not None:
+                    stats.records_read += found.records
+                    stats.records_parsed += found.records
+                    line_no += found.records
+                    yield found
+                    continue
+                lines = piece.decode("utf-8", "replace").split("\n")
+                yield from self._scan([lines], stats, classify, first_line=line_no)
+                line_no += len(lines)
+
+    def _scan(
+        self, blocks: Iterable[Sequence[str]], stats: ParseStats, classify: Classifier, *, first_line: int = 1
+    ) -> Iterator[MatchedBlock]:
         """The fused ingestion loop: validate, find the host, classify and keep the matched records, run by run.
 
         A run of :data:`_SCAN_RUN` lines is split once; the checks :meth:`parse` makes line by line are then made
@@ -479,7 +532,7 @@ class SquidParser(LogParser):
         connect_codes: dict[str, int] = {}
         url_codes: dict[str, int] = {}
         codes_of: dict[str, dict[str, int]] = {}
-        line_no = 1
+        line_no = first_line
         for block in blocks:
             for start in range(0, len(block), _SCAN_RUN):
                 run = block[start : start + _SCAN_RUN]
@@ -575,6 +628,18 @@ class SquidParser(LogParser):
             if len(parts) >= 10 and _NATIVE_TS_RE.match(parts[0]) and _NATIVE_RESULT_RE.match(parts[3]):
                 good += 1
         return good / len(candidates)
+
+
+def _pieces(block: bytes, size: int) -> Iterator[bytes]:
+    """``block`` cut into pieces of whole lines of about ``size`` bytes (the ``\\n`` between two pieces dropped)."""
+    start = 0
+    while True:
+        cut = block.find(b"\n", start + size) if start + size < len(block) else -1
+        if cut == -1:
+            yield block[start:]
+            return
+        yield block[start:cut]
+        start = cut + 1
 
 
 def _scan_run(

@@ -1,0 +1,391 @@
+"""The vectorised Squid native scan (``SquidParser.scan_matched_bytes``, numpy + pyarrow.compute) against the
+record-by-record path (``parse_lines`` over ``parse``, classified one record at a time): the same sums per (code,
+subject key, day), the same subjects, counts, time span and malformed samples with the same line numbers, for any cut
+of the bytes into blocks; the same usage rows once aggregated and ingested; and ingestion really takes it."""
+
+from __future__ import annotations
+
+import io
+import random
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from discovery import ingest
+from discovery.ingest import ChunkResult, _aggregate, _Aggregator, catalog_snapshot
+from discovery.models import UsageRecord
+from discovery.parsers import squid, squid_vector
+from discovery.parsers.base import GroupedBlock, MatchedBlock, ParseStats, fast_record, parse_lines, subject_key
+from discovery.parsers.squid import SquidParser
+from tests.discovery.factories import LogSourceFactory, identity_map
+from tests.discovery.perf.test_squid_fast_path import LINES
+from tests.discovery.perf.test_squid_fused_scan import (
+    EDGE_LINES,
+    LINE_PARTS,
+    SQUID_SAMPLES,
+    _ingest,
+    _mixed_log,
+    _regular,
+    _regular_path,
+    _usage,
+    _valid_line,
+    classify,
+)
+
+MIDNIGHT = 1772409600  # a UTC midnight
+EXTRA_LINES = [
+    f"{MIDNIGHT - 1}.999 5 10.0.0.1 TCP_MISS/200 7 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 -",  # day before
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_MISS/200 7 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 -",
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_MISS/200 999999999999999999 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 -",
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_MISS/200 1999999999999999999 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 -",
+    f"{MIDNIGHT}.5 5 10.0.0.1 TCP_MISS/200 7 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 -",  # not .mmm
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_MISS/200 7 GET HTTPS://Claude.AI.:8443/x x HIER_DIRECT/1.1.1.1 -",
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_MISS/200 7 GET https://claude.ai x HIER_DIRECT/1.1.1.1 -",
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_MISS/200 7 GET https://... x HIER_DIRECT/1.1.1.1 -",  # no host left
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_TUNNEL/200 7 CONNECT Claude.AI.:443 x HIER_DIRECT/1.1.1.1 -",
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_TUNNEL/200 7 CONNECT ..:443 x HIER_DIRECT/1.1.1.1 -",
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_TUNNEL/200 7 CONNECT https://claude.ai:443 x HIER_DIRECT/1.1.1.1 -",
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_TUNNEL/200 7 CONNECT claude.ai:443\x0bx HIER_DIRECT/1.1.1.1 - -",
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_TUNNEL/200 7 CONNECT claude.ai:443 x\rHIER_DIRECT/1.1.1.1 -",
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_TUNNEL/200 7 CONNECT claude.ai:443 x HIER_DIRECT/1.1.1.1  \r",  # 9 fields
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_TUNNEL/200 7 CONNECT claude.ai:443 x HIER_DIRECT/1.1.1.1 \x00\x7f",
+    f"\ufeff{MIDNIGHT}.000 5 10.0.0.1 TCP_TUNNEL/200 7 CONNECT claude.ai:443 x HIER_DIRECT/1.1.1.1 -",  # BOM
+    "",
+    " ",
+]
+
+
+def _blocks(lines: Sequence[str], block: int) -> list[bytes]:
+    return [
+        "\n".join(lines[i : i + block]).encode("utf-8", "surrogatepass") for i in range(0, max(len(lines), 1), block)
+    ]
+
+
+def _decoded(blocks: Sequence[bytes]) -> list[str]:
+    """The lines the engine reads from those bytes (decoded with replacement), for the record-by-record path."""
+    return [line for data in blocks for line in data.decode("utf-8", "replace").split("\n")]
+
+
+def _vector(blocks: Sequence[bytes]) -> tuple[list[MatchedBlock | GroupedBlock], ParseStats]:
+    stats = ParseStats()
+    return list(SquidParser().scan_matched_bytes(blocks, stats, classify)), stats
+
+
+def _totals(blocks: Sequence[MatchedBlock | GroupedBlock]) -> dict[str, Any]:
+    """What aggregation makes of a scan, whatever its cut into blocks: sums per (code, subject key, UTC day), the
+    user and client each subject key is first seen with, and the record counts and time span."""
+    sums: dict[tuple[int, str, date], list[Any]] = {}
+    first_seen: dict[str, tuple[str | None, str | None]] = {}
+    records = matched = 0
+    span: list[float] = []
+
+    def fold(code: int, who: str, day: date, n: int, down: int, lo: float, hi: float) -> None:
+        row = sums.setdefault((code, who, day), [0, 0, lo, hi])
+        row[0] += n
+        row[1] += down
+        row[2], row[3] = min(row[2], lo), max(row[3], hi)
+
+    for block in blocks:
+        records += block.records
+        if block.first is not None:
+            span += [block.first, block.last]  # type: ignore[list-item]
+        if isinstance(block, GroupedBlock):
+            matched += block.matched
+            for who, user, ip in zip(block.who_keys, block.who_users, block.who_ips, strict=True):
+                first_seen.setdefault(who, (user, ip))
+            columns = zip(
+                block.codes,
+                block.who,
+                block.days,
+                block.requests,
+                block.download,
+                block.first_times,
+                block.last_times,
+                strict=True,
+            )
+            for code, w, day, n, down, lo, hi in columns:
+                fold(code, block.who_keys[w], date(1970, 1, 1) + timedelta(days=day), n, down, lo, hi)
+            continue
+        matched += len(block.codes)
+        downs = block.download if block.download is not None else [None] * len(block.codes)
+        for code, ts, user, ip, down in zip(block.codes, block.times, block.users, block.src_ips, downs, strict=True):
+            who = subject_key(user, ip)
+            first_seen.setdefault(who, (user, ip))
+            fold(code, who, datetime.fromtimestamp(ts, UTC).date(), 1, down or 0, ts, ts)
+    as_dt = {
+        k: (n, down, datetime.fromtimestamp(lo, UTC), datetime.fromtimestamp(hi, UTC))
+        for k, (n, down, lo, hi) in sums.items()
+    }
+    bounds = (datetime.fromtimestamp(min(span), UTC), datetime.fromtimestamp(max(span), UTC)) if span else None
+    return {"records": records, "matched": matched, "span": bounds, "sums": as_dt, "first_seen": first_seen}
+
+
+def _assert_same(blocks: Sequence[bytes]) -> tuple[list[MatchedBlock | GroupedBlock], ParseStats]:
+    vector, vector_stats = _vector(blocks)
+    regular, regular_stats = _regular(_decoded(blocks))
+    assert _totals(vector) == _totals(regular)
+    assert vector_stats == regular_stats  # counters and malformed samples, line numbers included
+    return vector, vector_stats
+
+
+@pytest.fixture
+def small_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retry a declined block in pieces of a few lines, so that short test inputs exercise the piecewise retry."""
+    monkeypatch.setattr(squid, "_VECTOR_PIECE", 300)
+
+
+@pytest.mark.parametrize("block", [1, 3, 1000])
+def test_the_line_tables_give_the_same_sums_counts_and_samples(block: int, small_pieces: None) -> None:
+    # given every edge case, each line also followed by a good one (so blocks and pieces mix good and bad lines)
+    lines = [x for line in LINES + EDGE_LINES + EXTRA_LINES for x in (line, LINES[1])]
+    # when / then
+    blocks, stats = _assert_same(_blocks(lines, block))
+    assert stats.records_malformed > 20 and stats.records_skipped > 0
+    assert any(isinstance(b, GroupedBlock) for b in blocks)  # the good lines were read on columns
+
+
+def test_the_extra_lines_alone_give_the_same_results_each_on_its_own() -> None:
+    for line in EXTRA_LINES + EDGE_LINES:
+        _assert_same(_blocks([line, line], 2))
+
+
+@pytest.mark.parametrize("bad_at", [0, 999, 1000, 2999])
+@pytest.mark.parametrize("block", [997, 8192])
+def test_a_bad_line_anywhere_keeps_its_line_number_and_only_its_piece_leaves_the_vector_path(
+    bad_at: int, block: int, small_pieces: None
+) -> None:
+    # given 3000 good lines with one malformed line and one comment
+    rng = random.Random(bad_at)
+    lines = [_valid_line(rng, i) for i in range(3000)]
+    lines[bad_at] = "1772409600.000 x 10.0.0.1 TCP_MISS/200 1 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 -"
+    lines[(bad_at + 500) % 3000] = "# a comment"
+    # when
+    blocks, stats = _assert_same(_blocks(lines, block))
+    # then the sample carries the 1-based line number of the bad line, and most lines were read on columns
+    assert [s["line"] for s in stats.malformed_samples] == [bad_at + 1]
+    assert stats.records_skipped == 1
+    assert sum(b.records for b in blocks if isinstance(b, GroupedBlock)) > 2900
+
+
+def test_a_clean_stream_is_read_on_columns_without_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given well-formed lines (some padded, tab-separated, CRLF), and the per-line paths made to fail if called
+    rng = random.Random(7)
+    lines = [_valid_line(rng, i) for i in range(2500)]
+    lines[10] = lines[10].replace(" ", "   ", 3)
+    lines[11] = lines[11].replace(" ", "\t")
+    lines[12] += "\r"
+    lines[13] += " extra trailing fields"
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the vector scan fell back to a per-line path")
+
+    monkeypatch.setattr(SquidParser, "parse", refuse)
+    monkeypatch.setattr(SquidParser, "_fast", refuse)
+    monkeypatch.setattr(SquidParser, "_scan", refuse)
+    stats = ParseStats()
+    # when
+    blocks = list(SquidParser().scan_matched_bytes(_blocks(lines, 1000), stats, classify))
+    # then every line was counted, in three grouped blocks
+    assert stats.records_read == stats.records_parsed == 2500
+    assert [type(b) for b in blocks] == [GroupedBlock] * 3
+    assert 0 < sum(b.matched for b in blocks if isinstance(b, GroupedBlock)) < 2500
+
+
+@pytest.mark.parametrize("sample", SQUID_SAMPLES, ids=lambda p: p.parent.parent.name + "/" + p.name)
+def test_the_squid_samples_give_the_same_results(sample: Path, small_pieces: None) -> None:
+    if not sample.exists():
+        pytest.skip(f"{sample} is missing")
+    data = sample.read_bytes()
+    blocks = [data, data[: len(data) // 2], data[len(data) // 2 :]]
+    _, stats = _assert_same(blocks)
+    assert stats.records_parsed > 0
+
+
+@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lines=st.lists(
+        st.one_of(
+            st.integers(0, 10_000).map(lambda i: _valid_line(random.Random(i), i)),
+            st.lists(LINE_PARTS, min_size=0, max_size=13).map(" ".join),
+            st.tuples(st.integers(0, 10_000), st.integers(0, 9), LINE_PARTS).map(
+                lambda t: " ".join(
+                    t[2] if n == t[1] else part for n, part in enumerate(_valid_line(random.Random(t[0]), t[0]).split())
+                )
+            ),
+            st.sampled_from(EXTRA_LINES),
+        ),
+        max_size=60,
+    ),
+    block=st.integers(1, 70),
+    piece=st.integers(1, 400),
+)
+def test_property_mixed_valid_and_invalid_lines_give_the_same_results(lines: list[str], block: int, piece: int) -> None:
+    # given any mix of good lines, lines with one field replaced by a tricky value, token soup and edge lines
+    # when / then
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(squid, "_VECTOR_PIECE", piece)
+        _assert_same(_blocks(lines, block))
+
+
+@hypothesis_settings(max_examples=100, deadline=None)
+@given(millis=st.lists(st.integers(0, 99_999_999_999_999), min_size=1, max_size=40))
+def test_property_times_and_days_are_those_of_the_datetimes(millis: list[int]) -> None:
+    # given good lines at any millisecond from 1970 to 5138, midnights included
+    lines = [
+        f"{m // 1000}.{m % 1000:03d} 5 10.0.0.{m % 3} TCP_MISS/200 {m % 977} GET https://h{m % 5}.example/ u{m % 2} "
+        "HIER_DIRECT/1.1.1.1 -"
+        for m in millis
+    ]
+    # when / then (every line on columns)
+    blocks, _ = _assert_same(_blocks(lines, 64))
+    assert all(isinstance(b, GroupedBlock) for b in blocks)
+
+
+# --- through the aggregator and the ingestion engine -------------------------------------------------------------
+
+
+def _subject_lines() -> list[str]:
+    """Lines whose subject depends on the first record of a key: a user whose name normalises to nothing (resolved by
+    the client of its first record) and a user spelled like a client key."""
+    out = []
+    for i, (user, ip) in enumerate([("CORP\\", "10.0.0.7"), ("CORP\\", "10.0.0.8"), ("@10.0.0.9", "10.0.0.1")] * 3):
+        out.append(f"{MIDNIGHT + i}.000 5 {ip} TCP_TUNNEL/200 9 CONNECT chatgpt.com:443 {user} HIER_DIRECT/1.1.1.1 -")
+    out.append(f"{MIDNIGHT}.000 5 10.0.0.9 TCP_TUNNEL/200 9 CONNECT chatgpt.com:443 - HIER_DIRECT/1.1.1.1 -")
+    return out
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("block", [5, 100_000])
+def test_aggregates_of_the_vector_scan_equal_those_of_the_regular_path(
+    catalog: None, block: int, small_pieces: None
+) -> None:
+    # given a mixed stream with real catalog hosts (url rules included), users resolved through the identity map
+    lines = _subject_lines() + _mixed_log().split("\n") + _subject_lines()
+    source = SimpleNamespace(identity_map=identity_map(), strip_domain=True, lowercase_users=True)
+    snapshot = catalog_snapshot()
+    vector, regular = ChunkResult(), ChunkResult()
+    blocks = _blocks(lines, block)
+    # when
+    aggregator = _Aggregator(vector, source=source, snapshot=snapshot)
+    scanned = list(
+        SquidParser().scan_matched_bytes(blocks, ParseStats(), aggregator.classify, url_matters=aggregator.url_matters)
+    )
+    aggregator.add_all(scanned)
+    aggregator.finish()
+    _aggregate(
+        map(fast_record, parse_lines(SquidParser(), _decoded(blocks), ParseStats())),
+        regular,
+        source=source,
+        snapshot=snapshot,
+    )
+    # then
+    assert any(isinstance(b, GroupedBlock) and b.matched for b in scanned)
+    assert vector.usage == regular.usage and len(vector.usage) > 10
+    assert (vector.first_seen, vector.last_seen) == (regular.first_seen, regular.last_seen)
+    assert (vector.records_matched, vector.records_unmatched) == (regular.records_matched, regular.records_unmatched)
+    assert vector.identities == regular.identities
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("chunk_bytes", [700, 64 * 1024 * 1024])
+def test_ingesting_a_file_gives_the_same_batch_either_way(
+    catalog: None, monkeypatch: pytest.MonkeyPatch, settings: Any, chunk_bytes: int, small_pieces: None
+) -> None:
+    # given one file ingested by two sources, in many chunks or in one (read as a line stream), and a count of the
+    # blocks read on columns
+    settings.DISCOVERY_CHUNK_BYTES = chunk_bytes
+    text = "\n".join(_subject_lines()) + "\n" + _mixed_log(3000) + "\r\n".join(_subject_lines())
+    on_columns: list[int] = []
+    real = squid.scan_block
+
+    def counting(*args: Any) -> Any:
+        found = real(*args)
+        on_columns.append(found.records if found is not None else 0)
+        return found
+
+    monkeypatch.setattr(squid, "scan_block", counting)
+    vector_source = LogSourceFactory(name="vector", log_format="squid", identity_map=identity_map())
+    regular_source = LogSourceFactory(name="regular", log_format="squid", identity_map=identity_map())
+    # when
+    vector = _ingest(vector_source, text)
+    with monkeypatch.context() as patch:
+        _regular_path(patch)
+        regular = _ingest(regular_source, text)
+    # then the counts, the time span, the samples with their file line numbers and the usage rows are the same
+    assert sum(on_columns) > 1000
+    counts = ("records_read", "records_parsed", "records_malformed", "records_skipped", "records_matched")
+    for name in (*counts, "records_unmatched", "first_seen", "last_seen", "malformed_samples", "chunks_total"):
+        assert getattr(vector, name) == getattr(regular, name), name
+    assert vector.records_malformed > 0 and vector.records_matched > 0
+    assert _usage(vector) == _usage(regular) and _usage(vector)
+
+
+@pytest.mark.django_db
+def test_ingestion_takes_the_vector_path_for_squid_native(source: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a clean Squid native file in several chunks, a record of the vector scans, and the per-line paths refused
+    scans: list[bool] = []
+    real = squid.scan_block
+
+    def recording(*args: Any) -> Any:
+        found = real(*args)
+        scans.append(found is not None)
+        return found
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("ingestion left the vector path")
+
+    monkeypatch.setattr(squid, "scan_block", recording)
+    monkeypatch.setattr(SquidParser, "parse", refuse)
+    monkeypatch.setattr(SquidParser, "_scan", refuse)
+    rng = random.Random(11)
+    text = "\n".join(_valid_line(rng, i) for i in range(3000)) + "\n"
+    # when
+    batch = _ingest(source, text)
+    # then every block was read on columns, and the batch is complete
+    assert scans and all(scans)
+    assert batch.records_parsed == 3000 and batch.records_matched > 0
+    assert UsageRecord.objects.filter(batch=batch).exists()
+
+
+def test_the_engine_hands_byte_blocks_of_whole_lines_to_scan_matched_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a stand-in scan that records what it is given, and a small scan block size
+    seen: list[bytes] = []
+
+    def scan(self: SquidParser, blocks: Iterator[bytes], stats: ParseStats, classify: Any, **kw: Any) -> Iterator[Any]:
+        seen.extend(blocks)
+        return iter(())
+
+    monkeypatch.setattr(SquidParser, "scan_matched_bytes", scan)
+    monkeypatch.setattr(ingest, "SCAN_BLOCK", 1000)
+    data = "".join(f"{line}\n" for line in LINES).encode()
+    batch = SimpleNamespace(
+        source=SimpleNamespace(
+            format_options={}, time_zone="UTC", identity_map={}, strip_domain=True, lowercase_users=True
+        ),
+        log_format="squid",
+        chunks_total=2,
+        size_bytes=len(data),
+    )
+    chunk = SimpleNamespace(index=0, start_offset=0, end_offset=len(data), first_line=1)
+    snapshot = SimpleNamespace(url_hosts=frozenset(), matcher=None, policies={}, exceptions={})
+    # when
+    ingest.run_chunk(batch, chunk, io.BytesIO(data), snapshot=snapshot)  # type: ignore[arg-type]
+    # then the lines arrive in a few blocks of whole lines, without the newline that ends each block
+    assert b"\n".join(seen).decode().split("\n") == LINES
+    assert 1 < len(seen) < len(LINES)
+    assert not any(block.endswith(b"\n") for block in seen)
+
+
+def test_a_vector_block_is_declined_not_misread_when_sizes_could_overflow() -> None:
+    # given sizes whose sum over a block could overflow a 64-bit integer
+    line = f"{MIDNIGHT}.000 5 10.0.0.1 TCP_MISS/200 999999999999999999 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 -"
+    # when / then the totals still equal Python's arbitrary-precision sums
+    _assert_same(_blocks([line] * 20, 20))
+    assert squid_vector.scan_block(("\n".join([line] * 20)).encode(), classify, None, {}) is None
