@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 
 from discovery.choices import PolicyStatus
-from discovery.models import AIService, AIServiceRule, LogBatch, LogSource, PolicyException
+from discovery.models import AIService, AIServiceRule, LogBatch, LogSource, PolicyException, UsageRecord
 
 SEED = Path(__file__).resolve().parents[2] / "discovery" / "migrations" / "0003_seed_ai_catalog.json"
 
@@ -49,3 +49,17 @@ def test_a_rule_belongs_to_one_service(catalog: None) -> None:
     # when / then
     with pytest.raises(IntegrityError):
         AIServiceRule.objects.create(service=claude, rule_type="suffix", value="chatgpt.com")
+
+
+@pytest.mark.django_db
+def test_usage_rows_are_found_by_chunk_through_the_unique_key_without_an_index_of_their_own() -> None:
+    # given the usage table as migrated
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, UsageRecord._meta.db_table)
+    # when
+    by_columns = {tuple(c["columns"]): c for c in constraints.values() if c["index"] or c["unique"]}
+    # then the unique key leads with the chunk (lookups and the cascade from a chunk use it), and no index on the
+    # chunk alone costs a third B-tree update per inserted row
+    assert by_columns[("chunk_id", "subject", "service_id", "day")]["unique"]
+    assert ("chunk_id",) not in by_columns
+    assert ("batch_id",) in by_columns
