@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 
 from config.settings import env as envmod
@@ -180,3 +181,16 @@ def test_ensure_admin_creates_once_and_prints_the_same_credentials(capsys: Any, 
     assert first == second and "password:" in first
     password = first.split("password: ")[1].split()[0]
     assert django_user_model.objects.get(username="admin").check_password(password)
+
+
+@pytest.mark.django_db
+def test_the_embedded_sqlite_database_runs_with_wal_safe_synchronous_normal() -> None:
+    # given the default (embedded) database
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    # when
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous")
+        (synchronous,) = cursor.fetchone()
+    # then the connection commits without an fsync per transaction (NORMAL = 1, the default FULL = 2)
+    assert synchronous == 1
