@@ -76,11 +76,12 @@ def baseline(path: Path, hosts: set[str]) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
-    parser.add_argument("--chunk-mb", type=int, default=16)
+    parser.add_argument("--chunk-mb", type=int, default=None, help="default: the DISCOVERY_CHUNK_BYTES setting")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     os.environ.setdefault("DATA_DIR", str(tmp))
-    os.environ["DISCOVERY_CHUNK_BYTES"] = str(args.chunk_mb * 1024 * 1024)
+    if args.chunk_mb is not None:
+        os.environ["DISCOVERY_CHUNK_BYTES"] = str(args.chunk_mb * 1024 * 1024)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     import django
 
