@@ -255,8 +255,9 @@ def _datetime_adapter() -> Callable[[datetime], Any]:
 def _rows_insert(
     model: Any, columns: tuple[str, ...], rows: list[list[Any]], *, ignore_conflicts: bool = False
 ) -> None:
-    """Insert ``rows`` (values already adapted, in ``columns`` order) with one prepared INSERT run by ``executemany``
-    in batches of :data:`INSERT_BATCH`; rows that would violate a unique constraint are skipped when asked."""
+    """Insert ``rows`` (values already adapted, in ``columns`` order): with ``COPY`` on PostgreSQL, else with one
+    prepared INSERT run by ``executemany`` in batches of :data:`INSERT_BATCH`. Rows that would violate a unique
+    constraint are skipped when asked (always with INSERT ... ON CONFLICT: ``COPY`` cannot skip rows)."""
     if not rows:
         return
     ops = connection.ops
@@ -273,12 +274,22 @@ def _rows_insert(
         suffix,
     ).rstrip()
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and not ignore_conflicts:
+            # COPY: PostgreSQL's bulk load, several times faster than INSERTs (which it spends its time parsing and
+            # planning row by row); the values go through psycopg's own adapters
+            copy_sql = "COPY {} ({}) FROM STDIN".format(
+                ops.quote_name(model._meta.db_table), ", ".join(ops.quote_name(c) for c in db_columns)
+            )
+            with cursor.cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
         for start in range(0, len(rows), INSERT_BATCH):
             cursor.executemany(sql, rows[start : start + INSERT_BATCH])
 
 
 def _usage_rows_insert(rows: list[tuple[Any, ...]]) -> None:
-    """Insert usage rows (in ``_USAGE_COLUMNS`` order) with one prepared INSERT run by ``executemany``.
+    """Insert usage rows (in ``_USAGE_COLUMNS`` order) in bulk (:func:`_rows_insert`).
 
     ``bulk_create`` prepares every value through its field (about 60 % of ingestion time for 1M Squid lines in
     ``bench/bench_ingest.py``); here dates and datetimes are adapted once each with the backend's own adapters and

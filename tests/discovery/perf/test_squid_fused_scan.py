@@ -7,25 +7,25 @@ from __future__ import annotations
 import io
 import random
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from discovery.choices import BatchStatus
 from discovery.ingest import ChunkResult, _aggregate, _Aggregator, catalog_snapshot
-from discovery.models import LogBatch, LogSource, Pseudonym, UsageRecord
+from discovery.models import AIService, LogBatch, LogSource, Pseudonym, UsageRecord
 from discovery.parsers import squid
 from discovery.parsers.base import LogParser, MatchedBlock, ParseStats, fast_record, parse_lines, scan_records
 from discovery.parsers.squid import SquidParser
 from discovery.pseudonyms import decrypt_identity, key_version, pseudonymise, pseudonymise_with_token
-from discovery.services import _datetime_adapter, log_batch_ingest
+from discovery.services import _datetime_adapter, _usage_rows_insert, log_batch_ingest
 from tests.discovery.factories import LogSourceFactory, identity_map
 from tests.discovery.perf.test_squid_fast_path import LINES
 
@@ -378,3 +378,34 @@ def test_a_second_file_with_the_same_users_keeps_their_pseudonym_rows(source: Lo
     assert first.status == second.status == BatchStatus.DONE
     subjects = set(UsageRecord.objects.values_list("subject", flat=True))
     assert subjects and Pseudonym.objects.filter(pseudonym__in=subjects).count() == len(subjects)
+
+
+@pytest.mark.django_db
+def test_usage_rows_read_back_as_written_by_the_bulk_insert(source: LogSource) -> None:
+    # given a chunk, and rows with awkward values (tabs, backslashes, quotes, non-ASCII, NULL, big numbers, the
+    # first and last microsecond a datetime can hold) for the bulk insert (COPY on PostgreSQL, executemany on SQLite)
+    batch = _ingest(source, _valid_line(random.Random(1), 1) + "\n")
+    chunk = batch.chunks.get()
+    service = AIService.objects.first()
+    assert service is not None
+    departments = ["R&D\tLab", "back\\slash \\N", "quote ' \" ,;", "\u00c9quipe \u2603", ""]
+    times = [
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime.fromtimestamp(1772409600.123456, UTC),
+    ]
+    rows = [
+        (
+            *(chunk.pk, batch.pk, service.pk, f"s{i}", "user", 1, department, date(2026, 3, 1 + i)),
+            *(i, 0, 2**62 + i, 0, None if i % 2 else 2**40, times[i % 3], times[(i + 1) % 3], "tolerated"),
+        )
+        for i, department in enumerate(departments)
+    ]
+    # when
+    with transaction.atomic():
+        _usage_rows_insert(rows)
+    # then
+    columns = ("chunk", "batch", "service", "subject", "subject_kind", "key_version", "department", "day")
+    more = ("requests", "upload_requests", "bytes_up", "bytes_down", "max_request_bytes", "first_seen", "last_seen")
+    stored = UsageRecord.objects.filter(subject__startswith="s", chunk=chunk).order_by("subject")
+    assert list(stored.values_list(*columns, *more, "policy_status")) == rows
