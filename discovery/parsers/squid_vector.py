@@ -39,8 +39,9 @@ _SECONDS_PER_DAY = 86400.0
 
 
 def _lines(data: bytes) -> pa.StringArray | None:
-    """The lines of ``data`` (separated by ``\\n``; the last may lack it) as one Arrow array over a copy of the bytes,
-    each with its ``\\n`` (which Arrow's split reads as trailing whitespace, like ``str.split()`` does a ``\\r``).
+    """The lines of ``data`` (separated by ``\\n``, the last one without it) as one Arrow array over the same bytes,
+    each but the last with its ``\\n`` (which Arrow's split reads as trailing whitespace, as ``str.split()`` does a
+    ``\\r``).
     ``None`` when a line is empty, starts with whitespace, or has a byte on which the two splits could differ."""
     if not data or not data.isascii() or any(sep in data for sep in _PYTHON_ONLY_SEPARATORS):
         return None
@@ -53,11 +54,10 @@ def _lines(data: bytes) -> pa.StringArray | None:
     offsets = np.empty(len(newlines) + 2, dtype=np.int32)
     offsets[0] = 0
     offsets[1:-1] = newlines + 1
-    offsets[-1] = len(buf) + 1
+    offsets[-1] = len(buf)
     if np.any(_WHITESPACE[buf[offsets[:-1]]]):
         return None  # leading whitespace: Arrow's split gives an empty first field
-    padded = data + b"\n"
-    return pa.Array.from_buffers(pa.string(), len(offsets) - 1, [None, pa.py_buffer(offsets), pa.py_buffer(padded)])
+    return pa.Array.from_buffers(pa.string(), len(offsets) - 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
 def scan_block(
@@ -74,7 +74,7 @@ def scan_block(
     lines = _lines(data)
     if lines is None:
         return None
-    # fields 0-7 split off, the rest of the line (with its "\n") as a ninth value
+    # fields 0-7 split off, the rest of the line (with its "\n", if any) as a ninth value
     split = pc.ascii_split_whitespace(lines, max_splits=8)
     if not np.all(np.diff(split.offsets.to_numpy()) == 9):
         return None  # fewer than eight fields
