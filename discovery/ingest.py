@@ -7,6 +7,7 @@ matcher call, one aggregate update) and never touches the ORM.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import gc
 import hashlib
@@ -218,6 +219,12 @@ def _iter_range_bytes(fh: IO[bytes], start: int, end: int) -> Iterator[bytes]:
     fh.seek(start)
     remaining = end - start
     carry = b""
+    if start == 0:  # the file's first chunk: drop a UTF-8 byte-order mark, as the single-stream reader does
+        bom = fh.read(min(len(codecs.BOM_UTF8), remaining))
+        if bom == codecs.BOM_UTF8:
+            remaining -= len(bom)
+        else:
+            fh.seek(start)
     while remaining > 0:
         data = fh.read(min(size, remaining))
         if not data:
@@ -288,7 +295,7 @@ def run_chunk(
                 blocks = _iter_range_bytes(fh, chunk.start_offset, chunk.end_offset)
                 if chunk.index > 0:
                     fh.seek(0)
-                    for header in _header_lines(fh.read(HEAD_BYTES)):
+                    for header in _header_lines(fh.read(HEAD_BYTES).removeprefix(codecs.BOM_UTF8)):
                         with contextlib.suppress(MalformedLine):
                             parser.parse(header)
             aggregator.add_all(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import hmac
 import io
@@ -114,6 +115,39 @@ def test_chunked_ingest_gives_the_same_results_as_one_chunk(catalog: None, setti
     assert a.chunks_total == 1 and b.chunks_total > 10
     assert (a.records_read, a.records_matched, a.records_malformed) == (b.records_read, b.records_matched, 60)
     assert totals(a) == totals(b)
+
+
+@pytest.mark.parametrize("chunk_bytes", [1 << 20, 500])
+def test_a_byte_order_mark_is_dropped_in_one_chunk_and_in_many(catalog: None, settings: Any, chunk_bytes: int) -> None:
+    # given a log saved by a Windows tool: UTF-8 with a BOM before the first (valid) line
+    source = LogSource.objects.create(name="bom", log_format="squid")
+    valid = [line for line in SQUID_LINES if " EIGHT " not in line and not line.startswith("this")]
+    settings.DISCOVERY_CHUNK_BYTES = chunk_bytes
+    # when
+    batch = ingest(source, b"\xef\xbb\xbf" + squid_bytes(valid * 30)).batch
+    # then the first line is read like every other
+    assert (chunk_bytes == 500) == (batch.chunks_total > 1)
+    assert (batch.records_read, batch.records_malformed, batch.records_parsed) == (len(valid) * 30, 0, len(valid) * 30)
+
+
+def test_a_w3c_log_with_a_byte_order_mark_keeps_its_fields_header_in_later_chunks(catalog: None, settings: Any) -> None:
+    # given a Blue Coat ELFF export with a BOM before its #Software/#Fields header, cut into many chunks
+    data = (Path(__file__).parents[1] / "fixtures" / "logs" / "bluecoat_elff.log").read_bytes()
+    header = data.partition(b"\n#Remark")[0]
+    records = [line for line in header.splitlines() if not line.startswith(b"#")]
+    whole = header + b"\n" + b"\n".join(records * 20) + b"\n"
+    one = ingest(LogSource.objects.create(name="one", log_format="w3c"), whole).batch
+    settings.DISCOVERY_CHUNK_BYTES = 400
+    # when
+    many = ingest(LogSource.objects.create(name="many", log_format="w3c"), codecs.BOM_UTF8 + whole).batch
+    # then every chunk parses with the header's fields, as the single-chunk run of the file without a BOM does
+    assert many.chunks_total > 3
+    assert (many.records_parsed, many.records_malformed, many.records_matched) == (
+        one.records_parsed,
+        one.records_malformed,
+        one.records_matched,
+    )
+    assert many.records_parsed > 20 and many.records_malformed == 0
 
 
 def test_identity_mapping_strips_domains_lowercases_and_maps_ips_to_users(source: LogSource) -> None:
