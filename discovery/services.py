@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
@@ -144,11 +145,7 @@ def log_batch_ingest(
     except IntegrityError:  # the same file raced in through another upload
         return IngestOutcome(LogBatch.objects.get(source=source, sha256=plan.sha256), True)
     if synchronous:
-        chunk_ids = list(batch.chunks.order_by("index").values_list("id", flat=True))
-        for done, chunk_id in enumerate(chunk_ids, start=1):
-            log_chunk_process(chunk_id=chunk_id)
-            if progress is not None:
-                progress(done, len(chunk_ids))
+        _log_chunks_process_here(list(batch.chunks.order_by("index").values_list("id", flat=True)), progress)
         batch.refresh_from_db()
     return IngestOutcome(batch, False)
 
@@ -193,19 +190,62 @@ def log_chunk_process(*, chunk_id: int) -> bool:
     transaction. Returns False when there was nothing to do (gone, or already done by an earlier delivery): a
     task redelivered after a crash either finds the chunk done or finds nothing of its partial work committed.
     """
+    chunk = _log_chunk_claim(chunk_id)
+    if chunk is None:
+        return False
+    return _log_chunk_finish(chunk.pk, _log_chunk_parse(chunk, ingest.catalog_snapshot()))
+
+
+def _log_chunk_claim(chunk_id: int) -> LogChunk | None:
+    """The chunk with its batch and source, its attempt counted; None when it is gone or already done."""
     chunk = LogChunk.objects.select_related("batch__source").filter(pk=chunk_id).first()
     if chunk is None or chunk.status == ChunkStatus.DONE:
-        return False
-    batch = chunk.batch
+        return None
     LogChunk.objects.filter(pk=chunk.pk).update(attempts=F("attempts") + 1)
+    return chunk
+
+
+def _log_chunk_parse(chunk: LogChunk, snapshot: ingest.CatalogSnapshot) -> ingest.ChunkResult | str:
+    """Parse, match and aggregate a claimed chunk: the result, or why the input cannot be read. No database access
+    (the batch and source come loaded with the chunk), so it may run on a helper thread."""
+    batch = chunk.batch
     try:
         with batch.file.storage.open(batch.file.name or "", "rb") as handle:
             raw = getattr(handle, "file", handle)
-            result = ingest.run_chunk(batch, chunk, raw, snapshot=ingest.catalog_snapshot())
+            return ingest.run_chunk(batch, chunk, raw, snapshot=snapshot)
     except (ArchiveError, CaptureError, UnknownFormat, OSError, UnicodeError) as exc:
-        _log_chunk_fail(chunk_id=chunk.pk, error=f"{type(exc).__name__}: {exc}")
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _log_chunk_finish(chunk_id: int, outcome: ingest.ChunkResult | str) -> bool:
+    if isinstance(outcome, str):
+        _log_chunk_fail(chunk_id=chunk_id, error=outcome)
         return False
-    return _log_chunk_commit(chunk_id=chunk.pk, result=result)
+    return _log_chunk_commit(chunk_id=chunk_id, result=outcome)
+
+
+def _log_chunks_process_here(chunk_ids: list[int], progress: ingest.ProgressCallback | None) -> None:
+    """The synchronous path (``ingest_logs`` without ``--queue``): the chunks in order, each committed in its own
+    transaction as a worker would, with the next chunk parsed on a helper thread while this one commits (the
+    column scan's numpy/Arrow work and SQLite's or psycopg's statement execution run without the GIL, so the two
+    overlap on a second core). Only the main thread touches the database."""
+    snapshot = ingest.catalog_snapshot()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-parse") as pool:
+        parsing: dict[int, tuple[LogChunk, Future[ingest.ChunkResult | str]]] = {}
+
+        def start(index: int) -> None:
+            if index < len(chunk_ids) and (chunk := _log_chunk_claim(chunk_ids[index])) is not None:
+                parsing[index] = (chunk, pool.submit(_log_chunk_parse, chunk, snapshot))
+
+        start(0)
+        for index in range(len(chunk_ids)):
+            entry = parsing.pop(index, None)
+            outcome = entry[1].result() if entry is not None else None
+            start(index + 1)  # parse the next chunk while this one commits
+            if entry is not None and outcome is not None:
+                _log_chunk_finish(entry[0].pk, outcome)
+            if progress is not None:
+                progress(index + 1, len(chunk_ids))
 
 
 @transaction.atomic

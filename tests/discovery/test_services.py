@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 
 from core.exceptions import ValidationFailed
 from core.models import AuditLogEntry
+from discovery import ingest as ingest_module
 from discovery.choices import BatchStatus, PolicyStatus, SubjectKind
 from discovery.models import AIService, LogBatch, LogChunk, LogSource, PolicyException, Pseudonym, UsageRecord
 from discovery.pseudonyms import pseudonymise
@@ -313,3 +314,36 @@ def test_policy_exception_needs_exactly_one_scope(catalog: None, sam: Any) -> No
     with pytest.raises(Exception, match="exactly one"):
         policy_exception_create(actor=sam, data={"service": service, "policy": "tolerated"})
     assert not PolicyException.objects.exists()
+
+
+def test_synchronous_ingest_parses_on_a_helper_thread_and_commits_chunks_in_order(
+    catalog: None, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a file of many chunks, and a record of where parses run and in which order chunks commit
+    import threading
+
+    from discovery import services
+
+    settings.DISCOVERY_CHUNK_BYTES = 500
+    parsed_on: list[str] = []
+    committed: list[int] = []
+    run_chunk, commit = ingest_module.run_chunk, services._log_chunk_commit
+
+    def recording_run_chunk(*args: Any, **kwargs: Any) -> Any:
+        parsed_on.append(threading.current_thread().name)
+        return run_chunk(*args, **kwargs)
+
+    def recording_commit(*, chunk_id: int, result: Any) -> bool:
+        committed.append(chunk_id)
+        return commit(chunk_id=chunk_id, result=result)
+
+    monkeypatch.setattr(ingest_module, "run_chunk", recording_run_chunk)
+    monkeypatch.setattr(services, "_log_chunk_commit", recording_commit)
+    # when
+    batch = ingest(LogSource.objects.create(name="threads", log_format="squid"), squid_bytes(SQUID_LINES * 30)).batch
+    # then (a parse touching the database from the helper thread would not see this test's uncommitted rows)
+    assert batch.chunks_total > 10 and batch.chunks_done == batch.chunks_total
+    assert len(parsed_on) == batch.chunks_total
+    assert all(name.startswith("ingest-parse") for name in parsed_on)
+    assert committed == list(batch.chunks.order_by("index").values_list("id", flat=True))
+    assert batch.records_malformed == 60
