@@ -508,15 +508,10 @@ def _notify_if_due(
 def channels_for(*, alert: Alert) -> list[Channel]:
     """Enabled channels subscribed to shadow-AI alerts whose minimum severity and rule filter let ``alert`` through."""
     wanted = []
-    for channel in Channel.objects.filter(enabled=True).prefetch_related("rules"):
-        if ChannelTopic.SHADOW_AI_ALERT not in channel.topics:
-            continue
-        if SEVERITY_RANK[alert.severity] < SEVERITY_RANK[channel.min_severity]:
-            continue
+    for channel in channels_for_topic(topic=ChannelTopic.SHADOW_AI_ALERT, severity=alert.severity):
         rule_ids = {r.pk for r in channel.rules.all()}
-        if rule_ids and alert.rule_id not in rule_ids:
-            continue
-        wanted.append(channel)
+        if not rule_ids or alert.rule_id in rule_ids:
+            wanted.append(channel)
     return wanted
 
 
@@ -581,7 +576,7 @@ def channels_for_topic(*, topic: str, severity: str) -> list[Channel]:
     is for shadow-AI alerts only)."""
     return [
         channel
-        for channel in Channel.objects.filter(enabled=True).order_by("pk")
+        for channel in Channel.objects.filter(enabled=True).order_by("pk").prefetch_related("rules")
         if topic in channel.topics and SEVERITY_RANK[severity] >= SEVERITY_RANK[channel.min_severity]
     ]
 

@@ -231,19 +231,16 @@ def _log_chunks_process_here(chunk_ids: list[int], progress: ingest.ProgressCall
     overlap on a second core). Only the main thread touches the database."""
     snapshot = ingest.catalog_snapshot()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-parse") as pool:
-        parsing: dict[int, tuple[LogChunk, Future[ingest.ChunkResult | str]]] = {}
 
-        def start(index: int) -> None:
-            if index < len(chunk_ids) and (chunk := _log_chunk_claim(chunk_ids[index])) is not None:
-                parsing[index] = (chunk, pool.submit(_log_chunk_parse, chunk, snapshot))
+        def start(index: int) -> tuple[int, Future[ingest.ChunkResult | str]] | None:
+            chunk = _log_chunk_claim(chunk_ids[index]) if index < len(chunk_ids) else None
+            return None if chunk is None else (chunk.pk, pool.submit(_log_chunk_parse, chunk, snapshot))
 
-        start(0)
+        pending = start(0)
         for index in range(len(chunk_ids)):
-            entry = parsing.pop(index, None)
-            outcome = entry[1].result() if entry is not None else None
-            start(index + 1)  # parse the next chunk while this one commits
-            if entry is not None and outcome is not None:
-                _log_chunk_finish(entry[0].pk, outcome)
+            current, pending = pending, start(index + 1)  # the next chunk parses while this one commits
+            if current is not None:
+                _log_chunk_finish(current[0], current[1].result())
             if progress is not None:
                 progress(index + 1, len(chunk_ids))
 

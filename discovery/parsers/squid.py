@@ -400,6 +400,14 @@ def _native_host(method: str, url: str) -> str | None:
     return fast[1].lower().rstrip(".") or None if fast else host_from_url(url)
 
 
+def _retried(
+    block: bytes, classify: Classifier, url_matters: Callable[[str], bool] | None, codes_cache: dict[str, int]
+) -> Iterator[tuple[bytes, GroupedBlock | None]]:
+    """The pieces of a block the column scan declined, each with its own column scan (None: declined again)."""
+    for piece in _pieces(block, _VECTOR_PIECE):
+        yield piece, scan_block(piece, classify, url_matters, codes_cache) if len(piece) < len(block) else None
+
+
 class SquidParser(LogParser):
     """Squid native access.log (``logformat squid``, Squid docs; MDCA source type ``SQUID_NATIVE``).
 
@@ -476,15 +484,6 @@ class SquidParser(LogParser):
         *,
         url_matters: Callable[[str], bool] | None = None,
     ) -> Iterator[MatchedBlock | GroupedBlock]:
-        return self._scan_bytes(blocks, stats, classify, url_matters)
-
-    def _scan_bytes(
-        self,
-        blocks: Iterable[bytes],
-        stats: ParseStats,
-        classify: Classifier,
-        url_matters: Callable[[str], bool] | None,
-    ) -> Iterator[MatchedBlock | GroupedBlock]:
         """The vectorised ingestion scan: each block is read on columns by :func:`squid_vector.scan_block`, which
         yields its matched records already grouped; a block it declines (a line it cannot prove it reads as
         :meth:`parse` does) is retried in pieces of about :data:`_VECTOR_PIECE` bytes, and a piece declined again
@@ -497,14 +496,9 @@ class SquidParser(LogParser):
             if len(codes_cache) > _URL_CACHE_MAX:
                 codes_cache.clear()
             found = scan_block(block, classify, url_matters, codes_cache)
-            if found is not None:
-                stats.records_read += found.records
-                stats.records_parsed += found.records
-                line_no += found.records
-                yield found
-                continue
-            for piece in _pieces(block, _VECTOR_PIECE):
-                found = scan_block(piece, classify, url_matters, codes_cache) if len(piece) < len(block) else None
+            # a declined block is retried in smaller pieces (a piece as big as the block is not scanned again)
+            pieces = [(block, found)] if found is not None else _retried(block, classify, url_matters, codes_cache)
+            for piece, found in pieces:
                 if found is not None:
                     stats.records_read += found.records
                     stats.records_parsed += found.records
