@@ -13,6 +13,7 @@ import gc
 import hashlib
 import itertools
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -54,6 +55,7 @@ SCAN_BLOCK = 8 << 20
 HOST_CACHE_MAX = 200_000
 _GZIP = b"\x1f\x8b"
 _ZIP = b"PK\x03\x04"
+_ZIP_EMPTY = b"PK\x05\x06"
 _DOMAIN_PREFIX = re.compile(r"^[^\\/]+[\\/]")
 _EPOCH_DAY = date(1970, 1, 1)
 
@@ -93,7 +95,7 @@ def plan_file(fileobj: IO[bytes], *, chunk_bytes: int) -> FilePlan:
         pos += len(block)
     if pos > start or not chunks:
         chunks.append((start, pos, start_line))
-    single = head.startswith((_GZIP, _ZIP)) or sniff_capture(head)
+    single = head.startswith((_GZIP, _ZIP, _ZIP_EMPTY)) or sniff_capture(head)
     if single:
         chunks = [(0, pos, 1)]
     return FilePlan(digest.hexdigest(), pos, head, chunks, single)
@@ -251,18 +253,31 @@ def _header_lines(head: bytes) -> list[str]:
     return out
 
 
+_gc_lock = threading.Lock()
+_gc_pauses = 0  # parses (on any thread) inside gc_paused()
+_gc_was_enabled = False
+
+
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for one chunk. The loops build many short-lived lists and no cycles (all
-    of it is freed by reference counting), but every 700 net allocations the collector would walk the young
-    objects and, as they pile up in a run, the older generations: a third of the fused loop's time, for nothing."""
-    enabled = gc.isenabled()
-    gc.disable()
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a chunk is parsed and its rows built. The loops build many
+    short-lived lists and no cycles (all of it is freed by reference counting), but every 700 net allocations the
+    collector would walk the young objects and, as they pile up in a run, the older generations: a third of the
+    fused loop's time, for nothing. The switch is process-wide, so pauses on several threads are counted: the first
+    one in turns the collector off, the last one out turns it back on (if it was on)."""
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 def run_chunk(
@@ -277,7 +292,7 @@ def run_chunk(
     source = batch.source
     result = ChunkResult()
     aggregator = _Aggregator(result, source=source, snapshot=snapshot)
-    with _gc_paused():
+    with gc_paused():
         if batch.log_format == CAPTURE_FORMAT:
             cstats = CaptureStats()
             fh.seek(0)
@@ -286,7 +301,8 @@ def run_chunk(
             parser = get_parser(batch.log_format, options=source.format_options, tz=ZoneInfo(source.time_zone or "UTC"))
             stats = ParseStats()
             blocks: Iterator[bytes]
-            if batch.chunks_total == 1 and chunk.start_offset == 0 and chunk.end_offset == batch.size_bytes:
+            fh.seek(0)
+            if fh.read(len(_ZIP)).startswith((_GZIP, _ZIP, _ZIP_EMPTY)):  # one chunk: the plan does not cut these
                 fh.seek(0)
                 # decompressed and decoded (BOM dropped, over-long lines cut), then handed on as bytes like a range
                 lines = itertools.batched(open_text_stream(fh, limits=limits), LINES_PER_BLOCK)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
 
 from django.conf import settings
@@ -32,6 +32,8 @@ INSERT_BATCH = 2000
 #: rows/batches handled per retention-purge run before the task re-enqueues itself
 PURGE_BATCH = 5000
 MAX_BATCH_SAMPLES = 20
+#: chunks the synchronous path parses at once on helper threads while the main thread commits
+PARSE_THREADS = 2
 
 
 @transaction.atomic
@@ -193,7 +195,7 @@ def log_chunk_process(*, chunk_id: int) -> bool:
     chunk = _log_chunk_claim(chunk_id)
     if chunk is None:
         return False
-    return _log_chunk_finish(chunk.pk, _log_chunk_parse(chunk, ingest.catalog_snapshot()))
+    return _log_chunk_finish(chunk.pk, _log_chunk_parse(chunk, ingest.catalog_snapshot(), _Adapters.current()))
 
 
 def _log_chunk_claim(chunk_id: int) -> LogChunk | None:
@@ -205,44 +207,116 @@ def _log_chunk_claim(chunk_id: int) -> LogChunk | None:
     return chunk
 
 
-def _log_chunk_parse(chunk: LogChunk, snapshot: ingest.CatalogSnapshot) -> ingest.ChunkResult | str:
-    """Parse, match and aggregate a claimed chunk: the result, or why the input cannot be read. No database access
-    (the batch and source come loaded with the chunk), so it may run on a helper thread."""
+@dataclass(frozen=True, slots=True)
+class _Adapters:
+    """The main thread's database adapters for the values of a usage row that need one (days and datetimes): taken
+    before a parse so that it can build rows ready to insert on a helper thread, whose own connection is never
+    used."""
+
+    adapt_date: Callable[[date], Any]
+    adapt_datetime: Callable[[datetime], Any]
+
+    @classmethod
+    def current(cls) -> _Adapters:
+        return cls(connection.ops.adapt_datefield_value, _datetime_adapter())
+
+
+@dataclass(slots=True)
+class _ParsedChunk:
+    """What a parse hands to the commit: the chunk's counts and identities, and its usage rows in
+    :data:`_USAGE_COLUMNS` order with their values already adapted."""
+
+    result: ingest.ChunkResult
+    usage_rows: list[list[Any]]
+
+
+def _log_chunk_parse(chunk: LogChunk, snapshot: ingest.CatalogSnapshot, adapters: _Adapters) -> _ParsedChunk | str:
+    """Parse, match and aggregate a claimed chunk, and build its usage rows: the rows, or why the input cannot be
+    read. No database access (the batch and source come loaded with the chunk), so it may run on a helper thread;
+    the commit is then left with the statements alone."""
     batch = chunk.batch
-    try:
-        with batch.file.storage.open(batch.file.name or "", "rb") as handle:
-            raw = getattr(handle, "file", handle)
-            return ingest.run_chunk(batch, chunk, raw, snapshot=snapshot)
-    except (ArchiveError, CaptureError, UnknownFormat, OSError, UnicodeError) as exc:
-        return f"{type(exc).__name__}: {exc}"
+    with ingest.gc_paused():
+        try:
+            with batch.file.storage.open(batch.file.name or "", "rb") as handle:
+                raw = getattr(handle, "file", handle)
+                result = ingest.run_chunk(batch, chunk, raw, snapshot=snapshot)
+        except (ArchiveError, CaptureError, UnknownFormat, OSError, UnicodeError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return _ParsedChunk(result, _usage_rows(chunk, result, snapshot, adapters))
 
 
-def _log_chunk_finish(chunk_id: int, outcome: ingest.ChunkResult | str) -> bool:
+def _usage_rows(
+    chunk: LogChunk, result: ingest.ChunkResult, snapshot: ingest.CatalogSnapshot, adapters: _Adapters
+) -> list[list[Any]]:
+    """The chunk's usage rows (:data:`_USAGE_COLUMNS` order), each day adapted once, the times of each row once.
+
+    ``bulk_create`` would prepare every value through its field (about 60 % of ingestion time for 1M Squid lines in
+    ``bench/bench_ingest.py``); the backend's own adapters give the same stored values for plain ints, strings,
+    dates and datetimes. The service ids and key version are those the parse matched and pseudonymised with.
+    """
+    service_ids, version = snapshot.service_ids, key_version()
+    adapt_date, adapt_datetime = adapters.adapt_date, adapters.adapt_datetime
+    days: dict[date, Any] = {}
+    rows = []
+    for (pseudonym, kind, department, slug, day), row in result.usage.items():
+        stored_day = days.get(day)
+        if stored_day is None:
+            stored_day = days[day] = adapt_date(day)
+        requests, uploads, bytes_up, bytes_down, first, last, policy, largest = row
+        rows.append(
+            [
+                *(chunk.pk, chunk.batch_id, service_ids[slug], pseudonym, kind, version, department, stored_day),
+                *(requests, uploads, bytes_up, bytes_down, largest, adapt_datetime(first), adapt_datetime(last)),
+                policy,
+            ]
+        )
+    return rows
+
+
+def _log_chunk_finish(chunk_id: int, outcome: _ParsedChunk | str) -> bool:
     if isinstance(outcome, str):
         _log_chunk_fail(chunk_id=chunk_id, error=outcome)
         return False
-    return _log_chunk_commit(chunk_id=chunk_id, result=outcome)
+    return _log_chunk_commit(chunk_id=chunk_id, parsed=outcome)
 
 
 def _log_chunks_process_here(chunk_ids: list[int], progress: ingest.ProgressCallback | None) -> None:
-    """The synchronous path (``ingest_logs`` without ``--queue``): the chunks in order, each committed in its own
-    transaction as a worker would, with the next chunk parsed on a helper thread while this one commits (the
-    column scan's numpy/Arrow work and SQLite's or psycopg's statement execution run without the GIL, so the two
-    overlap on a second core). Only the main thread touches the database."""
-    snapshot = ingest.catalog_snapshot()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-parse") as pool:
+    """The synchronous path (``ingest_logs`` without ``--queue``): every chunk committed in its own transaction as a
+    worker would, while up to :data:`PARSE_THREADS` chunks parse on helper threads (the column scan's numpy/Arrow
+    work and SQLite's or psycopg's statement execution run without the GIL, so they overlap on the other cores).
+    A chunk commits as soon as its parse is done, whichever that is, as workers finish in any order; only the main
+    thread touches the database."""
+    snapshot, adapters = ingest.catalog_snapshot(), _Adapters.current()
+    waiting = iter(chunk_ids)
+    settled = 0  # chunks committed, failed, or found done already
 
-        def start(index: int) -> tuple[int, Future[ingest.ChunkResult | str]] | None:
-            chunk = _log_chunk_claim(chunk_ids[index]) if index < len(chunk_ids) else None
-            return None if chunk is None else (chunk.pk, pool.submit(_log_chunk_parse, chunk, snapshot))
+    def report() -> None:
+        if progress is not None:
+            progress(settled, len(chunk_ids))
 
-        pending = start(0)
-        for index in range(len(chunk_ids)):
-            current, pending = pending, start(index + 1)  # the next chunk parses while this one commits
-            if current is not None:
-                _log_chunk_finish(current[0], current[1].result())
-            if progress is not None:
-                progress(index + 1, len(chunk_ids))
+    with ThreadPoolExecutor(max_workers=PARSE_THREADS, thread_name_prefix="ingest-parse") as pool:
+        parsing: dict[Future[_ParsedChunk | str], int] = {}
+
+        def start_next() -> None:
+            nonlocal settled
+            for chunk_id in waiting:
+                chunk = _log_chunk_claim(chunk_id)
+                if chunk is not None:
+                    parsing[pool.submit(_log_chunk_parse, chunk, snapshot, adapters)] = chunk.pk
+                    return
+                settled += 1  # already done (by a worker, or an earlier run)
+                report()
+
+        for _ in range(PARSE_THREADS):
+            start_next()
+        while parsing:
+            done, _ = wait(parsing, return_when=FIRST_COMPLETED)
+            for future in done:
+                chunk_id = parsing.pop(future)
+                start_next()  # the next parse runs while this one commits
+                _log_chunk_finish(chunk_id, future.result())
+                settled += 1
+                report()
 
 
 @transaction.atomic
@@ -325,29 +399,6 @@ def _rows_insert(
             cursor.executemany(sql, rows[start : start + INSERT_BATCH])
 
 
-def _usage_rows_insert(rows: list[tuple[Any, ...]]) -> None:
-    """Insert usage rows (in ``_USAGE_COLUMNS`` order) in bulk (:func:`_rows_insert`).
-
-    ``bulk_create`` prepares every value through its field (about 60 % of ingestion time for 1M Squid lines in
-    ``bench/bench_ingest.py``); here dates and datetimes are adapted once each with the backend's own adapters and
-    the other values are plain ints and strings, which is what the fields would have produced.
-    """
-    adapt_date, adapt_datetime = connection.ops.adapt_datefield_value, _datetime_adapter()
-    day_at, first_at, last_at = (
-        _USAGE_COLUMNS.index("day"),
-        _USAGE_COLUMNS.index("first_seen"),
-        _USAGE_COLUMNS.index("last_seen"),
-    )
-    adapted = []
-    for row in rows:
-        values = list(row)
-        values[day_at] = adapt_date(values[day_at])
-        values[first_at] = adapt_datetime(values[first_at])
-        values[last_at] = adapt_datetime(values[last_at])
-        adapted.append(values)
-    _rows_insert(UsageRecord, _USAGE_COLUMNS, adapted)
-
-
 def _pseudonyms_insert(identities: dict[str, tuple[str, bytes]], *, version: int) -> None:
     """Record the chunk's pseudonyms; those already known (from earlier chunks and files) are left as they are.
     One prepared INSERT-or-ignore instead of ``bulk_create(ignore_conflicts=True)``, whose per-value preparation
@@ -363,33 +414,13 @@ def _pseudonyms_insert(identities: dict[str, tuple[str, bytes]], *, version: int
 
 
 @transaction.atomic
-def _log_chunk_commit(*, chunk_id: int, result: ingest.ChunkResult) -> bool:
+def _log_chunk_commit(*, chunk_id: int, parsed: _ParsedChunk) -> bool:
     chunk = LogChunk.objects.select_for_update().get(pk=chunk_id)
     if chunk.status == ChunkStatus.DONE:
         return False  # another delivery committed first
-    snapshot = ingest.catalog_snapshot()
-    version = key_version()
-    _pseudonyms_insert(result.identities, version=version)
-    _usage_rows_insert(
-        [
-            (
-                chunk.pk,
-                chunk.batch_id,
-                snapshot.service_ids[slug],
-                pseudonym,
-                kind,
-                version,
-                department,
-                day,
-                *row[:4],
-                row[7],
-                row[4],
-                row[5],
-                row[6],
-            )
-            for (pseudonym, kind, department, slug, day), row in result.usage.items()
-        ]
-    )
+    result = parsed.result
+    _pseudonyms_insert(result.identities, version=key_version())
+    _rows_insert(UsageRecord, _USAGE_COLUMNS, parsed.usage_rows)
     counts = {
         "records_read": result.records_read,
         "records_parsed": result.records_parsed,

@@ -316,34 +316,45 @@ def test_policy_exception_needs_exactly_one_scope(catalog: None, sam: Any) -> No
     assert not PolicyException.objects.exists()
 
 
-def test_synchronous_ingest_parses_on_a_helper_thread_and_commits_chunks_in_order(
+def test_synchronous_ingest_parses_on_helper_threads_and_commits_each_chunk_once(
     catalog: None, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given a file of many chunks, and a record of where parses run and in which order chunks commit
+    # given a file of many chunks, and a record of where parses run, how many run at once, and what commits
     import threading
 
     from discovery import services
 
     settings.DISCOVERY_CHUNK_BYTES = 500
     parsed_on: list[str] = []
+    in_flight, most_in_flight, lock = 0, 0, threading.Lock()
     committed: list[int] = []
     run_chunk, commit = ingest_module.run_chunk, services._log_chunk_commit
 
     def recording_run_chunk(*args: Any, **kwargs: Any) -> Any:
+        nonlocal in_flight, most_in_flight
+        with lock:
+            in_flight += 1
+            most_in_flight = max(most_in_flight, in_flight)
         parsed_on.append(threading.current_thread().name)
-        return run_chunk(*args, **kwargs)
+        try:
+            return run_chunk(*args, **kwargs)
+        finally:
+            with lock:
+                in_flight -= 1
 
-    def recording_commit(*, chunk_id: int, result: Any) -> bool:
+    def recording_commit(*, chunk_id: int, parsed: Any) -> bool:
+        assert threading.current_thread() is threading.main_thread()
         committed.append(chunk_id)
-        return commit(chunk_id=chunk_id, result=result)
+        return commit(chunk_id=chunk_id, parsed=parsed)
 
     monkeypatch.setattr(ingest_module, "run_chunk", recording_run_chunk)
     monkeypatch.setattr(services, "_log_chunk_commit", recording_commit)
     # when
     batch = ingest(LogSource.objects.create(name="threads", log_format="squid"), squid_bytes(SQUID_LINES * 30)).batch
-    # then (a parse touching the database from the helper thread would not see this test's uncommitted rows)
+    # then (a parse touching the database from a helper thread would not see this test's uncommitted rows)
     assert batch.chunks_total > 10 and batch.chunks_done == batch.chunks_total
     assert len(parsed_on) == batch.chunks_total
     assert all(name.startswith("ingest-parse") for name in parsed_on)
-    assert committed == list(batch.chunks.order_by("index").values_list("id", flat=True))
+    assert 1 <= most_in_flight <= services.PARSE_THREADS
+    assert sorted(committed) == list(batch.chunks.order_by("id").values_list("id", flat=True))
     assert batch.records_malformed == 60

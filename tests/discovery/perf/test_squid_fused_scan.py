@@ -25,7 +25,14 @@ from discovery.parsers import squid
 from discovery.parsers.base import LogParser, MatchedBlock, ParseStats, fast_record, parse_lines, scan_records
 from discovery.parsers.squid import SquidParser
 from discovery.pseudonyms import decrypt_identity, key_version, pseudonymise, pseudonymise_with_token
-from discovery.services import _datetime_adapter, _usage_rows_insert, log_batch_ingest
+from discovery.services import (
+    _USAGE_COLUMNS,
+    _Adapters,
+    _datetime_adapter,
+    _rows_insert,
+    _usage_rows,
+    log_batch_ingest,
+)
 from tests.discovery.factories import LogSourceFactory, identity_map
 from tests.discovery.perf.test_squid_fast_path import LINES
 
@@ -394,16 +401,22 @@ def test_usage_rows_read_back_as_written_by_the_bulk_insert(source: LogSource) -
         datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
         datetime.fromtimestamp(1772409600.123456, UTC),
     ]
+    snapshot = catalog_snapshot()
+    result = ChunkResult()
+    for i, department in enumerate(departments):
+        key = (f"s{i}", "user", department, service.slug, date(2026, 3, 1 + i))
+        first, last = times[i % 3], times[(i + 1) % 3]
+        result.usage[key] = [i, 0, 2**62 + i, 0, first, last, "tolerated", None if i % 2 else 2**40]
     rows = [
         (
-            *(chunk.pk, batch.pk, service.pk, f"s{i}", "user", 1, department, date(2026, 3, 1 + i)),
+            *(chunk.pk, batch.pk, service.pk, f"s{i}", "user", key_version(), department, date(2026, 3, 1 + i)),
             *(i, 0, 2**62 + i, 0, None if i % 2 else 2**40, times[i % 3], times[(i + 1) % 3], "tolerated"),
         )
         for i, department in enumerate(departments)
     ]
-    # when
+    # when the rows are built and adapted as a parse builds them (possibly on a helper thread), and inserted
     with transaction.atomic():
-        _usage_rows_insert(rows)
+        _rows_insert(UsageRecord, _USAGE_COLUMNS, _usage_rows(chunk, result, snapshot, _Adapters.current()))
     # then
     columns = ("chunk", "batch", "service", "subject", "subject_kind", "key_version", "department", "day")
     more = ("requests", "upload_requests", "bytes_up", "bytes_down", "max_request_bytes", "first_seen", "last_seen")

@@ -24,6 +24,7 @@ from discovery.models import UsageRecord
 from discovery.parsers import squid, squid_vector
 from discovery.parsers.base import GroupedBlock, MatchedBlock, ParseStats, fast_record, parse_lines, subject_key
 from discovery.parsers.squid import SquidParser
+from discovery.services import log_batch_ingest
 from tests.discovery.factories import LogSourceFactory, identity_map
 from tests.discovery.perf.test_squid_fast_path import LINES
 from tests.discovery.perf.test_squid_fused_scan import (
@@ -298,7 +299,7 @@ def test_aggregates_of_the_vector_scan_equal_those_of_the_regular_path(
 def test_ingesting_a_file_gives_the_same_batch_either_way(
     catalog: None, monkeypatch: pytest.MonkeyPatch, settings: Any, chunk_bytes: int, small_pieces: None
 ) -> None:
-    # given one file ingested by two sources, in many chunks or in one (read as a line stream), and a count of the
+    # given one file ingested by two sources, in many chunks or in one (one byte range), and a count of the
     # blocks read on columns
     settings.DISCOVERY_CHUNK_BYTES = chunk_bytes
     text = "\n".join(_subject_lines()) + "\n" + _mixed_log(3000) + "\r\n".join(_subject_lines())
@@ -352,6 +353,40 @@ def test_ingestion_takes_the_vector_path_for_squid_native(source: Any, monkeypat
     assert scans and all(scans)
     assert batch.records_parsed == 3000 and batch.records_matched > 0
     assert UsageRecord.objects.filter(batch=batch).exists()
+
+
+@pytest.mark.django_db
+def test_a_plain_one_chunk_file_is_read_as_a_byte_range_and_a_gzip_one_as_a_stream(
+    catalog: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given one small Squid file (one chunk), plain and gzip-compressed, and a record of the line streams opened
+    import gzip
+
+    streams: list[str] = []
+    real = ingest.open_text_stream
+
+    def recording(fileobj: Any, **kwargs: Any) -> Any:
+        streams.append("stream")
+        return real(fileobj, **kwargs)
+
+    monkeypatch.setattr(ingest, "open_text_stream", recording)
+    rng = random.Random(5)
+    data = ("\n".join(_valid_line(rng, i) for i in range(500)) + "\n").encode()
+    plain_source = LogSourceFactory(name="plain", log_format="squid")
+    gzip_source = LogSourceFactory(name="gzip", log_format="squid")
+    # when
+    plain = log_batch_ingest(source=plain_source, fileobj=io.BytesIO(data), name="a.log", synchronous=True).batch
+    read_plain = list(streams)
+    packed = log_batch_ingest(
+        source=gzip_source, fileobj=io.BytesIO(gzip.compress(data)), name="a.log.gz", synchronous=True
+    ).batch
+    # then the plain file skipped the line stream (the column scan reads its bytes), the gzip file needed it, and
+    # both read the same
+    assert plain.chunks_total == packed.chunks_total == 1
+    assert read_plain == [] and streams == ["stream"]
+    assert plain.records_parsed == packed.records_parsed == 500 and plain.records_matched > 0
+    assert plain.records_matched == packed.records_matched and plain.records_malformed == packed.records_malformed == 0
+    assert _usage(plain) == _usage(packed)
 
 
 def test_the_engine_hands_byte_blocks_of_whole_lines_to_scan_matched_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
