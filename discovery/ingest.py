@@ -50,7 +50,7 @@ HEAD_BYTES = 64 * 1024
 LINES_PER_BLOCK = 32768
 #: bytes per block handed to the parser when a chunk is read as a byte range: large enough that a vectorised scan's
 #: per-block costs (one Arrow group-by, one classify lookup per distinct host) are small, bounded by the chunk size
-SCAN_BLOCK = 8 << 20
+SCAN_BLOCK = 4 << 20
 #: distinct hosts remembered per chunk (bounded so a scan of random names cannot grow memory without limit)
 HOST_CACHE_MAX = 200_000
 _GZIP = b"\x1f\x8b"

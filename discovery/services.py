@@ -33,7 +33,7 @@ INSERT_BATCH = 2000
 PURGE_BATCH = 5000
 MAX_BATCH_SAMPLES = 20
 #: chunks the synchronous path parses at once on helper threads while the main thread commits
-PARSE_THREADS = 2
+PARSE_THREADS = 1
 
 
 @transaction.atomic

@@ -44,7 +44,7 @@ from discovery.parsers.normalise import (
     parse_strftime,
     to_int,
 )
-from discovery.parsers.squid_vector import scan_block
+from discovery.parsers.squid_vector import classify_columns, read_ahead, scan_block
 
 SQUID_NATIVE_FORMAT = "%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt"
 SQUID_COMMON_FORMAT = '%>a %[ui %[un [%tl] "%rm %ru HTTP/%rv" %>Hs %<st %Ss:%Sh'
@@ -484,18 +484,19 @@ class SquidParser(LogParser):
         *,
         url_matters: Callable[[str], bool] | None = None,
     ) -> Iterator[MatchedBlock | GroupedBlock]:
-        """The vectorised ingestion scan: each block is read on columns by :func:`squid_vector.scan_block`, which
-        yields its matched records already grouped; a block it declines (a line it cannot prove it reads as
+        """The vectorised ingestion scan: each block is read on columns (:func:`squid_vector.read_columns`, run ahead
+        on the read-ahead threads) and its matched records are classified and grouped in line order
+        (:func:`squid_vector.classify_columns`); a block it declines (a line it cannot prove it reads as
         :meth:`parse` does) is retried in pieces of about :data:`_VECTOR_PIECE` bytes, and a piece declined again
         goes line by line through the fused :meth:`_scan`, which decides, counts and samples each of its lines as
         :func:`parse_lines` would. Pieces are handled in line order, so a subject is still resolved from its first
         record."""
         codes_cache: dict[str, int] = {}
         line_no = 1
-        for block in blocks:
+        for block, columns in read_ahead(blocks):
             if len(codes_cache) > _URL_CACHE_MAX:
                 codes_cache.clear()
-            found = scan_block(block, classify, url_matters, codes_cache)
+            found = None if columns is None else classify_columns(columns, classify, url_matters, codes_cache)
             # a declined block is retried in smaller pieces (a piece as big as the block is not scanned again)
             pieces = [(block, found)] if found is not None else _retried(block, classify, url_matters, codes_cache)
             for piece, found in pieces:

@@ -15,7 +15,12 @@ Pure: numpy and pyarrow only, no Django.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -23,11 +28,12 @@ import pyarrow.compute as pc
 
 from discovery.parsers.base import GroupedBlock
 
-#: RE2 patterns (``pyarrow.compute``): the narrow shapes the vector path accepts
-_TS_PATTERN = r"^[0-9]{1,11}\.[0-9]{3}$"
+#: the narrow shapes the vector path accepts: the time's (whole value; checked with numpy by :func:`_plain_times`),
+#: then RE2 patterns for ``pyarrow.compute``
+_TS_SHAPE = r"[0-9]{1,11}\.[0-9]{3}"
 _RESULT_PATTERN = r"^[^/]*/[0-9]+$"
-#: the rest of the line after eight fields holds at least two more (Python's and Arrow's whitespace alike)
-_REST_PATTERN = r"^[^\t\n\v\f\r ]+[\t\n\v\f\r ]+[^\t\n\v\f\r ]"
+#: values per line after the split: fields 0-8, then the rest of the line from field 9 on
+_WIDTH = 10
 #: the host of CONNECT ``host:port``, or the fast URL regex of the Python path (``squid._FAST_URL_RE``), anchored
 #: as ``re.match`` anchors it; the two shapes exclude each other
 _HOST_PATTERN = r"^(?:(?P<connect>[A-Za-z0-9_.-]+):[0-9]+$|[hH][tT][tT][pP][sS]?://(?P<url>[^/:?#@\[\]]+)(?:[:/?#]|$))"
@@ -36,6 +42,13 @@ _PYTHON_ONLY_SEPARATORS = (b"\x1c", b"\x1d", b"\x1e", b"\x1f")
 _WHITESPACE = np.zeros(256, dtype=bool)
 _WHITESPACE[[9, 10, 11, 12, 13, 32]] = True
 _SECONDS_PER_DAY = 86400.0
+#: threads per process that read blocks ahead (shared by every scan in the process)
+READ_THREADS = 2
+#: blocks read ahead of the one being classified
+READ_AHEAD = 2
+_pool: ThreadPoolExecutor | None = None
+_pool_pid = 0
+_pool_lock = threading.Lock()
 
 
 def _lines(data: bytes) -> pa.StringArray | None:
@@ -60,6 +73,19 @@ def _lines(data: bytes) -> pa.StringArray | None:
     return pa.Array.from_buffers(pa.string(), len(offsets) - 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
+@dataclass(slots=True)
+class Columns:
+    """A block read on columns and checked, before any classification: what :func:`classify_columns` needs."""
+
+    values: pa.Array  # the split values, _WIDTH per line
+    urls: pa.Array  # the block's distinct URLs
+    hosts: pa.StructArray  # per distinct URL, its host read as CONNECT host:port ("connect") or as a URL ("url")
+    url_index: np.ndarray  # per line, its URL's index in urls
+    connect: np.ndarray  # per line, whether the method is CONNECT
+    sizes: np.ndarray
+    times: np.ndarray
+
+
 def scan_block(
     data: bytes,
     classify: Callable[[str, str | None], int],
@@ -71,53 +97,123 @@ def scan_block(
     ``classify(host, url)`` is called once per distinct host not in ``codes_cache`` (which it fills), and once per
     distinct URL of the hosts for which ``url_matters(host)`` (every host when ``url_matters`` is ``None``).
     """
+    columns = read_columns(data)
+    return None if columns is None else classify_columns(columns, classify, url_matters, codes_cache)
+
+
+def read_columns(data: bytes) -> Columns | None:
+    """The first part of :func:`scan_block`: split, check and convert the block's columns (``None``: a line needs
+    the per-line path). Calls nothing back and shares nothing, so blocks may be read on several threads at once:
+    nearly all of it is Arrow and numpy work, which runs without the GIL."""
     lines = _lines(data)
     if lines is None:
         return None
-    # fields 0-7 split off, the rest of the line (with its "\n", if any) as a ninth value
-    split = pc.ascii_split_whitespace(lines, max_splits=8)
-    if not np.all(np.diff(split.offsets.to_numpy()) == 9):
-        return None  # fewer than eight fields
+    # fields 0-8 split off, the rest of the line (from field 9, with its "\n", if any) as a tenth value: a line has
+    # ten fields or more exactly when it gives ten values and the tenth is not empty (a ninth field followed by
+    # whitespace only gives an empty tenth; by none, nine values)
+    split = pc.ascii_split_whitespace(lines, max_splits=_WIDTH - 1)
+    if not np.all(np.diff(split.offsets.to_numpy()) == _WIDTH):
+        return None  # fewer than nine fields
     values = split.flatten()
     count = len(lines)
     lengths = pc.binary_length(values).to_numpy()
 
     def column(k: int) -> pa.Array:
-        return values.take(pa.array(np.arange(k, 9 * count, 9)))
+        return values.take(pa.array(np.arange(k, _WIDTH * count, _WIDTH)))
 
-    ts_text, elapsed, result, size, method, url, rest = (column(k) for k in (0, 1, 3, 4, 5, 6, 8))
+    ts_text, elapsed, result, size, method, url = (column(k) for k in (0, 1, 3, 4, 5, 6))
     if (
-        lengths[1::9].max() > 18
-        or lengths[4::9].max() > 18
-        or not pc.all(pc.match_substring_regex(rest, _REST_PATTERN)).as_py()
+        lengths[_WIDTH - 1 :: _WIDTH].min() == 0
+        or lengths[1::_WIDTH].max() > 18
+        or lengths[4::_WIDTH].max() > 18
         or not pc.all(pc.ascii_is_decimal(elapsed)).as_py()
         or not pc.all(pc.ascii_is_decimal(size)).as_py()
-        or not pc.all(pc.match_substring_regex(ts_text, _TS_PATTERN)).as_py()
+        or not _plain_times(ts_text)
         or not pc.all(pc.match_substring_regex(result.dictionary_encode().dictionary, _RESULT_PATTERN)).as_py()
     ):
         return None
-    # the host, and so the code, of a line is a function of its URL and whether the method is CONNECT: both are
-    # worked out once per distinct URL of the block, and classify() is called once per distinct host (per distinct
-    # URL for the hosts that url rules cover)
-    encoded = url.dictionary_encode()
-    distinct = encoded.dictionary
-    hosts = pc.extract_regex(distinct, _HOST_PATTERN)
-    connect_codes = _codes(pc.struct_field(hosts, "connect"), distinct, classify, url_matters, codes_cache)
-    url_codes = _codes(pc.struct_field(hosts, "url"), distinct, classify, url_matters, codes_cache)
-    url_index = encoded.indices.to_numpy()
-    connect = pc.equal(method, "CONNECT").to_numpy(zero_copy_only=False)
-    codes = np.where(connect, connect_codes[url_index], url_codes[url_index])
-    if codes.min() < 0:
-        return None  # a URL not of the plain shape its method calls for, or without a host
     sizes = pc.cast(size, pa.int64()).to_numpy(zero_copy_only=False)
     if int(sizes.max()) * len(sizes) >= 2**63:
         return None  # a sum could overflow 64 bits: Python's integers cannot
-    times = pc.cast(ts_text, pa.float64()).to_numpy(zero_copy_only=False)
-    records = len(times)
+    # the host, and so the code, of a line is a function of its URL and whether the method is CONNECT: both are
+    # worked out once per distinct URL of the block
+    encoded = url.dictionary_encode()
+    return Columns(
+        values=values,
+        urls=encoded.dictionary,
+        hosts=pc.extract_regex(encoded.dictionary, _HOST_PATTERN),
+        url_index=encoded.indices.to_numpy(),
+        connect=pc.equal(method, "CONNECT").to_numpy(zero_copy_only=False),
+        sizes=sizes,
+        times=pc.cast(ts_text, pa.float64()).to_numpy(zero_copy_only=False),
+    )
+
+
+def classify_columns(
+    columns: Columns,
+    classify: Callable[[str, str | None], int],
+    url_matters: Callable[[str], bool] | None,
+    codes_cache: dict[str, int],
+) -> GroupedBlock | None:
+    """The second part of :func:`scan_block`: classify the block's distinct hosts (``classify()`` once per distinct
+    host, per distinct URL for the hosts that url rules cover) and group its matched lines. Blocks go through it
+    in line order, on one thread."""
+    urls, hosts = columns.urls, columns.hosts
+    connect_codes = _codes(pc.struct_field(hosts, "connect"), urls, classify, url_matters, codes_cache)
+    url_codes = _codes(pc.struct_field(hosts, "url"), urls, classify, url_matters, codes_cache)
+    url_index = columns.url_index
+    codes = np.where(columns.connect, connect_codes[url_index], url_codes[url_index])
+    if codes.min() < 0:
+        return None  # a URL not of the plain shape its method calls for, or without a host
+    times = columns.times
     first, last = float(times.min()), float(times.max())
     rows = np.flatnonzero(codes > 0)
-    client, user = (values.take(pa.array(rows * 9 + k)) for k in (2, 7))
-    return _group(records, first, last, rows, codes, times, client, user, sizes[rows])
+    client, user = (columns.values.take(pa.array(rows * _WIDTH + k)) for k in (2, 7))
+    return _group(len(times), first, last, rows, codes, times, client, user, columns.sizes[rows])
+
+
+def _read_pool() -> ThreadPoolExecutor:
+    """The process's read-ahead threads, started on first use (a forked worker process starts its own)."""
+    global _pool, _pool_pid
+    with _pool_lock:
+        if _pool is None or _pool_pid != os.getpid():
+            _pool, _pool_pid = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="scan-read"), os.getpid()
+        return _pool
+
+
+def read_ahead(blocks: Iterable[bytes]) -> Iterator[tuple[bytes, Columns | None]]:
+    """Each block with its :func:`read_columns`, in order, while the next :data:`READ_AHEAD` blocks are read on the
+    read-ahead threads: the classification of a block (Python, in line order) overlaps the column reading of the
+    next ones (Arrow and numpy, without the GIL), so one scan keeps two cores busy."""
+    pool = _read_pool()
+    pending: deque[tuple[bytes, Future[Columns | None]]] = deque()
+    try:
+        for block in blocks:
+            pending.append((block, pool.submit(read_columns, block)))
+            if len(pending) > READ_AHEAD:
+                ready, future = pending.popleft()
+                yield ready, future.result()
+        while pending:
+            ready, future = pending.popleft()
+            yield ready, future.result()
+    finally:
+        for _, future in pending:  # an abandoned scan: drop the reads not yet started
+            future.cancel()
+
+
+def _plain_times(ts_text: pa.StringArray) -> bool:
+    """Whether every value has the shape :data:`_TS_SHAPE` (one to eleven digits, a dot, three digits), read
+    on the array's buffers with numpy (a quarter of the regex's time): a length of 5 to 15, one non-digit byte per
+    value, and that byte a dot four from the end."""
+    offsets = np.frombuffer(ts_text.buffers()[1], dtype=np.int32, count=len(ts_text) + 1, offset=4 * ts_text.offset)
+    data = np.frombuffer(ts_text.buffers()[2], dtype=np.uint8)
+    lengths = np.diff(offsets)
+    if not len(lengths) or lengths.min() < 5 or lengths.max() > 15:
+        return False
+    non_digits = np.zeros(len(data) + 1, dtype=np.int32)
+    np.cumsum((data - ord("0")) > 9, out=non_digits[1:])  # uint8: bytes below "0" wrap round to above 9
+    starts, ends = offsets[:-1], offsets[1:]
+    return bool(np.all(non_digits[ends] - non_digits[starts] == 1) and np.all(data[ends - 4] == ord(".")))
 
 
 def _codes(

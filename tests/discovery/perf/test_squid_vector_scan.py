@@ -58,6 +58,21 @@ EXTRA_LINES = [
     f"{MIDNIGHT}.000 5 10.0.0.1 TCP_TUNNEL/200 7 CONNECT claude.ai:443 x HIER_DIRECT/1.1.1.1  \r",  # 9 fields
     f"{MIDNIGHT}.000 5 10.0.0.1 TCP_TUNNEL/200 7 CONNECT claude.ai:443 x HIER_DIRECT/1.1.1.1 \x00\x7f",
     f"\ufeff{MIDNIGHT}.000 5 10.0.0.1 TCP_TUNNEL/200 7 CONNECT claude.ai:443 x HIER_DIRECT/1.1.1.1 -",  # BOM
+    # time shapes at and beyond the edges of one to eleven digits, a dot, three digits
+    "1.000 5 10.0.0.1 TCP_MISS/200 7 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 -",
+    "99999999999.999 5 10.0.0.1 TCP_MISS/200 7 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 -",
+    "177240960000.000 5 10.0.0.1 TCP_MISS/200 7 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 -",
+    f"{MIDNIGHT}.1234 5 10.0.0.1 TCP_MISS/200 7 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 -",
+    ".123 5 10.0.0.1 TCP_MISS/200 7 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 -",
+    f"{MIDNIGHT}.12a 5 10.0.0.1 TCP_MISS/200 7 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 -",
+    "17724096a0.123 5 10.0.0.1 TCP_MISS/200 7 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 -",
+    f"{MIDNIGHT}0.0.0 5 10.0.0.1 TCP_MISS/200 7 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 -",
+    f"+{MIDNIGHT}.000 5 10.0.0.1 TCP_MISS/200 7 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 -",
+    # exactly ten fields, padded as Squid's %6tr pads, tab-separated, and nine fields with and without a trailing blank
+    f"{MIDNIGHT}.000    123 10.0.0.1 TCP_MISS/200 7 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 -",
+    f"{MIDNIGHT}.000\t5\t10.0.0.1\tTCP_MISS/200\t7\tGET\thttps://claude.ai/\tx\tHIER_DIRECT/1.1.1.1\t-",
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_MISS/200 7 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1",
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_MISS/200 7 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 ",
     "",
     " ",
 ]
@@ -235,6 +250,55 @@ def test_property_mixed_valid_and_invalid_lines_give_the_same_results(lines: lis
         _assert_same(_blocks(lines, block))
 
 
+@pytest.mark.parametrize(
+    ("value", "plain"),
+    [
+        ("1.123", True),
+        ("12345678901.123", True),
+        ("123456789012.123", False),
+        (".123", False),
+        ("1.12", False),
+        ("1.1234", False),
+        ("1a.123", False),
+        ("1.12a", False),
+        ("1..123", False),
+        ("11.123.", False),
+        ("1/.123", False),
+        ("1:.123", False),
+    ],
+)
+def test_the_time_check_on_buffers_at_the_edges(value: str, plain: bool) -> None:
+    import pyarrow as pa
+
+    assert squid_vector._plain_times(pa.array([value])) is plain
+    assert squid_vector._plain_times(pa.array(["1772409600.123", value])) is plain
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(
+            st.from_regex(squid_vector._TS_SHAPE, fullmatch=True).filter(str.isascii),
+            st.text(alphabet="0123456789.-+e/ a", min_size=1, max_size=17),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    cut=st.integers(0, 3),
+)
+def test_property_the_time_check_on_buffers_is_the_time_regex(values: list[str], cut: int) -> None:
+    # given time values, also as a slice of a larger array (the buffers then start before the slice's first value)
+    import re
+
+    import pyarrow as pa
+
+    padded = pa.array(["0.000"] * cut + values)
+    # then the numpy check accepts exactly the arrays whose every value matches the shape
+    expected = all(re.fullmatch(squid_vector._TS_SHAPE, value, re.ASCII) for value in values)
+    assert squid_vector._plain_times(pa.array(values)) == expected
+    assert squid_vector._plain_times(padded.slice(cut)) == expected
+
+
 @hypothesis_settings(max_examples=100, deadline=None)
 @given(millis=st.lists(st.integers(0, 99_999_999_999_999), min_size=1, max_size=40))
 def test_property_times_and_days_are_those_of_the_datetimes(millis: list[int]) -> None:
@@ -304,14 +368,15 @@ def test_ingesting_a_file_gives_the_same_batch_either_way(
     settings.DISCOVERY_CHUNK_BYTES = chunk_bytes
     text = "\n".join(_subject_lines()) + "\n" + _mixed_log(3000) + "\r\n".join(_subject_lines())
     on_columns: list[int] = []
-    real = squid.scan_block
+    real = squid_vector.classify_columns
 
     def counting(*args: Any) -> Any:
         found = real(*args)
         on_columns.append(found.records if found is not None else 0)
         return found
 
-    monkeypatch.setattr(squid, "scan_block", counting)
+    monkeypatch.setattr(squid, "classify_columns", counting)  # whole blocks
+    monkeypatch.setattr(squid_vector, "classify_columns", counting)  # the pieces of declined blocks (scan_block)
     vector_source = LogSourceFactory(name="vector", log_format="squid", identity_map=identity_map())
     regular_source = LogSourceFactory(name="regular", log_format="squid", identity_map=identity_map())
     # when
@@ -332,17 +397,17 @@ def test_ingesting_a_file_gives_the_same_batch_either_way(
 def test_ingestion_takes_the_vector_path_for_squid_native(source: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # given a clean Squid native file in several chunks, a record of the vector scans, and the per-line paths refused
     scans: list[bool] = []
-    real = squid.scan_block
+    real = squid.read_ahead
 
-    def recording(*args: Any) -> Any:
-        found = real(*args)
-        scans.append(found is not None)
-        return found
+    def recording(blocks: Any) -> Any:
+        for block, columns in real(blocks):
+            scans.append(columns is not None)
+            yield block, columns
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("ingestion left the vector path")
 
-    monkeypatch.setattr(squid, "scan_block", recording)
+    monkeypatch.setattr(squid, "read_ahead", recording)
     monkeypatch.setattr(SquidParser, "parse", refuse)
     monkeypatch.setattr(SquidParser, "_scan", refuse)
     rng = random.Random(11)
@@ -424,3 +489,65 @@ def test_a_vector_block_is_declined_not_misread_when_sizes_could_overflow() -> N
     # when / then the totals still equal Python's arbitrary-precision sums
     _assert_same(_blocks([line] * 20, 20))
     assert squid_vector.scan_block(("\n".join([line] * 20)).encode(), classify, None, {}) is None
+
+
+def test_read_ahead_gives_each_block_its_columns_in_order_read_on_the_read_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given blocks, clean and declined, and a record of the threads the columns are read on
+    import threading
+
+    rng = random.Random(3)
+    blocks = [("\n".join(_valid_line(rng, i * 50 + j) for j in range(50))).encode() for i in range(12)]
+    blocks[4] = b"not a squid line"
+    read_on: list[str] = []
+    real = squid_vector.read_columns
+
+    def recording(data: bytes) -> Any:
+        read_on.append(threading.current_thread().name)
+        return real(data)
+
+    monkeypatch.setattr(squid_vector, "read_columns", recording)
+    # when
+    pairs = list(squid_vector.read_ahead(iter(blocks)))
+    # then every block comes back once, in order, with the columns scan_block would read from it
+    assert [block for block, _ in pairs] == blocks
+    assert [columns is None for _, columns in pairs] == [i == 4 for i in range(12)]
+    assert len(read_on) == 12 and all(name.startswith("scan-read") for name in read_on)
+    for block, columns in pairs[:2]:
+        assert columns is not None
+        found = squid_vector.classify_columns(columns, classify, None, {})
+        assert found is not None and found == squid_vector.scan_block(block, classify, None, {})
+
+
+def test_an_abandoned_read_ahead_cancels_its_pending_reads_and_a_forked_process_gets_its_own_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a scan of many blocks, a count of the blocks read, and the scan stopped after its first block
+    rng = random.Random(4)
+    blocks = [("\n".join(_valid_line(rng, i) for i in range(20))).encode()] * 50
+    reads: list[int] = []
+    real = squid_vector.read_columns
+
+    def counting(data: bytes) -> Any:
+        reads.append(1)
+        return real(data)
+
+    monkeypatch.setattr(squid_vector, "read_columns", counting)
+    scan = squid_vector.read_ahead(iter(blocks))
+    # when
+    first = next(scan)
+    scan.close()
+    pool = squid_vector._read_pool()
+    for _ in range(squid_vector.READ_THREADS):  # the queue is first in, first out: once these ran, so had the rest
+        pool.submit(lambda: None).result()
+    # then only the blocks submitted before the stop were read, not the other ~47
+    assert first[1] is not None
+    assert len(reads) <= squid_vector.READ_AHEAD + 1
+    # and a process with another pid (a forked Celery worker) starts its own pool instead of the parent's dead threads
+    monkeypatch.setattr(squid_vector.os, "getpid", lambda: -1)
+    monkeypatch.setattr(squid_vector, "_pool", pool)  # both restored afterwards: this process goes on with its own
+    monkeypatch.setattr(squid_vector, "_pool_pid", squid_vector._pool_pid)
+    own = squid_vector._read_pool()
+    assert own is not pool
+    own.shutdown()
