@@ -32,7 +32,8 @@ INSERT_BATCH = 2000
 #: rows/batches handled per retention-purge run before the task re-enqueues itself
 PURGE_BATCH = 5000
 MAX_BATCH_SAMPLES = 20
-#: chunks the synchronous path parses at once on helper threads while the main thread commits
+#: chunks the synchronous path parses at once on helper threads while the main thread commits (one: a column scan
+#: already keeps two cores busy with its read-ahead threads, and a second chunk in flight only adds memory)
 PARSE_THREADS = 1
 
 
@@ -282,7 +283,7 @@ def _log_chunk_finish(chunk_id: int, outcome: _ParsedChunk | str) -> bool:
 
 def _log_chunks_process_here(chunk_ids: list[int], progress: ingest.ProgressCallback | None) -> None:
     """The synchronous path (``ingest_logs`` without ``--queue``): every chunk committed in its own transaction as a
-    worker would, while up to :data:`PARSE_THREADS` chunks parse on helper threads (the column scan's numpy/Arrow
+    worker would, while the next :data:`PARSE_THREADS` chunks parse on helper threads (the column scan's numpy/Arrow
     work and SQLite's or psycopg's statement execution run without the GIL, so they overlap on the other cores).
     A chunk commits as soon as its parse is done, whichever that is, as workers finish in any order; only the main
     thread touches the database."""
