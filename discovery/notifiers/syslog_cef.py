@@ -68,19 +68,19 @@ def cef_line(payload: Payload, *, vendor: str = CEF_VENDOR, product: str = CEF_P
     return cef_alert_line(payload, vendor=vendor, product=product)
 
 
+def _cef(vendor: str, product: str, signature: str, name: str, severity: object, fields: list[tuple[str, Any]]) -> str:
+    """One CEF record: the escaped header, then the extension's ``key=value`` pairs."""
+    header = "|".join(cef_header_escape(part) for part in (vendor, product, CEF_VERSION, signature, name, severity))
+    return f"CEF:0|{header}|{cef_extension(fields)}"
+
+
 def cef_alert_line(payload: AlertPayload, *, vendor: str = CEF_VENDOR, product: str = CEF_PRODUCT) -> str:
-    header = "|".join(
-        cef_header_escape(part)
-        for part in (
-            vendor,
-            product,
-            CEF_VERSION,
-            f"shadow-ai.{payload.rule_kind}",
-            payload.rule_name,
-            payload.severity_score,
-        )
-    )
-    extension = cef_extension(
+    return _cef(
+        vendor,
+        product,
+        f"shadow-ai.{payload.rule_kind}",
+        payload.rule_name,
+        payload.severity_score,
         [
             ("rt", int(payload.last_seen.timestamp() * 1000)),
             ("start", int(payload.first_seen.timestamp() * 1000)),
@@ -102,9 +102,8 @@ def cef_alert_line(payload: AlertPayload, *, vendor: str = CEF_VENDOR, product: 
             ("cs4", payload.link),
             ("cs5Label", "status"),
             ("cs5", payload.status),
-        ]
+        ],
     )
-    return f"CEF:0|{header}|{extension}"
 
 
 def _finding_message(payload: AuditFindingPayload) -> str:
@@ -121,18 +120,12 @@ def _finding_message(payload: AuditFindingPayload) -> str:
 
 def cef_finding_line(payload: AuditFindingPayload, *, vendor: str = CEF_VENDOR, product: str = CEF_PRODUCT) -> str:
     """The CEF line of a fairness-audit finding: signature ``audit.<kind>``, the finding kind as the name."""
-    header = "|".join(
-        cef_header_escape(part)
-        for part in (
-            vendor,
-            product,
-            CEF_VERSION,
-            payload.signature,
-            payload.finding_kind_label,
-            payload.severity_score,
-        )
-    )
-    extension = cef_extension(
+    return _cef(
+        vendor,
+        product,
+        payload.signature,
+        payload.finding_kind_label,
+        payload.severity_score,
         [
             ("rt", int(payload.occurred_at.timestamp() * 1000)),
             ("start", int(payload.run_slot.timestamp() * 1000)),
@@ -157,9 +150,8 @@ def cef_finding_line(payload: AuditFindingPayload, *, vendor: str = CEF_VENDOR, 
             ("cn1", payload.run_id),
             ("cn2Label", "aiSystemId"),
             ("cn2", payload.system_id),
-        ]
+        ],
     )
-    return f"CEF:0|{header}|{extension}"
 
 
 def _header_token(value: str, limit: int) -> str:

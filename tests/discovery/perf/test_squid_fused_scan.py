@@ -219,22 +219,20 @@ LINE_PARTS = st.sampled_from(
 )
 
 
-@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    lines=st.lists(
-        st.one_of(
-            st.integers(0, 10_000).map(lambda i: _valid_line(random.Random(i), i)),
-            st.lists(LINE_PARTS, min_size=0, max_size=13).map(" ".join),
-            st.tuples(st.integers(0, 10_000), st.integers(0, 9), LINE_PARTS).map(
-                lambda t: " ".join(
-                    t[2] if n == t[1] else part for n, part in enumerate(_valid_line(random.Random(t[0]), t[0]).split())
-                )
-            ),
-        ),
-        max_size=60,
+#: good lines, good lines with one field replaced by a tricky value, and token soup
+MIXED_LINES = (
+    st.integers(0, 10_000).map(lambda i: _valid_line(random.Random(i), i)),
+    st.lists(LINE_PARTS, min_size=0, max_size=13).map(" ".join),
+    st.tuples(st.integers(0, 10_000), st.integers(0, 9), LINE_PARTS).map(
+        lambda t: " ".join(
+            t[2] if n == t[1] else part for n, part in enumerate(_valid_line(random.Random(t[0]), t[0]).split())
+        )
     ),
-    block=st.integers(1, 70),
 )
+
+
+@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=st.lists(st.one_of(*MIXED_LINES), max_size=60), block=st.integers(1, 70))
 def test_property_mixed_valid_and_invalid_lines_give_the_same_results(lines: list[str], block: int) -> None:
     # given any mix of good lines, lines with one field replaced by a tricky value, and token soup
     # when / then

@@ -29,7 +29,7 @@ from tests.discovery.factories import LogSourceFactory, identity_map
 from tests.discovery.perf.test_squid_fast_path import LINES
 from tests.discovery.perf.test_squid_fused_scan import (
     EDGE_LINES,
-    LINE_PARTS,
+    MIXED_LINES,
     SQUID_SAMPLES,
     _ingest,
     _mixed_log,
@@ -226,19 +226,7 @@ def test_the_squid_samples_give_the_same_results(sample: Path, small_pieces: Non
 
 @hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    lines=st.lists(
-        st.one_of(
-            st.integers(0, 10_000).map(lambda i: _valid_line(random.Random(i), i)),
-            st.lists(LINE_PARTS, min_size=0, max_size=13).map(" ".join),
-            st.tuples(st.integers(0, 10_000), st.integers(0, 9), LINE_PARTS).map(
-                lambda t: " ".join(
-                    t[2] if n == t[1] else part for n, part in enumerate(_valid_line(random.Random(t[0]), t[0]).split())
-                )
-            ),
-            st.sampled_from(EXTRA_LINES),
-        ),
-        max_size=60,
-    ),
+    lines=st.lists(st.one_of(*MIXED_LINES, st.sampled_from(EXTRA_LINES)), max_size=60),
     block=st.integers(1, 70),
     piece=st.integers(1, 400),
 )
