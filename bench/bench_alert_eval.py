@@ -16,18 +16,13 @@ history/audit rows written, and the number of SQL queries of each run.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _django import bench_database  # also puts the repository on sys.path
 
 MB = 1024 * 1024
 NOW = datetime(2026, 3, 21, 18, tzinfo=UTC)
@@ -148,25 +143,7 @@ def main() -> None:
         "rules)",
     )
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-alerts-"))
-    os.environ.setdefault("DATA_DIR", str(tmp))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection
-
-    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    created_test_db = False
-    if engine == "postgresql":
-        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = f"bench_alerts_{os.getpid()}"
-        connection.creation.create_test_db(verbosity=0, autoclobber=False)
-        created_test_db = True
-    else:
-        call_command("migrate", verbosity=0)
-    try:
+    with bench_database("alerts") as (engine, _):
         from core.models import AuditLogEntry
         from discovery.alert_models import Alert, Delivery
 
@@ -190,9 +167,6 @@ def main() -> None:
             f"alerts {Alert.objects.count():,}; deliveries {Delivery.objects.count():,}; "
             f"alert history rows {history:,}; audit 'raised' rows {audit:,}"
         )
-    finally:
-        if created_test_db:
-            connection.creation.destroy_test_db(settings.DATABASES["default"]["NAME"], verbosity=0)
 
 
 if __name__ == "__main__":

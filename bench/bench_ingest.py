@@ -26,15 +26,11 @@ import functools
 import os
 import random
 import resource
-import shutil
 import statistics
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _django import bench_database  # also puts the repository on sys.path
 
 AI = [
     "CONNECT chatgpt.com:443",
@@ -88,35 +84,13 @@ def main() -> None:
     parser.add_argument("--chunk-mb", type=int, default=None, help="default: the DISCOVERY_CHUNK_BYTES setting")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-    try:
-        run(args, tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def run(args: argparse.Namespace, tmp: Path) -> None:
-    os.environ.setdefault("DATA_DIR", str(tmp))
     if args.chunk_mb is not None:
         os.environ["DISCOVERY_CHUNK_BYTES"] = str(args.chunk_mb * 1024 * 1024)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    import django
+    with bench_database("ingest") as (engine, tmp):
+        run(args, engine, tmp)
 
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection
 
-    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    created_test_db = False
-    if engine == "postgresql":
-        # a database of its own: never the shared test_<name> that concurrent pytest runs use (and would lose)
-        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = f"bench_ingest_{os.getpid()}"
-        connection.creation.create_test_db(verbosity=0, autoclobber=False)
-        created_test_db = True
-    else:
-        call_command("migrate", verbosity=0)
-
+def run(args: argparse.Namespace, engine: str, tmp: Path) -> None:
     from discovery import ingest, pseudonyms, services
     from discovery.models import AIServiceRule, LogBatch, LogSource, UsageRecord
     from discovery.services import log_batch_ingest
@@ -191,8 +165,6 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
     )
     print(f"warm-up (one-line file, process one-off costs, not in the figures above): {warm_seconds:.2f} s")
     print(f"peak RSS: {rss_after / 1024:.0f} MiB (before ingestion {rss_before / 1024:.0f} MiB)")
-    if created_test_db:
-        connection.creation.destroy_test_db(settings.DATABASES["default"]["NAME"], verbosity=0)
 
 
 if __name__ == "__main__":
