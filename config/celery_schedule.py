@@ -19,6 +19,7 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "audits.tasks.*": {"queue": Queue.AUDITS.value},
     "discovery.tasks.ingest_*": {"queue": Queue.INGEST.value},
     "discovery.tasks.purge_*": {"queue": Queue.DEFAULT.value},
+    "discovery.tasks.reap_*": {"queue": Queue.DEFAULT.value},
     "discovery.tasks.*": {"queue": Queue.ALERTS.value},
 }
 
@@ -42,6 +43,14 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "discovery.tasks.purge_discovery_detail_task",
         "schedule": crontab(minute="17", hour="3"),
         "options": {"expires": 36 * 3600},
+    },
+    # Ingestion reaper: chunks whose task was lost (worker killed, message lost) go back to the queue while attempts
+    # remain, else end failed so their batch settles. Every 5 minutes: with the 20-minute hard limit plus the
+    # 5-minute margin, a lost chunk is picked up again within ~30 minutes.
+    "Discovery ingest reaper": {
+        "task": "discovery.tasks.reap_stuck_chunks_task",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 7 * 60},
     },
     # Shadow-AI alert rules over the last few days of usage (ingestion batches also trigger them as they finish).
     # Every 15 minutes: late uploads and rule changes show up within a quarter of an hour.

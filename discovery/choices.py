@@ -61,13 +61,27 @@ class DataRegion(models.TextChoices):
 
 
 class BatchStatus(models.TextChoices):
+    """A batch is ``processing`` until every chunk has settled (done or failed), then ``done`` (all chunks done),
+    ``failed`` (none done) or ``partial`` (some done: their counts and usage are kept, ``chunks_failed`` says how
+    many are missing). A failed or partial batch can be retried."""
+
     PROCESSING = "processing", "Processing"
     DONE = "done", "Done"
+    PARTIAL = "partial", "Partial (some chunks failed)"
     FAILED = "failed", "Failed"
 
 
+#: batch statuses from which ``log_batch_retry`` (and a re-upload of the same file) starts the failed chunks again
+RETRYABLE_BATCH_STATUSES = frozenset({BatchStatus.FAILED, BatchStatus.PARTIAL})
+
+
 class ChunkStatus(models.TextChoices):
+    """``pending`` (queued, ``queued_at``) -> ``processing`` (claimed by a worker, ``claimed_at``) -> ``done`` or
+    ``failed`` (with ``error``). The reaper returns a chunk stuck in ``processing`` or ``pending`` to the queue
+    while attempts remain, else fails it; a retry returns a failed chunk to ``pending``."""
+
     PENDING = "pending", "Pending"
+    PROCESSING = "processing", "Processing"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
 

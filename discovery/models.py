@@ -148,7 +148,10 @@ class PolicyException(BaseModel):
 
 
 class LogBatch(BaseModel):
-    """One uploaded log file or capture. ``(source, sha256)`` is unique: re-ingesting the same file is a no-op."""
+    """One uploaded log file or capture. ``(source, sha256)`` is unique: re-ingesting the same file is a no-op,
+    unless the batch ended ``failed`` or ``partial``, when the re-upload retries its failed chunks.
+
+    The counts are the sums over the chunks that committed ``done`` (each added once, when it commits)."""
 
     source = models.ForeignKey(LogSource, on_delete=models.PROTECT, related_name="batches")
     sha256 = models.CharField(max_length=64)
@@ -161,6 +164,9 @@ class LogBatch(BaseModel):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     chunks_total = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
+    chunks_failed = models.PositiveIntegerField(
+        default=0, help_text="Chunks that ended failed: their lines are not counted (retry the batch)."
+    )
     records_read = models.BigIntegerField(default=0)
     records_parsed = models.BigIntegerField(default=0)
     records_malformed = models.BigIntegerField(default=0)
@@ -195,7 +201,8 @@ class LogBatch(BaseModel):
 
 class LogChunk(models.Model):
     """A byte range of a batch's file (at line boundaries), processed by one task; its results commit atomically
-    with ``status=done``, so a redelivered task finds it done and does nothing."""
+    with ``status=done``, so a redelivered task finds it done and does nothing. Any error ends it ``failed`` with
+    the error text; the reaper finds it by ``queued_at``/``claimed_at`` if its task was lost."""
 
     batch = models.ForeignKey(LogBatch, on_delete=models.CASCADE, related_name="chunks")
     index = models.PositiveIntegerField()
@@ -203,7 +210,9 @@ class LogChunk(models.Model):
     end_offset = models.BigIntegerField()
     first_line = models.BigIntegerField(default=1)
     status = models.CharField(max_length=10, choices=ChunkStatus.choices, default=ChunkStatus.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0, help_text="Times a worker (or the local run) claimed it.")
+    queued_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the queue (pending).")
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="Last claimed by a worker (processing).")
     records_read = models.BigIntegerField(default=0)
     records_parsed = models.BigIntegerField(default=0)
     records_malformed = models.BigIntegerField(default=0)
@@ -219,6 +228,14 @@ class LogChunk(models.Model):
     class Meta:
         ordering = ["batch", "index"]
         constraints = [models.UniqueConstraint(fields=["batch", "index"], name="logchunk_unique_index")]
+        # the reaper's scan: unsettled chunks only (a small, partial index; settled chunks are the vast majority)
+        indexes = [
+            models.Index(
+                fields=["status"],
+                name="logchunk_unsettled",
+                condition=Q(status__in=["pending", "processing"]),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.batch_id}#{self.index}"

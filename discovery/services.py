@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
@@ -17,11 +21,19 @@ from django.db.models import Exists, F, Field, Max, Min, OuterRef, Q
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
-from core.exceptions import ApplicationError, ValidationFailed
+from core.exceptions import ApplicationError, Conflict, InvalidTransition, ValidationFailed
 from core.services import audit_log_record, model_create, model_delete, model_update
 from discovery import ingest
 from discovery.alert_services import alerts_evaluate_after_batch
-from discovery.choices import BatchStatus, ChunkStatus, PolicyStatus
+from discovery.choices import RETRYABLE_BATCH_STATUSES, BatchStatus, ChunkStatus, PolicyStatus
+from discovery.constants import (
+    ERROR_MAX_CHARS,
+    LOCAL_RETRY_MAX_SECONDS,
+    LOCAL_RETRY_SECONDS,
+    REAP_BATCH,
+    STALE_CHUNK_MARGIN_SECONDS,
+    TRANSIENT_ERRORS,
+)
 from discovery.models import AIService, LogBatch, LogChunk, LogSource, PolicyException, Pseudonym, UsageRecord
 from discovery.parsers import ArchiveError, UnknownFormat, get_parser
 from discovery.parsers.pcap import CaptureError
@@ -29,6 +41,10 @@ from discovery.pseudonyms import decrypt_identity, key_version
 
 #: usage rows written per INSERT statement (large enough to amortise round trips, small enough for SQLite's limits)
 INSERT_BATCH = 2000
+logger = logging.getLogger(__name__)
+
+#: chunk states not yet settled: a worker (or the local run) may still claim them
+UNSETTLED_CHUNK_STATUSES = (ChunkStatus.PENDING, ChunkStatus.PROCESSING)
 #: rows/batches handled per retention-purge run before the task re-enqueues itself
 PURGE_BATCH = 5000
 MAX_BATCH_SAMPLES = 20
@@ -96,8 +112,12 @@ def policy_exception_create(*, actor: Any, reason: str = "", data: dict[str, Any
 
 @dataclass(slots=True)
 class IngestOutcome:
+    """What an upload did: a new batch, a duplicate of an existing one (no-op), or a duplicate of a failed or
+    partial batch whose failed chunks it started again (``retried``)."""
+
     batch: LogBatch
     duplicate: bool
+    retried: bool = False
 
 
 def _size_of(fileobj: IO[bytes]) -> int | None:
@@ -121,7 +141,8 @@ def log_batch_ingest(
     progress: ingest.ProgressCallback | None = None,
 ) -> IngestOutcome:
     """Accept one log file or capture for ``source``: hash it, return the existing batch if this file was already
-    ingested (``duplicate``), else store it, cut it into chunks and process them (here, or on the ingest queue).
+    ingested (``duplicate``; if that batch ended failed or partial, its failed chunks are retried: ``retried``),
+    else store it, cut it into chunks and process them (here, or on the ingest queue).
     """
     size = _size_of(fileobj)
     if size is not None and size > settings.DISCOVERY_UPLOAD_MAX_BYTES:
@@ -132,7 +153,13 @@ def log_batch_ingest(
         raise ValidationFailed(f"file is {plan.size} bytes; the limit is {settings.DISCOVERY_UPLOAD_MAX_BYTES}")
     existing = LogBatch.objects.filter(source=source, sha256=plan.sha256).first()
     if existing is not None:
-        return IngestOutcome(existing, True)
+        if existing.status not in RETRYABLE_BATCH_STATUSES:
+            return IngestOutcome(existing, True)
+        # the same file after a failure: start its failed chunks again rather than answer with a silent no-op
+        retried = log_batch_retry(
+            batch=existing, actor=actor, reason="uploaded again", synchronous=synchronous, progress=progress
+        )
+        return IngestOutcome(retried, True, retried=True)
     fmt = log_format or source.log_format
     try:
         if not fmt:
@@ -170,8 +197,9 @@ def _log_batch_create(
     fileobj.seek(0)
     batch.file.save(f"{plan.sha256[:16]}-{batch.original_name or 'upload'}", File(fileobj), save=False)
     batch.save()
+    queued_at = timezone.now()
     LogChunk.objects.bulk_create(
-        LogChunk(batch=batch, index=i, start_offset=start, end_offset=end, first_line=line)
+        LogChunk(batch=batch, index=i, start_offset=start, end_offset=end, first_line=line, queued_at=queued_at)
         for i, (start, end, line) in enumerate(plan.chunks)
     )
     audit_log_record(
@@ -181,31 +209,94 @@ def _log_batch_create(
         extra_data={"sha256": plan.sha256, "size": plan.size, "format": fmt, "chunks": len(plan.chunks)},
     )
     if enqueue:
-        from discovery.tasks import ingest_log_chunk_task  # tasks import services: avoid the cycle
-
-        ids = list(batch.chunks.values_list("id", flat=True))
-        transaction.on_commit(lambda: [ingest_log_chunk_task.delay(chunk_id) for chunk_id in ids])
+        _log_chunks_enqueue(list(batch.chunks.values_list("id", flat=True)))
     return batch
+
+
+def _log_chunks_enqueue(chunk_ids: list[int]) -> None:
+    """Hand the chunks to the ingest queue once the current transaction commits."""
+    from discovery.tasks import ingest_log_chunk_task  # tasks import services: avoid the cycle
+
+    if chunk_ids:
+        transaction.on_commit(lambda: [ingest_log_chunk_task.delay(chunk_id) for chunk_id in chunk_ids])
+
+
+def error_text(exc: BaseException) -> str:
+    """An exception as the text kept on a chunk or batch: ``Type: message``, made storable (see :func:`safe_text`)."""
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return safe_text(
+            f"SoftTimeLimitExceeded: the chunk ran past the {settings.CELERY_TASK_SOFT_TIME_LIMIT} s soft time limit "
+            "(CELERY_TASK_SOFT_TIME_LIMIT); use smaller chunks (DISCOVERY_CHUNK_BYTES) or a higher limit"
+        )
+    return safe_text(f"{type(exc).__name__}: {exc}")
+
+
+def safe_text(text: str, *, limit: int = ERROR_MAX_CHARS) -> str:
+    """``text`` fit for any database text column: NUL bytes (PostgreSQL text and jsonb reject them) shown as
+    ``\\x00``, lone surrogates (undecodable input bytes) replaced, at most ``limit`` characters."""
+    text = text.replace("\x00", "\\x00").encode("utf-8", "replace").decode("utf-8")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def log_chunk_process(*, chunk_id: int) -> bool:
     """Parse, match and aggregate one chunk, then commit its usage rows, its counts and ``status=done`` in ONE
-    transaction. Returns False when there was nothing to do (gone, or already done by an earlier delivery): a
-    task redelivered after a crash either finds the chunk done or finds nothing of its partial work committed.
+    transaction. Returns False when there was nothing to do (gone, settled by an earlier delivery) or the chunk
+    failed: a task redelivered after a crash either finds the chunk done or finds nothing of its partial work
+    committed.
+
+    Every error is caught here, at the chunk boundary, so that no chunk ends silently: a transient one
+    (:data:`~discovery.constants.TRANSIENT_ERRORS`) is raised again while the chunk has attempts left
+    (``DISCOVERY_CHUNK_MAX_ATTEMPTS``), for the task to retry it after a backoff; anything else (a soft time limit
+    included), or a transient error on the last attempt, ends the chunk ``failed`` with the error text and settles
+    the batch once every chunk has.
     """
     chunk = _log_chunk_claim(chunk_id)
     if chunk is None:
         return False
-    return _log_chunk_finish(chunk.pk, _log_chunk_parse(chunk, ingest.catalog_snapshot(), _Adapters.current()))
+    return _log_chunk_guarded(
+        chunk,
+        lambda: _log_chunk_finish(chunk.pk, _log_chunk_parse(chunk, ingest.catalog_snapshot(), _Adapters.current())),
+    )
+
+
+def _log_chunk_guarded(chunk: LogChunk, run: Callable[[], bool]) -> bool:
+    """Run a claimed chunk's work (``run``) at the chunk boundary: see :func:`log_chunk_process`."""
+    try:
+        return run()
+    except TRANSIENT_ERRORS as exc:
+        if chunk.attempts < settings.DISCOVERY_CHUNK_MAX_ATTEMPTS:
+            logger.warning("chunk %s attempt %s: transient error, will retry: %s", chunk.pk, chunk.attempts, exc)
+            raise
+        logger.error("chunk %s failed after %s attempts: %s", chunk.pk, chunk.attempts, exc)
+        _log_chunk_fail(chunk_id=chunk.pk, error=f"gave up after {chunk.attempts} attempts: {error_text(exc)}")
+    except Exception as exc:  # the chunk boundary: whatever went wrong is recorded on the chunk, never dropped
+        logger.exception("chunk %s failed", chunk.pk)
+        _log_chunk_fail(chunk_id=chunk.pk, error=error_text(exc))
+    return False
 
 
 def _log_chunk_claim(chunk_id: int) -> LogChunk | None:
-    """The chunk with its batch and source, its attempt counted; None when it is gone or already done."""
-    chunk = LogChunk.objects.select_related("batch__source").filter(pk=chunk_id).first()
-    if chunk is None or chunk.status == ChunkStatus.DONE:
+    """Claim a chunk by conditional UPDATE (pending or processing -> processing, ``claimed_at``, one attempt
+    more) and return it with its batch and source; None when it is gone or settled (done or failed).
+
+    A chunk still ``processing`` may be claimed again: that is the broker redelivering the task of a worker that
+    died. Two live claims are harmless (the commit locks the chunk and the second finds it done). A chunk that has
+    used its ``DISCOVERY_CHUNK_MAX_ATTEMPTS`` (a poison chunk that kills its worker every time) is failed here.
+    """
+    unsettled = LogChunk.objects.filter(pk=chunk_id, status__in=UNSETTLED_CHUNK_STATUSES)
+    claimed = unsettled.filter(attempts__lt=settings.DISCOVERY_CHUNK_MAX_ATTEMPTS).update(
+        status=ChunkStatus.PROCESSING, claimed_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    if not claimed:
+        attempts = unsettled.values_list("attempts", flat=True).first()
+        if attempts is not None:  # unsettled, out of attempts
+            _log_chunk_fail(
+                chunk_id=chunk_id,
+                error=f"LostWorker: gave up after {attempts} attempts (each ended without a result: the worker was "
+                "killed or timed out)",
+            )
         return None
-    LogChunk.objects.filter(pk=chunk.pk).update(attempts=F("attempts") + 1)
-    return chunk
+    return LogChunk.objects.select_related("batch__source").get(pk=chunk_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,26 +377,27 @@ def _log_chunks_process_here(chunk_ids: list[int], progress: ingest.ProgressCall
     worker would, while the next :data:`PARSE_THREADS` chunks parse on helper threads (the column scan's numpy/Arrow
     work and SQLite's or psycopg's statement execution run without the GIL, so they overlap on the other cores).
     A chunk commits as soon as its parse is done, whichever that is, as workers finish in any order; only the main
-    thread touches the database."""
+    thread touches the database. Errors are handled at the chunk boundary as on a worker
+    (:func:`_log_chunk_guarded`): a transient one puts the chunk back at the end of the line after a backoff."""
     snapshot, adapters = ingest.catalog_snapshot(), _Adapters.current()
-    waiting = iter(chunk_ids)
-    settled = 0  # chunks committed, failed, or found done already
+    waiting = deque(chunk_ids)
+    settled = 0  # chunks committed, failed, or found settled already
 
     def report() -> None:
         if progress is not None:
             progress(settled, len(chunk_ids))
 
     with ThreadPoolExecutor(max_workers=PARSE_THREADS, thread_name_prefix="ingest-parse") as pool:
-        parsing: dict[Future[_ParsedChunk | str], int] = {}
+        parsing: dict[Future[_ParsedChunk | str], LogChunk] = {}
 
         def start_next() -> None:
             nonlocal settled
-            for chunk_id in waiting:
-                chunk = _log_chunk_claim(chunk_id)
+            while waiting:
+                chunk = _log_chunk_claim(waiting.popleft())
                 if chunk is not None:
-                    parsing[pool.submit(_log_chunk_parse, chunk, snapshot, adapters)] = chunk.pk
+                    parsing[pool.submit(_log_chunk_parse, chunk, snapshot, adapters)] = chunk
                     return
-                settled += 1  # already done (by a worker, or an earlier run)
+                settled += 1  # already settled (by a worker, or an earlier run), or out of attempts
                 report()
 
         for _ in range(PARSE_THREADS):
@@ -313,18 +405,34 @@ def _log_chunks_process_here(chunk_ids: list[int], progress: ingest.ProgressCall
         while parsing:
             done, _ = wait(parsing, return_when=FIRST_COMPLETED)
             for future in done:
-                chunk_id = parsing.pop(future)
+                chunk = parsing.pop(future)
                 start_next()  # the next parse runs while this one commits
-                _log_chunk_finish(chunk_id, future.result())
+                try:
+                    _log_chunk_guarded(chunk, lambda f=future, c=chunk: _log_chunk_finish(c.pk, f.result()))
+                except TRANSIENT_ERRORS:
+                    time.sleep(min(LOCAL_RETRY_SECONDS * 2 ** (chunk.attempts - 1), LOCAL_RETRY_MAX_SECONDS))
+                    waiting.append(chunk.pk)
+                    if not parsing:
+                        start_next()
+                    continue
                 settled += 1
                 report()
 
 
 @transaction.atomic
-def _log_chunk_fail(*, chunk_id: int, error: str) -> None:
-    LogChunk.objects.filter(pk=chunk_id).exclude(status=ChunkStatus.DONE).update(status=ChunkStatus.FAILED, error=error)
-    chunk = LogChunk.objects.get(pk=chunk_id)
-    LogBatch.objects.filter(pk=chunk.batch_id).update(status=BatchStatus.FAILED, error=error[:2000])
+def _log_chunk_fail(*, chunk_id: int, error: str) -> bool:
+    """End an unsettled chunk ``failed`` with ``error`` (made storable: :func:`safe_text`), count it on its batch
+    and settle the batch if it was the last. False when the chunk is gone or settled already: a chunk is counted
+    once, done or failed. Its results are not counted (a failed chunk never commits any)."""
+    failed = LogChunk.objects.filter(pk=chunk_id, status__in=UNSETTLED_CHUNK_STATUSES).update(
+        status=ChunkStatus.FAILED, error=safe_text(error)
+    )
+    if not failed:
+        return False
+    batch_id = LogChunk.objects.filter(pk=chunk_id).values_list("batch_id", flat=True).get()
+    LogBatch.objects.filter(pk=batch_id).update(chunks_failed=F("chunks_failed") + 1)
+    _log_batch_finalise_if_complete(batch_id=batch_id)
+    return True
 
 
 _USAGE_COLUMNS = (
@@ -417,8 +525,8 @@ def _pseudonyms_insert(identities: dict[str, tuple[str, bytes]], *, version: int
 @transaction.atomic
 def _log_chunk_commit(*, chunk_id: int, parsed: _ParsedChunk) -> bool:
     chunk = LogChunk.objects.select_for_update().get(pk=chunk_id)
-    if chunk.status == ChunkStatus.DONE:
-        return False  # another delivery committed first
+    if chunk.status not in UNSETTLED_CHUNK_STATUSES:
+        return False  # another delivery committed first, or the reaper gave up on this one meanwhile
     result = parsed.result
     _pseudonyms_insert(result.identities, version=key_version())
     _rows_insert(UsageRecord, _USAGE_COLUMNS, parsed.usage_rows)
@@ -434,7 +542,7 @@ def _log_chunk_commit(*, chunk_id: int, parsed: _ParsedChunk) -> bool:
         status=ChunkStatus.DONE,
         done_at=timezone.now(),
         error="",
-        malformed_samples=result.malformed_samples,
+        malformed_samples=_json_safe(result.malformed_samples),
         first_seen=result.first_seen,
         last_seen=result.last_seen,
         **counts,
@@ -446,8 +554,32 @@ def _log_chunk_commit(*, chunk_id: int, parsed: _ParsedChunk) -> bool:
     return True
 
 
+def _json_safe(value: Any) -> Any:
+    """``value`` with NUL characters removed from its strings (PostgreSQL's jsonb rejects ``\\u0000``): a guard
+    for malformed-line samples, whose text is raw input."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    return value
+
+
+def _log_batch_settled_status(*, done: int, failed: int) -> BatchStatus:
+    """A settled batch's status: done (no chunk failed), failed (none done), else partial."""
+    if not failed:
+        return BatchStatus.DONE
+    return BatchStatus.FAILED if not done else BatchStatus.PARTIAL
+
+
 def _log_batch_finalise_if_complete(*, batch_id: int) -> None:
-    """Called inside the chunk's transaction: the last chunk to commit closes the batch."""
+    """Called inside a chunk's transaction (commit or failure): the last chunk to settle closes the batch as
+    done, partial or failed (:func:`_log_batch_settled_status`).
+
+    The alert rules are evaluated for a partial batch too: its committed usage is real traffic, and holding
+    alerts back until a retry would hide it; a retry that completes the batch evaluates them again (they are
+    idempotent). A batch with no chunk done has nothing to evaluate."""
     batch = LogBatch.objects.select_for_update().get(pk=batch_id)
     chunks = LogChunk.objects.filter(batch_id=batch_id)
     span = chunks.aggregate(first=Min("first_seen"), last=Max("last_seen"))
@@ -455,10 +587,128 @@ def _log_batch_finalise_if_complete(*, batch_id: int) -> None:
     for chunk_samples in chunks.filter(records_malformed__gt=0).values_list("malformed_samples", flat=True):
         samples.extend(chunk_samples[: MAX_BATCH_SAMPLES - len(samples)])
     update: dict[str, Any] = {"first_seen": span["first"], "last_seen": span["last"], "malformed_samples": samples}
-    if batch.chunks_done >= batch.chunks_total and batch.status == BatchStatus.PROCESSING:
-        update.update(status=BatchStatus.DONE, finished_at=timezone.now())
-        alerts_evaluate_after_batch(batch_id=batch_id)
+    if batch.chunks_done + batch.chunks_failed >= batch.chunks_total and batch.status == BatchStatus.PROCESSING:
+        status = _log_batch_settled_status(done=batch.chunks_done, failed=batch.chunks_failed)
+        update.update(status=status, finished_at=timezone.now(), error="")
+        if batch.chunks_failed:
+            first = chunks.filter(status=ChunkStatus.FAILED).order_by("index").values_list("index", "error").first()
+            index, error = first or (0, "")
+            update["error"] = safe_text(
+                f"{batch.chunks_failed} of {batch.chunks_total} chunks failed (their lines are not counted; retry "
+                f"the batch). First error, chunk #{index}: {error}"
+            )
+        if batch.chunks_done:
+            alerts_evaluate_after_batch(batch_id=batch_id)
     LogBatch.objects.filter(pk=batch_id).update(**update)
+
+
+# --- ingestion: retry and reaper ---------------------------------------------------------------------------------
+
+
+def log_batch_retry(
+    *,
+    batch: LogBatch,
+    actor: Any,
+    reason: str = "",
+    synchronous: bool = False,
+    progress: ingest.ProgressCallback | None = None,
+) -> LogBatch:
+    """Start a failed or partial batch's failed chunks again: they go back to ``pending`` (attempts reset) and to
+    the ingest queue once committed (or are processed here, ``synchronous``); the batch is ``processing`` again.
+    Its counts stay exact: they only ever hold the chunks that committed done, each added once when it did.
+    Raises ``InvalidTransition`` for a batch in any other status, ``Conflict`` when its file is gone (retention).
+    Audited as ``discovery.log_batch.retried``."""
+    chunk_ids = _log_batch_retry_reset(batch=batch, actor=actor, reason=reason, enqueue=not synchronous)
+    if synchronous:
+        _log_chunks_process_here(chunk_ids, progress)
+    batch.refresh_from_db()
+    return batch
+
+
+@transaction.atomic
+def _log_batch_retry_reset(*, batch: LogBatch, actor: Any, reason: str, enqueue: bool) -> list[int]:
+    locked = LogBatch.objects.select_for_update().get(pk=batch.pk)
+    if locked.status not in RETRYABLE_BATCH_STATUSES:
+        raise InvalidTransition(f"batch {locked.pk} is {locked.status}: only a failed or partial batch can be retried")
+    if locked.purged_at is not None or not locked.file:
+        raise Conflict(f"batch {locked.pk}: its file was removed by retention and cannot be read again")
+    failed = LogChunk.objects.filter(batch=locked, status=ChunkStatus.FAILED)
+    chunk_ids = list(failed.order_by("index").values_list("id", flat=True))
+    failed.update(status=ChunkStatus.PENDING, error="", attempts=0, claimed_at=None, queued_at=timezone.now())
+    LogBatch.objects.filter(pk=locked.pk).update(
+        status=BatchStatus.PROCESSING, chunks_failed=0, error="", finished_at=None
+    )
+    audit_log_record(
+        event_type="discovery.log_batch.retried",
+        actor=actor,
+        target=locked,
+        reason=reason,
+        extra_data={
+            "previous_status": locked.status,
+            "chunks_retried": len(chunk_ids),
+            "chunks_done": locked.chunks_done,
+            "error": locked.error[:500],
+        },
+    )
+    if enqueue:
+        _log_chunks_enqueue(chunk_ids)
+    return chunk_ids
+
+
+@dataclass(frozen=True, slots=True)
+class ReapOutcome:
+    """What one reaper run did: chunks handed to the queue again, chunks failed as lost."""
+
+    requeued: int
+    failed: int
+
+
+def log_chunks_reap(*, now: datetime | None = None) -> ReapOutcome:
+    """Beat: find chunks whose task was lost and put them right. A chunk is stuck when it has been ``processing``
+    longer than the hard task time limit plus :data:`~discovery.constants.STALE_CHUNK_MARGIN_SECONDS` (its worker
+    died: killed, out of memory, the broker lost the message), or ``pending`` for more than
+    ``DISCOVERY_CHUNK_PENDING_TIMEOUT`` seconds since it was queued (the message never arrived). Each goes back to
+    the queue while attempts remain, else ends ``failed`` ("timed out / lost") and its batch settles.
+
+    Idempotent: each chunk is changed by a conditional UPDATE on the state it was seen in, and a re-queued chunk
+    is not stale again before another full timeout. A duplicate message is harmless (the chunk commits once)."""
+    now = now or timezone.now()
+    limit = int(settings.CELERY_TASK_TIME_LIMIT)
+    claimed_before = now - timedelta(seconds=limit + STALE_CHUNK_MARGIN_SECONDS)
+    queued_before = now - timedelta(seconds=int(settings.DISCOVERY_CHUNK_PENDING_TIMEOUT))
+    stale = LogChunk.objects.filter(
+        Q(status=ChunkStatus.PROCESSING, claimed_at__lt=claimed_before)
+        | Q(status=ChunkStatus.PROCESSING, claimed_at__isnull=True, batch__created_at__lt=claimed_before)
+        | Q(status=ChunkStatus.PENDING, queued_at__lt=queued_before)
+        | Q(status=ChunkStatus.PENDING, queued_at__isnull=True, batch__created_at__lt=queued_before)
+    ).order_by("pk")
+    requeued: list[int] = []
+    failed = 0
+    for chunk in stale.only("pk", "status", "attempts", "claimed_at", "queued_at")[:REAP_BATCH]:
+        seen = LogChunk.objects.filter(
+            pk=chunk.pk, status=chunk.status, attempts=chunk.attempts, claimed_at=chunk.claimed_at
+        )
+        if chunk.attempts < settings.DISCOVERY_CHUNK_MAX_ATTEMPTS:
+            if seen.update(status=ChunkStatus.PENDING, queued_at=now):
+                requeued.append(chunk.pk)
+            continue
+        if chunk.status == ChunkStatus.PROCESSING:
+            error = (
+                f"TimedOut: lost or timed out after {chunk.attempts} attempts (no result within the {limit} s task "
+                "time limit; the worker was killed or the task lost)"
+            )
+        else:
+            error = f"Lost: queued but never picked up after {chunk.attempts} attempts"
+        if seen.exists() and _log_chunk_fail(chunk_id=chunk.pk, error=error):
+            failed += 1
+    if requeued:
+        from discovery.tasks import ingest_log_chunk_task
+
+        for chunk_id in requeued:
+            ingest_log_chunk_task.delay(chunk_id)
+    if requeued or failed:
+        logger.warning("ingest reaper: %s chunks re-queued, %s failed as lost", len(requeued), failed)
+    return ReapOutcome(requeued=len(requeued), failed=failed)
 
 
 # --- privacy -----------------------------------------------------------------------------------------------------

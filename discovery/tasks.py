@@ -3,24 +3,37 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
+
+from discovery.constants import TRANSIENT_ERRORS
 
 
-# A locked/busy database (SQLite's writer lock, a PostgreSQL serialisation hiccup) is transient; retrying is safe
-# because a chunk's results commit atomically with its ``done`` flag.
+# The service catches every error at the chunk boundary: it fails the chunk (with the error text) unless the error
+# is transient and attempts remain, when it raises it again for this retry with backoff. Retrying is safe because
+# a chunk's results commit atomically with its ``done`` flag. ``max_retries`` is only a backstop (the service counts
+# attempts across retries, redeliveries and the reaper); a task that still ends in an exception leaves the chunk
+# to the reaper.
 @shared_task(
     name="discovery.tasks.ingest_log_chunk_task",
     acks_late=True,
-    autoretry_for=(OperationalError,),
+    autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=True,
+    retry_backoff_max=600,
     retry_jitter=True,
-    max_retries=5,
+    max_retries=10,
 )
 def ingest_log_chunk_task(chunk_id: int) -> None:
     """Process one chunk of an uploaded log (queue ``ingest``). Safe to run twice: the chunk commits atomically."""
     from discovery.services import log_chunk_process
 
     log_chunk_process(chunk_id=chunk_id)
+
+
+@shared_task(name="discovery.tasks.reap_stuck_chunks_task")
+def reap_stuck_chunks_task() -> None:
+    """Beat: re-queue (or fail as lost) chunks stuck in processing or pending; settles their batches."""
+    from discovery.services import log_chunks_reap
+
+    log_chunks_reap()
 
 
 @shared_task(name="discovery.tasks.purge_discovery_detail_task")

@@ -213,9 +213,6 @@ SPECTACULAR_SETTINGS = {
 # Embedded default: kombu's SQLAlchemy transport on its own SQLite file (no server; see README for its limits).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or f"sqla+sqlite:///{DATA_DIR / 'celery-broker.sqlite3'}"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
-if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    # A message not acked within this time is redelivered (must exceed the longest task's hard time limit).
-    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 3600)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = None  # no result backend: tasks write their effects to the database
 CELERY_TASK_IGNORE_RESULT = True
@@ -224,6 +221,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True  # ...including when the worker process
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # one task at a time per process: long audits don't hold others hostage
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 15 * 60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 20 * 60)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A message not acked within this time is redelivered, so it must exceed the hard time limit (or a running task
+    # would be delivered twice); just above it, a task of a killed worker is redelivered within ~25 minutes.
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env_int(
+        "CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 5 * 60
+    )
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -246,6 +249,11 @@ DISCOVERY_UPLOAD_MAX_BYTES = env_int("DISCOVERY_UPLOAD_MAX_BYTES", 1024**3)
 # blocks of ingest.SCAN_BLOCK bytes, so memory does not grow with the chunk. Smaller chunks spread one file over
 # more workers.
 DISCOVERY_CHUNK_BYTES = env_int("DISCOVERY_CHUNK_BYTES", 64 * 1024 * 1024)
+# Ingestion lifecycle: how many times a chunk is claimed (transient-error retries, redeliveries after a crash and
+# reaper re-queues together) before it ends failed, and how long a chunk may wait in the queue, never picked up,
+# before the reaper queues it again (above the longest expected backlog; a duplicate message is harmless).
+DISCOVERY_CHUNK_MAX_ATTEMPTS = env_int("DISCOVERY_CHUNK_MAX_ATTEMPTS", 5)
+DISCOVERY_CHUNK_PENDING_TIMEOUT = env_int("DISCOVERY_CHUNK_PENDING_TIMEOUT", 2 * 3600)
 
 # Audits: the largest input file or download one audit reads, the most rows a SQL source may return, and the
 # directories a server-side path source may read from (default: MEDIA_ROOT only).

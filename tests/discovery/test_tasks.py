@@ -63,7 +63,7 @@ def test_a_crash_before_commit_leaves_nothing_and_the_redelivery_counts_once(sou
         ingest_log_chunk_task(chunk.pk)
     # then
     chunk.refresh_from_db()
-    assert chunk.status == ChunkStatus.PENDING and chunk.attempts == 1
+    assert chunk.status == ChunkStatus.PROCESSING and chunk.attempts == 1  # claimed, nothing committed
     assert not UsageRecord.objects.exists()
     assert LogBatch.objects.get().records_read == 0
     # and when the task is redelivered
