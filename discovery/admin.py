@@ -16,6 +16,7 @@ from core.admin_mixins import AuditedAdmin
 from core.exceptions import ApplicationError
 from discovery.alert_admin import promote_to_registry
 from discovery.charts import trend_chart_png
+from discovery.choices import RETRYABLE_BATCH_STATUSES
 from discovery.models import (
     AIService,
     AIServiceRule,
@@ -27,7 +28,7 @@ from discovery.models import (
     UsageRecord,
 )
 from discovery.selectors import usage_report
-from discovery.services import log_batch_ingest, pseudonym_reidentify
+from discovery.services import log_batch_ingest, log_batch_retry, pseudonym_reidentify
 
 
 @admin.register(LogSource)
@@ -80,8 +81,8 @@ class LogChunkInline(admin.TabularInline):
     extra = 0
     can_delete = False
     _columns = ["index", "status", "start_offset", "end_offset", "records_read", "records_malformed", "records_matched"]
-    fields = [*_columns, "attempts", "error"]
-    readonly_fields = [*_columns, "attempts", "error"]
+    fields = [*_columns, "attempts", "queued_at", "claimed_at", "error"]
+    readonly_fields = [*_columns, "attempts", "queued_at", "claimed_at", "error"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -89,13 +90,15 @@ class LogChunkInline(admin.TabularInline):
 
 @admin.register(LogBatch)
 class LogBatchAdmin(admin.ModelAdmin):
-    """Uploads with counts and progress; "Add" opens the upload form; "Usage report" shows the analytics."""
+    """Uploads with counts and progress; "Add" opens the upload form; "Usage report" shows the analytics; the
+    "Retry" action starts a failed or partial batch's failed chunks again."""
 
     list_display = [
         "__str__",
         "log_format",
         "status",
         "progress",
+        "chunks_failed",
         "records_read",
         "records_malformed",
         "records_matched",
@@ -117,6 +120,7 @@ class LogBatchAdmin(admin.ModelAdmin):
         "progress",
         "chunks_total",
         "chunks_done",
+        "chunks_failed",
         "records_read",
         "records_parsed",
         "records_malformed",
@@ -133,9 +137,36 @@ class LogBatchAdmin(admin.ModelAdmin):
         "purged_at",
     ]
     exclude = ["file", "malformed_samples"]
+    actions = ["retry_batches"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        """Who may upload a batch may retry one (re-uploading the same file would retry it anyway)."""
+        return request.user.has_perm("discovery.add_logbatch")
+
+    @admin.action(description="Retry the failed chunks of the selected failed/partial batches", permissions=["retry"])
+    def retry_batches(self, request: HttpRequest, queryset: Any) -> None:
+        retried, skipped = [], []
+        for batch in queryset:
+            if batch.status not in RETRYABLE_BATCH_STATUSES:
+                skipped.append(f"{batch.pk} ({batch.status})")
+                continue
+            try:
+                log_batch_retry(batch=batch, actor=request.user, reason="retried in the admin")
+            except ApplicationError as exc:
+                skipped.append(f"{batch.pk} ({exc.message})")
+            else:
+                retried.append(str(batch.pk))
+        if retried:
+            self.message_user(
+                request, f"Retrying batch(es) {', '.join(retried)}: their failed chunks are queued.", messages.SUCCESS
+            )
+        if skipped:
+            self.message_user(
+                request, f"Not retried (only failed or partial batches are): {', '.join(skipped)}.", messages.WARNING
+            )
 
     @admin.display(description="malformed lines (sample)")
     def malformed_display(self, obj: LogBatch) -> str:
@@ -180,8 +211,13 @@ class LogBatchAdmin(admin.ModelAdmin):
             except ApplicationError as exc:
                 form.add_error("file", exc.message)
             else:
-                verb = "was already ingested as" if outcome.duplicate else "is being ingested as"
-                self.message_user(request, f"{upload.name} {verb} batch {outcome.batch.pk}.", messages.SUCCESS)
+                if outcome.retried:
+                    verb = "had failed as batch {}: its failed chunks are being retried in that batch"
+                elif outcome.duplicate:
+                    verb = "was already ingested as batch {}"
+                else:
+                    verb = "is being ingested as batch {}"
+                self.message_user(request, f"{upload.name} {verb.format(outcome.batch.pk)}.", messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:discovery_logbatch_change", args=[outcome.batch.pk]))
         context = {
             **self.admin_site.each_context(request),

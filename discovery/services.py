@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -372,6 +373,11 @@ def _log_chunk_finish(chunk_id: int, outcome: _ParsedChunk | str) -> bool:
     return _log_chunk_commit(chunk_id=chunk_id, parsed=outcome)
 
 
+def _log_chunk_finish_future(chunk_id: int, future: Future[_ParsedChunk | str]) -> bool:
+    """Commit (or fail) a chunk parsed on a helper thread; the parse's exception, if any, is raised here."""
+    return _log_chunk_finish(chunk_id, future.result())
+
+
 def _log_chunks_process_here(chunk_ids: list[int], progress: ingest.ProgressCallback | None) -> None:
     """The synchronous path (``ingest_logs`` without ``--queue``): every chunk committed in its own transaction as a
     worker would, while the next :data:`PARSE_THREADS` chunks parse on helper threads (the column scan's numpy/Arrow
@@ -408,7 +414,7 @@ def _log_chunks_process_here(chunk_ids: list[int], progress: ingest.ProgressCall
                 chunk = parsing.pop(future)
                 start_next()  # the next parse runs while this one commits
                 try:
-                    _log_chunk_guarded(chunk, lambda f=future, c=chunk: _log_chunk_finish(c.pk, f.result()))
+                    _log_chunk_guarded(chunk, functools.partial(_log_chunk_finish_future, chunk.pk, future))
                 except TRANSIENT_ERRORS:
                     time.sleep(min(LOCAL_RETRY_SECONDS * 2 ** (chunk.attempts - 1), LOCAL_RETRY_MAX_SECONDS))
                     waiting.append(chunk.pk)

@@ -45,6 +45,7 @@ class LogBatchSerializer(serializers.ModelSerializer[LogBatch]):
             "progress",
             "chunks_total",
             "chunks_done",
+            "chunks_failed",
             "records_read",
             "records_parsed",
             "records_malformed",
@@ -60,6 +61,10 @@ class LogBatchSerializer(serializers.ModelSerializer[LogBatch]):
             "purged_at",
         ]
         read_only_fields = fields
+
+
+class LogBatchRetrySerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 
 class LogBatchUploadSerializer(serializers.Serializer):
@@ -78,6 +83,9 @@ class LogBatchUploadResultSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
     duplicate = serializers.BooleanField()
+    retried = serializers.BooleanField(
+        help_text="The file had been ingested as a failed or partial batch: its failed chunks are being retried."
+    )
     progress = serializers.CharField()
     log_format = serializers.CharField()
 

@@ -18,6 +18,7 @@ from discovery import services
 from discovery.api.serializers import (
     AIServicePolicySerializer,
     AIServiceSerializer,
+    LogBatchRetrySerializer,
     LogBatchSerializer,
     LogBatchUploadResultSerializer,
     LogBatchUploadSerializer,
@@ -46,19 +47,20 @@ class LogSourceViewSet(ServiceModelViewSet):
 
 
 class LogBatchViewSet(viewsets.ReadOnlyModelViewSet):
-    """Ingested files with counts and progress. Upload: security analysts (multipart, size-capped)."""
+    """Ingested files with counts and progress. Upload and retry: security analysts (multipart, size-capped)."""
 
     queryset = log_batch_list()
     serializer_class = LogBatchSerializer
     filterset_class = LogBatchFilterSet
     search_fields = ["original_name", "sha256"]
     ordering_fields = ["created_at", "records_read", "records_matched"]
-    action_perms = {"upload": ("discovery.add_logbatch",)}
+    action_perms = {"upload": ("discovery.add_logbatch",), "retry": ("discovery.add_logbatch",)}
 
     @extend_schema(
         request={"multipart/form-data": LogBatchUploadSerializer},
         responses={201: LogBatchUploadResultSerializer, 200: LogBatchUploadResultSerializer},
-        summary="Upload a log file or capture; 200 with duplicate=true if this file was already ingested",
+        summary="Upload a log file or capture; 200 with duplicate=true if this file was already ingested "
+        "(and retried=true if that batch had failed: its failed chunks are retried)",
     )
     @action(
         detail=False,
@@ -82,10 +84,26 @@ class LogBatchViewSet(viewsets.ReadOnlyModelViewSet):
             "id": batch.pk,
             "status": batch.status,
             "duplicate": outcome.duplicate,
+            "retried": outcome.retried,
             "progress": batch.progress,
             "log_format": batch.log_format,
         }
         return Response(LogBatchUploadResultSerializer(body).data, status=200 if outcome.duplicate else 201)
+
+    @extend_schema(
+        request=LogBatchRetrySerializer,
+        responses={200: LogBatchSerializer},
+        summary="Retry a failed or partial batch: its failed chunks are queued again (409 in any other status)",
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, ActionPerms])
+    def retry(self, request: Request, pk: str | None = None) -> Response:
+        batch = self.get_object()
+        data = LogBatchRetrySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        batch = services.log_batch_retry(
+            batch=batch, actor=request.user, reason=data.validated_data["reason"] or change_reason(request)
+        )
+        return Response(LogBatchSerializer(batch).data)
 
 
 class AIServiceViewSet(viewsets.ReadOnlyModelViewSet):

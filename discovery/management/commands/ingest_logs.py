@@ -1,8 +1,10 @@
-"""``manage.py ingest_logs PATH [--format F] [--source NAME] [--json] [--queue [--no-wait] [--timeout S]]``.
+"""``manage.py ingest_logs PATH [--format F] [--source NAME] [--json] [--queue [--no-wait] [--timeout S]]``,
+``manage.py ingest_logs --retry BATCH_ID [--json] [--queue ...]``.
 
 By default the chunks are processed here, one after the other (no worker needed). With ``--queue`` they go to the
 Celery workers on the ``ingest`` queue, processed in parallel on as many workers as run, and the command follows the
-batch's progress until it is done (or returns at once with ``--no-wait``).
+batch's progress until it is done (or returns at once with ``--no-wait``). ``--retry`` starts the failed chunks of a
+failed or partial batch again. The command exits non-zero when the batch ends failed or partial.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from core.exceptions import ApplicationError
 from discovery.choices import BatchStatus
 from discovery.models import LogBatch, LogSource
-from discovery.services import log_batch_ingest, log_source_create
+from discovery.services import IngestOutcome, log_batch_ingest, log_batch_retry, log_source_create
 
 POLL_SECONDS = 0.5
 
@@ -54,7 +56,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("path")
+        parser.add_argument("path", nargs="?", help="The log file or capture (not with --retry).")
+        parser.add_argument(
+            "--retry",
+            type=int,
+            metavar="BATCH_ID",
+            help="Retry the failed chunks of this failed or partial batch (instead of ingesting a file).",
+        )
         parser.add_argument(
             "--format", dest="log_format", default="", help="Parser name; default: the source's, else detect."
         )
@@ -74,32 +82,67 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        path = Path(options["path"])
-        if not path.is_file():
-            raise CommandError(f"no such file: {path}")
         if options["no_wait"] and not options["queue"]:
             raise CommandError("--no-wait only makes sense with --queue")
-        source = LogSource.objects.filter(name=options["source"]).first()
-        if source is None:
-            source = log_source_create(actor=None, reason="created by ingest_logs", data={"name": options["source"]})
+        found: LogBatch | None = None
+        if options["retry"] is not None:
+            if options["path"]:
+                raise CommandError("give a file to ingest or --retry BATCH_ID, not both")
+            found = LogBatch.objects.filter(pk=options["retry"]).first()
+            if found is None:
+                raise CommandError(f"no batch {options['retry']}")
+            name = found.original_name or f"batch {found.pk}"
+        else:
+            if not options["path"]:
+                raise CommandError("give the file to ingest (or --retry BATCH_ID)")
+            path = Path(options["path"])
+            if not path.is_file():
+                raise CommandError(f"no such file: {path}")
+            name = path.name
         queued = bool(options["queue"])
-        with _progress_bar(path.name, enabled=not options["json"] and not options["no_wait"]) as progress:
+        with _progress_bar(name, enabled=not options["json"] and not options["no_wait"]) as progress:
             try:
-                with path.open("rb") as handle:
-                    outcome = log_batch_ingest(
-                        source=source,
-                        fileobj=handle,
-                        name=path.name,
-                        log_format=options["log_format"],
-                        synchronous=not queued,
-                        progress=progress,
+                if found is not None:
+                    outcome = IngestOutcome(
+                        log_batch_retry(
+                            batch=found,
+                            actor=None,
+                            reason="ingest_logs --retry",
+                            synchronous=not queued,
+                            progress=progress,
+                        ),
+                        duplicate=False,
+                        retried=True,
                     )
+                else:
+                    outcome = self._ingest(path, options, synchronous=not queued, progress=progress)
             except ApplicationError as exc:
                 raise CommandError(exc.message) from exc
             batch = outcome.batch
-            if queued and not outcome.duplicate and not options["no_wait"]:
+            if queued and (outcome.retried or not outcome.duplicate) and not options["no_wait"]:
                 batch = self._wait(batch, timeout=options["timeout"], progress=progress)
-        self._report(path, batch, duplicate=outcome.duplicate, as_json=options["json"])
+        self._report(name, batch, outcome=outcome, as_json=options["json"])
+        if batch.status in (BatchStatus.FAILED, BatchStatus.PARTIAL):
+            raise CommandError(
+                f"batch {batch.pk} ended {batch.status}: {batch.error} Retry it with: manage.py ingest_logs --retry "
+                f"{batch.pk}"
+            )
+
+    def _ingest(
+        self, path: Path, options: dict[str, Any], *, synchronous: bool, progress: Callable[[int, int], None] | None
+    ) -> IngestOutcome:
+        source = LogSource.objects.filter(name=options["source"]).first()
+        if source is None:
+            source = log_source_create(actor=None, reason="created by ingest_logs", data={"name": options["source"]})
+        with path.open("rb") as handle:
+            return log_batch_ingest(
+                source=source,
+                fileobj=handle,
+                name=path.name,
+                log_format=options["log_format"],
+                synchronous=synchronous,
+                progress=progress,
+            )
 
     def _wait(self, batch: LogBatch, *, timeout: float, progress: Callable[[int, int], None] | None) -> LogBatch:
         """Follow a queued batch until the workers finish it; the batch row is the only shared state."""
@@ -107,7 +150,7 @@ class Command(BaseCommand):
         while True:
             batch.refresh_from_db()
             if progress is not None:
-                progress(batch.chunks_done, batch.chunks_total)
+                progress(batch.chunks_done + batch.chunks_failed, batch.chunks_total)
             if batch.status != BatchStatus.PROCESSING:
                 return batch
             if time.monotonic() >= deadline:
@@ -118,14 +161,17 @@ class Command(BaseCommand):
                 )
             time.sleep(POLL_SECONDS)
 
-    def _report(self, path: Path, batch: LogBatch, *, duplicate: bool, as_json: bool) -> None:
+    def _report(self, name: str, batch: LogBatch, *, outcome: IngestOutcome, as_json: bool) -> None:
         summary = {
             "batch_id": batch.pk,
-            "duplicate": duplicate,
+            "duplicate": outcome.duplicate,
+            "retried": outcome.retried,
             "status": batch.status,
             "format": batch.log_format,
             "chunks_total": batch.chunks_total,
             "chunks_done": batch.chunks_done,
+            "chunks_failed": batch.chunks_failed,
+            "error": batch.error,
             "records_read": batch.records_read,
             "records_parsed": batch.records_parsed,
             "records_malformed": batch.records_malformed,
@@ -140,13 +186,14 @@ class Command(BaseCommand):
             return
         if batch.status == BatchStatus.PROCESSING:
             self.stdout.write(
-                f"{path.name} queued as batch {batch.pk} ({batch.log_format}): {batch.chunks_total} chunks on the "
+                f"{name} queued as batch {batch.pk} ({batch.log_format}): {batch.chunks_total} chunks on the "
                 "'ingest' queue; follow it in the admin under Log batches."
             )
             return
-        verb = "already ingested as" if duplicate else "ingested as"
+        verb = "retried as" if outcome.retried else "already ingested as" if outcome.duplicate else "ingested as"
+        failed = f", {batch.chunks_failed} of {batch.chunks_total} chunks failed" if batch.chunks_failed else ""
         self.stdout.write(
-            f"{path.name} {verb} batch {batch.pk} ({batch.log_format}, {batch.status}): "
+            f"{name} {verb} batch {batch.pk} ({batch.log_format}, {batch.status}{failed}): "
             f"{batch.records_read} read, {batch.records_parsed} parsed, {batch.records_malformed} malformed, "
             f"{batch.records_matched} matched to AI services"
         )
