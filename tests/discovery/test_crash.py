@@ -24,9 +24,9 @@ from django.db import connection
 from django.utils import timezone
 
 from discovery.choices import BatchStatus, ChunkStatus
-from discovery.models import LogBatch, LogChunk, UsageRecord
+from discovery.models import LogBatch, LogChunk, LogSource, UsageRecord
 from discovery.services import log_batch_ingest, log_chunks_reap
-from tests.discovery.factories import SQUID_LINES, LogSourceFactory, ensure_catalog, identity_map
+from tests.discovery.factories import SQUID_LINES, ensure_catalog, identity_map
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -102,7 +102,7 @@ def test_sigkill_of_the_worker_mid_ingest_then_a_new_worker_finishes_with_exact_
     # given: a multi-chunk upload queued for the workers
     ensure_catalog()
     settings.DISCOVERY_CHUNK_BYTES = 32 * 1024
-    source = LogSourceFactory(name="crash proxy", log_format="squid", identity_map=identity_map())
+    source = LogSource.objects.create(name="crash proxy", log_format="squid", identity_map=identity_map())
     batch = log_batch_ingest(source=source, fileobj=io.BytesIO(_log(COPIES)), name="crash.log").batch
     assert batch.chunks_total > 20
     # when: the first worker has committed some chunks, the whole worker is killed -9
