@@ -239,3 +239,22 @@ def test_security_analyst_still_edits_the_identity_map_in_the_admin(
     assert response.status_code == 302, response.content.decode()[:2000]
     source.refresh_from_db()
     assert source.identity_map == {"10.0.0.8": {"user": "max"}}
+
+
+def test_the_migration_redacts_and_seals_samples_stored_before_it(source: LogSource, sam: Any) -> None:
+    # given: a batch as stored before redaction (raw samples in the clear)
+    import importlib
+
+    from django.apps import apps
+
+    batch = ingest(source)
+    raw = log_batch_samples_reveal(batch=batch, actor=sam, reason="before")
+    LogChunk.objects.filter(batch=batch).update(malformed_samples=raw, malformed_samples_sealed="")
+    LogBatch.objects.filter(pk=batch.pk).update(malformed_samples=raw)
+    # when
+    importlib.import_module("discovery.migrations.0008_privacy_samples").protect_existing(apps, None)
+    # then
+    batch.refresh_from_db()
+    assert_no_personal_data(repr(batch.malformed_samples))
+    assert_no_personal_data(repr(list(LogChunk.objects.values_list("malformed_samples", flat=True))))
+    assert log_batch_samples_reveal(batch=batch, actor=sam, reason="after") == raw
