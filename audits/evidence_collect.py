@@ -664,7 +664,7 @@ def audit_trail(
             if e.target_content_type
             else "",
             "object_repr": e.target_repr,
-            "actor": _user(e.acting_user),
+            "actor": e.acting_username or _user(e.acting_user),
             "reason": e.reason,
             "details": e.extra_data,
         }

@@ -2,10 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 
 from core.models import AuditLogEntry, WorkerHeartbeat
+from core.selectors import user_history_references
+from core.services import user_deactivate
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -23,9 +27,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditLogEntry)
 class AuditLogEntryAdmin(ReadOnlyAdmin):
-    list_display = ["event_time", "event_type", "acting_user", "target_repr", "reason"]
+    list_display = ["event_time", "event_type", "actor_name", "target_repr", "reason"]
     list_filter = ["event_type", "target_content_type", ("event_time", admin.DateFieldListFilter)]
-    search_fields = ["event_type", "target_repr", "reason", "acting_user__username"]
+    search_fields = ["event_type", "target_repr", "reason", "acting_username", "acting_user__username"]
     date_hierarchy = "event_time"
     list_select_related = ["acting_user", "target_content_type"]
 
@@ -33,3 +37,38 @@ class AuditLogEntryAdmin(ReadOnlyAdmin):
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(ReadOnlyAdmin):
     list_display = ["name", "last_seen", "beats", "hostname"]
+
+
+User = get_user_model()
+
+
+@admin.action(description="Deactivate selected users (keeps their name on the audit trail)")
+def deactivate_users(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> None:
+    for user in queryset:
+        user_deactivate(user=user, actor=request.user, reason="deactivated in the admin")
+    modeladmin.message_user(request, f"{queryset.count()} account(s) deactivated.", messages.SUCCESS)
+
+
+class AuditTrailUserAdmin(UserAdmin):
+    """The user admin, refusing to delete accounts that change-history rows name (the delete page lists why) and
+    offering deactivation instead."""
+
+    actions = [deactivate_users]
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        protected = list(protected)
+        for user in objs:
+            references = user_history_references(user=user)
+            if references:
+                protected.append(
+                    f"{user.get_username()}: named by {sum(references.values())} change-history row(s) "
+                    f"({', '.join(sorted(references))}); deleting the account would erase who made those changes. "
+                    "Deactivate it instead (action “Deactivate selected users”, or untick “Active”)."
+                )
+        return deleted, model_count, perms_needed, protected
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, AuditTrailUserAdmin)

@@ -12,7 +12,14 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.conf import settings
+        from django.db.models.signals import pre_delete
+
         from core.roles import sync_roles_after_migrate
+        from core.services import user_delete_guard
+
+        # Accounts named by change-history rows are deactivated, never deleted (the trail would lose "who").
+        pre_delete.connect(user_delete_guard, sender=settings.AUTH_USER_MODEL, dispatch_uid="core.user_delete_guard")
 
         # Keep the declared roles' permissions in step with the models after every migrate (new models included).
         post_migrate.connect(sync_roles_after_migrate, sender=self, dispatch_uid="core.sync_roles")

@@ -34,6 +34,8 @@ class AuditLogEntry(models.Model):
     acting_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    #: the actor's username at the time of the event: who acted stays on record when the account is deleted
+    acting_username = models.CharField(max_length=150, blank=True, db_index=True)
     target_content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL)
     target_object_id = models.CharField(max_length=64, blank=True, db_index=True)
     target = GenericForeignKey("target_content_type", "target_object_id")
@@ -54,6 +56,13 @@ class AuditLogEntry(models.Model):
         if self.pk is not None:
             raise ValueError("Audit log entries are append-only")
         super().save(*args, **kwargs)
+
+    @property
+    def actor_name(self) -> str | None:
+        """Who acted: the name recorded with the event (kept when the account is gone), else the account's."""
+        if self.acting_username:
+            return self.acting_username
+        return self.acting_user.get_username() if self.acting_user is not None else None
 
 
 class WorkerHeartbeat(models.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -18,3 +19,19 @@ def heartbeat_age(*, name: str) -> timedelta | None:
     """Time since the named heartbeat last ran, or ``None`` if it never ran."""
     heartbeat = WorkerHeartbeat.objects.filter(name=name).first()
     return None if heartbeat is None else timezone.now() - heartbeat.last_seen
+
+
+def user_history_references(*, user: Any) -> dict[str, int]:
+    """Change-history rows (django-simple-history, every model) that name ``user`` as who made the change:
+    ``{"<app_label>.<historical model>": count}``, only non-zero counts. These rows keep only the account link, so
+    while any exist the account must not be deleted (see :func:`core.services.user_delete_guard`)."""
+    from django.apps import apps
+
+    counts: dict[str, int] = {}
+    for model in apps.get_models():
+        if getattr(model, "instance_type", None) is None or not hasattr(model, "history_user"):
+            continue  # not a historical model
+        count = model._default_manager.filter(history_user=user).count()
+        if count:
+            counts[model._meta.label_lower] = count
+    return counts

@@ -9,10 +9,14 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import F, ProtectedError
 from django.utils import timezone
 
 from core.models import AuditLogEntry, WorkerHeartbeat
+
+
+def _username(user: Any) -> str:
+    return str(user.get_username())[:150] if user is not None else ""
 
 
 def audit_log_record(
@@ -28,6 +32,7 @@ def audit_log_record(
     entry = AuditLogEntry(
         event_type=event_type,
         acting_user=user,  # type: ignore[misc]
+        acting_username=_username(user),
         reason=reason,
         extra_data=extra_data or {},
     )
@@ -49,12 +54,14 @@ def audit_log_record_many(
     """Append one audit-log row per ``(target, extra_data)`` in a single bulk INSERT: the same rows
     :func:`audit_log_record` would write one by one. Call inside the service's transaction."""
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    username = _username(user)
     entries = []
     for target, extra_data in events:
         entries.append(
             AuditLogEntry(
                 event_type=event_type,
                 acting_user=user,  # type: ignore[misc]
+                acting_username=username,
                 reason=reason,
                 extra_data=extra_data,
                 target_content_type=ContentType.objects.get_for_model(target),
@@ -111,3 +118,33 @@ def model_delete(instance: models.Model, *, actor: Any, reason: str = "") -> Non
     """Delete one row; its history keeps a final '-' record with actor and reason."""
     history_stamp(instance, actor=actor, reason=reason)
     instance.delete()
+
+
+# --- accounts ------------------------------------------------------------------------------------------------------
+
+
+def user_delete_guard(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """``pre_delete`` guard on the user model: refuse to delete an account that change-history rows name as who
+    made a change (they keep only the account link, so deleting it would erase "who" from the trail; audit-log
+    entries keep the username themselves). Deactivate the account instead (:func:`user_deactivate`). A guard
+    rather than a service because users are deleted from many places (admin, shell, cascades) that must all obey."""
+    from core.selectors import user_history_references
+
+    references = user_history_references(user=instance)
+    if references:
+        rows = sum(references.values())
+        raise ProtectedError(
+            f"{instance.get_username()} made {rows} recorded change(s) ({', '.join(sorted(references))}); "
+            "deleting the account would erase who made them: deactivate it instead",
+            set(),
+        )
+
+
+@transaction.atomic
+def user_deactivate(*, user: Any, actor: Any, reason: str = "") -> Any:
+    """Deactivate an account (it can no longer log in) while its name stays on the audit trail; audited."""
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        audit_log_record(event_type="core.user.deactivated", actor=actor, target=user, reason=reason)
+    return user

@@ -28,7 +28,19 @@ from discovery.models import (
     UsageRecord,
 )
 from discovery.selectors import usage_report
-from discovery.services import log_batch_ingest, log_batch_retry, pseudonym_reidentify
+from discovery.services import (
+    log_batch_delete,
+    log_batch_ingest,
+    log_batch_retry,
+    log_batch_samples_reveal,
+    log_batches_delete,
+    pseudonym_reidentify,
+    usage_record_delete,
+    usage_records_delete,
+)
+
+#: the audit-log reason of deletes made in the admin (its delete pages ask for none)
+ADMIN_DELETE_REASON = "deleted in the admin"
 
 
 @admin.register(LogSource)
@@ -168,24 +180,55 @@ class LogBatchAdmin(admin.ModelAdmin):
                 request, f"Not retried (only failed or partial batches are): {', '.join(skipped)}.", messages.WARNING
             )
 
-    @admin.display(description="malformed lines (sample)")
+    def delete_model(self, request: HttpRequest, obj: LogBatch) -> None:
+        log_batch_delete(batch=obj, actor=request.user, reason=ADMIN_DELETE_REASON)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        log_batches_delete(batches=list(queryset), actor=request.user, reason=ADMIN_DELETE_REASON)
+
+    @admin.display(description="malformed lines (sample, redacted)")
     def malformed_display(self, obj: LogBatch) -> str:
-        return (
-            format_html(
-                "<br>".join(["line {}: {} — <code>{}</code>"] * len(obj.malformed_samples)),
-                *[
-                    v
-                    for s in obj.malformed_samples
-                    for v in (s.get("line", s.get("frame")), s["error"], s.get("text", ""))
-                ],
-            )
-            if obj.malformed_samples
-            else "—"
+        if not obj.malformed_samples:
+            return "—"
+        return format_html(
+            "<br>".join(["line {}: {} — <code>{}</code>"] * len(obj.malformed_samples)),
+            *[v for s in obj.malformed_samples for v in (s.get("line", s.get("frame")), s["error"], s.get("text", ""))],
         )
+
+    @admin.display(description="raw malformed lines")
+    def samples_reveal_link(self, obj: LogBatch) -> str:
+        url = reverse("admin:discovery_logbatch_samples_reveal", args=[obj.pk])
+        return format_html('<a href="{}">Reveal the raw lines (audited, needs a reason)</a>', url)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.malformed_samples and request.user.has_perm("discovery.reidentify_pseudonym"):
+            fields.insert(fields.index("malformed_display") + 1, "samples_reveal_link")
+        return fields
+
+    def samples_reveal_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Reason form, then the raw malformed lines of one batch (``log_batch_samples_reveal``: audited)."""
+        if not request.user.has_perm("discovery.reidentify_pseudonym"):
+            raise PermissionDenied
+        batch = get_object_or_404(LogBatch, pk=pk)
+        form = ReidentifyForm(request.POST or None)
+        samples = None
+        if request.method == "POST" and form.is_valid():
+            samples = log_batch_samples_reveal(batch=batch, actor=request.user, reason=form.cleaned_data["reason"])
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "batch": batch,
+            "samples": samples,
+            "title": "Raw malformed lines",
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/discovery/samples_reveal.html", context)
 
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
         return [
+            path("<int:pk>/samples/reveal/", view(self.samples_reveal_view), name="discovery_logbatch_samples_reveal"),
             path("upload/", view(self.upload_view), name="discovery_logbatch_upload"),
             path("report/", view(self.report_view), name="discovery_logbatch_report"),
             *super().get_urls(),
@@ -317,3 +360,9 @@ class UsageRecordAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def delete_model(self, request: HttpRequest, obj: UsageRecord) -> None:
+        usage_record_delete(record=obj, actor=request.user, reason=ADMIN_DELETE_REASON)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        usage_records_delete(records=list(queryset), actor=request.user, reason=ADMIN_DELETE_REASON)

@@ -36,9 +36,10 @@ from discovery.parsers import (
     open_text_stream,
     peek_lines,
 )
-from discovery.parsers.base import FastRecord, GroupedBlock, MatchedBlock, fast_record, scan_records
+from discovery.parsers.base import FastRecord, GroupedBlock, LogParser, MatchedBlock, fast_record, scan_records
 from discovery.parsers.pcap import CaptureStats, read_capture, sniff_capture
-from discovery.pseudonyms import pseudonymise_with_token
+from discovery.pseudonyms import pseudonymise_with_token, seal_json
+from discovery.redaction import FIXED_LAYOUTS, SampleLayout, is_personal_field, redact_sample
 
 CAPTURE_FORMAT = "pcap"
 #: bytes read per block while hashing and planning, and while reading a chunk (1 MiB: large enough that the
@@ -197,7 +198,10 @@ class ChunkResult:
     records_skipped: int = 0
     records_matched: int = 0
     records_unmatched: int = 0
+    #: redacted of users and addresses (:mod:`discovery.redaction`): what every role may read
     malformed_samples: list[dict[str, Any]] = field(default_factory=list)
+    #: the raw samples, sealed (:func:`discovery.pseudonyms.seal_json`): for holders of the re-identification right
+    malformed_samples_sealed: str = ""
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     #: (pseudonym, kind, department, slug, day) -> [requests, uploads, bytes_up, bytes_down, first, last, policy]
@@ -327,7 +331,44 @@ def run_chunk(
         result.records_malformed, result.records_skipped = stats.records_malformed, stats.records_skipped
         offset = chunk.first_line - 1
         result.malformed_samples = [{**s, "line": s["line"] + offset} for s in stats.malformed_samples]
+    _protect_samples(result, sample_layout(batch.log_format, None if batch.log_format == CAPTURE_FORMAT else parser))
     return result
+
+
+def sample_layout(log_format: str, parser: LogParser | None) -> SampleLayout | None:
+    """Where ``log_format`` keeps user and client-address columns, from the fixed layouts or from the parser's
+    header/template (as read from the file): None when unknown (the redaction patterns still apply)."""
+    fixed = FIXED_LAYOUTS.get(log_format)
+    if fixed is not None or parser is None:
+        return fixed
+    names = getattr(parser, "fields", None)
+    if log_format == "zscaler" and names:
+        return SampleLayout.of_names(names, separator="csv", delimiter=getattr(parser, "delimiter", ","))
+    if log_format in ("w3c", "bluecoat") and names:
+        return SampleLayout.of_names(names, separator="whitespace")
+    if log_format == "zeek" and names and getattr(parser, "separator", "") == "\t":
+        return SampleLayout.of_names(names, separator="tab")
+    if log_format == "generic_csv":
+        header: dict[str, int] = getattr(parser, "header", None) or {}
+        mapping: dict[str, Any] = getattr(parser, "mapping", {})
+        positions = {index for name, index in header.items() if is_personal_field(name)}
+        for attribute in ("user", "src_ip"):
+            source = mapping.get(attribute)
+            if isinstance(source, int):
+                positions.add(source)
+            elif source is not None and str(source).lower() in header:
+                positions.add(header[str(source).lower()])
+        return SampleLayout("csv", frozenset(positions), delimiter=getattr(parser, "delimiter", ","))
+    return None
+
+
+def _protect_samples(result: ChunkResult, layout: SampleLayout | None) -> None:
+    """Seal the raw samples and keep only their redacted copies in the clear: malformed lines name people and
+    devices, and every role reads the samples."""
+    if not result.malformed_samples:
+        return
+    result.malformed_samples_sealed = seal_json(result.malformed_samples)
+    result.malformed_samples = [redact_sample(sample, layout) for sample in result.malformed_samples]
 
 
 class _DayOf:

@@ -6,6 +6,8 @@ derived from uploaded files (append-only, rebuilt by re-ingesting), so they carr
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -46,6 +48,9 @@ class LogSource(BaseModel):
     lowercase_users = models.BooleanField(default=True)
 
     history = HistoricalRecords()
+
+    #: the identity map is a directory of people: readable only by who may edit it (see core.field_access)
+    read_restricted_fields: ClassVar[dict[str, str]] = {"identity_map": "discovery.change_logsource"}
 
     class Meta:
         ordering = ["name"]
@@ -173,7 +178,9 @@ class LogBatch(BaseModel):
     records_skipped = models.BigIntegerField(default=0)
     records_matched = models.BigIntegerField(default=0)
     records_unmatched = models.BigIntegerField(default=0)
-    malformed_samples = models.JSONField(default=list, blank=True)
+    malformed_samples = models.JSONField(
+        default=list, blank=True, help_text="The first chunks' samples, redacted of users and addresses."
+    )
     first_seen = models.DateTimeField(null=True, blank=True)
     last_seen = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -219,7 +226,10 @@ class LogChunk(models.Model):
     records_skipped = models.BigIntegerField(default=0)
     records_matched = models.BigIntegerField(default=0)
     records_unmatched = models.BigIntegerField(default=0)
-    malformed_samples = models.JSONField(default=list, blank=True)
+    malformed_samples = models.JSONField(default=list, blank=True, help_text="Redacted of users and addresses.")
+    malformed_samples_sealed = models.TextField(
+        blank=True, help_text="The raw samples, encrypted; revealed only by the audited log_batch_samples_reveal."
+    )
     first_seen = models.DateTimeField(null=True, blank=True)
     last_seen = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from functools import lru_cache
+from typing import Any
 
 from cryptography.fernet import Fernet
 from django.conf import settings
@@ -74,3 +76,20 @@ def pseudonymise_with_token(identity: str) -> tuple[str, bytes]:
 
 def decrypt_identity(token: bytes, *, version: int) -> str:
     return _fernet(_secret(), version).decrypt(bytes(token)).decode()
+
+
+def seal_json(value: Any) -> str:
+    """``value`` as JSON, Fernet-encrypted under the current re-identification key: ``"v<version>:<token>"``.
+
+    For personal data that must be kept but shown only through an audited, permission-checked service (the raw
+    malformed-line samples); the version names the key that opens it, so a rotated key leaves it unreadable.
+    """
+    version = key_version()
+    token = _fernet(_secret(), version).encrypt(json.dumps(value, ensure_ascii=False).encode())
+    return f"v{version}:{token.decode()}"
+
+
+def unseal_json(sealed: str) -> Any:
+    """The value :func:`seal_json` sealed; raises ``cryptography.fernet.InvalidToken`` when its key is gone."""
+    version, _, token = sealed.partition(":")
+    return json.loads(_fernet(_secret(), int(version.removeprefix("v"))).decrypt(token.encode()))

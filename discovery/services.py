@@ -7,18 +7,19 @@ import logging
 import os
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
 
 from celery.exceptions import SoftTimeLimitExceeded
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, Field, Max, Min, OuterRef, Q
+from django.db.models import Exists, F, Field, Max, Min, OuterRef, Q, Sum
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
@@ -38,7 +39,7 @@ from discovery.constants import (
 from discovery.models import AIService, LogBatch, LogChunk, LogSource, PolicyException, Pseudonym, UsageRecord
 from discovery.parsers import ArchiveError, UnknownFormat, get_parser
 from discovery.parsers.pcap import CaptureError
-from discovery.pseudonyms import decrypt_identity, key_version
+from discovery.pseudonyms import decrypt_identity, key_version, unseal_json
 
 #: usage rows written per INSERT statement (large enough to amortise round trips, small enough for SQLite's limits)
 INSERT_BATCH = 2000
@@ -549,6 +550,7 @@ def _log_chunk_commit(*, chunk_id: int, parsed: _ParsedChunk) -> bool:
         done_at=timezone.now(),
         error="",
         malformed_samples=_json_safe(result.malformed_samples),
+        malformed_samples_sealed=result.malformed_samples_sealed,
         first_seen=result.first_seen,
         last_seen=result.last_seen,
         **counts,
@@ -724,10 +726,7 @@ def log_chunks_reap(*, now: datetime | None = None) -> ReapOutcome:
 def pseudonym_reidentify(*, pseudonym: str, actor: Any, reason: str) -> str:
     """Reveal who is behind a pseudonym. Requires ``discovery.reidentify_pseudonym`` and a reason; every call is
     written to the audit log (who, which pseudonym, why) before the identity is returned."""
-    if not (actor is not None and actor.has_perm("discovery.reidentify_pseudonym")):
-        raise PermissionDenied("re-identification requires the discovery.reidentify_pseudonym permission")
-    if not reason.strip():
-        raise ValidationFailed("a reason is required to re-identify a pseudonym")
+    _require_reidentify(actor, reason, "re-identify a pseudonym")
     row = Pseudonym.objects.filter(pseudonym=pseudonym).first()
     if row is None:
         raise ApplicationError(f"unknown pseudonym {pseudonym[:16]}...")
@@ -740,6 +739,137 @@ def pseudonym_reidentify(*, pseudonym: str, actor: Any, reason: str) -> str:
         extra_data={"pseudonym": pseudonym, "key_version": row.key_version},
     )
     return identity
+
+
+def _require_reidentify(actor: Any, reason: str, what: str) -> None:
+    if not (actor is not None and actor.has_perm("discovery.reidentify_pseudonym")):
+        raise PermissionDenied(f"{what} requires the discovery.reidentify_pseudonym permission")
+    if not reason.strip():
+        raise ValidationFailed(f"a reason is required to {what}")
+
+
+@transaction.atomic
+def log_batch_samples_reveal(*, batch: LogBatch, actor: Any, reason: str) -> list[dict[str, Any]]:
+    """The raw (unredacted) malformed-line samples of a batch: the lines as read, with the user names and addresses
+    the stored samples are redacted of. Requires ``discovery.reidentify_pseudonym`` and a reason, like
+    :func:`pseudonym_reidentify`; every call is written to the audit log before the lines are returned. Samples
+    sealed under a retired key, and those purged by retention, are gone (an empty list)."""
+    _require_reidentify(actor, reason, "reveal raw malformed samples")
+    samples: list[dict[str, Any]] = []
+    unreadable = 0
+    sealed_rows = (
+        LogChunk.objects.filter(batch=batch).exclude(malformed_samples_sealed="").order_by("index")
+    ).values_list("malformed_samples_sealed", flat=True)
+    for sealed in sealed_rows:
+        if len(samples) >= MAX_BATCH_SAMPLES:
+            break
+        try:
+            chunk_samples = unseal_json(sealed)
+        except (InvalidToken, ValueError):
+            unreadable += 1
+            continue
+        samples.extend(chunk_samples[: MAX_BATCH_SAMPLES - len(samples)])
+    audit_log_record(
+        event_type="discovery.log_batch.samples_revealed",
+        actor=actor,
+        target=batch,
+        reason=reason,
+        extra_data={"samples": len(samples), "unreadable_chunks": unreadable},
+    )
+    return samples
+
+
+def _delete_files_on_commit(files: list[tuple[Any, str]]) -> None:
+    """Remove stored files once the rows that name them are gone for good (never for a rolled-back delete)."""
+
+    def remove() -> None:
+        for storage, name in files:
+            storage.delete(name)
+
+    if files:
+        transaction.on_commit(remove)
+
+
+@transaction.atomic
+def log_batches_delete(*, batches: Iterable[LogBatch], actor: Any, reason: str = "") -> dict[str, int]:
+    """Delete uploaded batches with their chunks and usage rows, and (after commit) their stored files. One
+    audit-log entry per batch says what went (source, file, sha256, counts of chunks and usage rows and requests),
+    so that a removed upload stays accountable; the batch-level counts it carried are copied into the entry."""
+    totals = {"batches": 0, "chunks": 0, "usage_rows": 0}
+    files: list[tuple[Any, str]] = []
+    for batch in LogBatch.objects.select_for_update().filter(pk__in=[b.pk for b in batches]).select_related("source"):
+        usage = UsageRecord.objects.filter(batch=batch)
+        usage_rows = usage.count()
+        requests = usage.aggregate(total=Sum("requests"))["total"] or 0
+        chunks = LogChunk.objects.filter(batch=batch).count()
+        audit_log_record(
+            event_type="discovery.log_batch.deleted",
+            actor=actor,
+            target=batch,
+            reason=reason,
+            extra_data={
+                "source": batch.source.name,
+                "original_name": batch.original_name,
+                "sha256": batch.sha256,
+                "status": batch.status,
+                "chunks": chunks,
+                "usage_rows": usage_rows,
+                "usage_requests": requests,
+                "records_read": batch.records_read,
+                "records_matched": batch.records_matched,
+                "file_removed": bool(batch.file),
+            },
+        )
+        if batch.file:
+            files.append((batch.file.storage, batch.file.name or ""))
+        usage.delete()
+        batch.delete()  # chunks cascade
+        totals["batches"] += 1
+        totals["chunks"] += chunks
+        totals["usage_rows"] += usage_rows
+    _delete_files_on_commit(files)
+    return totals
+
+
+def log_batch_delete(*, batch: LogBatch, actor: Any, reason: str = "") -> dict[str, int]:
+    """Delete one uploaded batch: :func:`log_batches_delete` of one."""
+    return log_batches_delete(batches=[batch], actor=actor, reason=reason)
+
+
+@transaction.atomic
+def usage_records_delete(*, records: Iterable[UsageRecord], actor: Any, reason: str = "") -> int:
+    """Delete single usage rows (e.g. traffic wrongly attributed). One audit-log entry per affected batch counts
+    the rows and requests removed per service and day, so the reports' totals stay explainable."""
+    rows = list(
+        UsageRecord.objects.select_for_update()
+        .filter(pk__in=[r.pk for r in records])
+        .select_related("batch__source", "service")
+    )
+    per_batch: dict[int, list[UsageRecord]] = {}
+    for row in rows:
+        per_batch.setdefault(row.batch_id, []).append(row)
+    for group in per_batch.values():
+        audit_log_record(
+            event_type="discovery.usage_record.deleted",
+            actor=actor,
+            target=group[0].batch,
+            reason=reason,
+            extra_data={
+                "usage_rows": len(group),
+                "requests": sum(r.requests for r in group),
+                "rows": [
+                    {"id": r.pk, "service": r.service.slug, "day": r.day.isoformat(), "requests": r.requests}
+                    for r in group[:100]
+                ],
+            },
+        )
+    UsageRecord.objects.filter(pk__in=[r.pk for r in rows]).delete()
+    return len(rows)
+
+
+def usage_record_delete(*, record: UsageRecord, actor: Any, reason: str = "") -> int:
+    """Delete one usage row: :func:`usage_records_delete` of one."""
+    return usage_records_delete(records=[record], actor=actor, reason=reason)
 
 
 @transaction.atomic
@@ -760,7 +890,7 @@ def discovery_detail_purge(*, now: datetime | None = None, batch_size: int = PUR
     for batch in batches:
         if batch.file:
             batch.file.delete(save=False)
-        LogChunk.objects.filter(batch=batch).update(malformed_samples=[])
+        LogChunk.objects.filter(batch=batch).update(malformed_samples=[], malformed_samples_sealed="")
         LogBatch.objects.filter(pk=batch.pk).update(file="", malformed_samples=[], purged_at=now)
     # alerts are few next to usage rows: their pseudonyms are read once; usage is checked per pseudonym through the
     # (subject, day) index

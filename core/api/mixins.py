@@ -11,6 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.field_access import hidden_fields, mask_change
+
 CHANGE_REASON_HEADER = "X-Change-Reason"
 
 
@@ -28,8 +30,10 @@ class HistoryRecordSerializer(serializers.Serializer):
     changes = serializers.ListField(child=serializers.DictField(), help_text="field, old, new")
 
 
-def history_records(instance: models.Model) -> list[dict[str, Any]]:
-    """The django-simple-history records of one object, newest first, each with its field-level diff."""
+def history_records(instance: models.Model, *, user: Any = None) -> list[dict[str, Any]]:
+    """The django-simple-history records of one object, newest first, each with its field-level diff; the values
+    of fields ``user`` may not read (:mod:`core.field_access`) are masked."""
+    hidden = hidden_fields(type(instance), user)
     records = list(instance.history.select_related("history_user").order_by("-history_date", "-history_id"))  # type: ignore[attr-defined]
     out: list[dict[str, Any]] = []
     for index, record in enumerate(records):
@@ -37,7 +41,9 @@ def history_records(instance: models.Model) -> list[dict[str, Any]]:
         changes: list[dict[str, Any]] = []
         if previous is not None:
             delta = record.diff_against(previous)
-            changes = [{"field": c.field, "old": _jsonable(c.old), "new": _jsonable(c.new)} for c in delta.changes]
+            for c in delta.changes:
+                old, new = mask_change(c.field, _jsonable(c.old), _jsonable(c.new), hidden)
+                changes.append({"field": c.field, "old": old, "new": new})
         out.append(
             {
                 "history_id": record.history_id,
@@ -68,4 +74,4 @@ class AuditedModelViewSetMixin:
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request: Request, pk: str | None = None) -> Response:
         instance = self.get_object()  # type: ignore[attr-defined]
-        return Response(HistoryRecordSerializer(history_records(instance), many=True).data)
+        return Response(HistoryRecordSerializer(history_records(instance, user=request.user), many=True).data)

@@ -6,7 +6,9 @@ from core.models import AuditLogEntry
 
 
 class AuditLogEntrySerializer(serializers.ModelSerializer[AuditLogEntry]):
-    acting_user = serializers.CharField(source="acting_user.username", read_only=True, allow_null=True)
+    acting_user = serializers.CharField(
+        source="actor_name", read_only=True, allow_null=True, help_text="Username, kept when the account is deleted."
+    )
     target_type = serializers.SerializerMethodField()
 
     class Meta:

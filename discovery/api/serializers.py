@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from rest_framework import serializers
 
+from core.field_access import drop_hidden
 from discovery.choices import PolicyStatus
 from discovery.models import AIService, AIServiceRule, LogBatch, LogSource, PolicyException
 
@@ -24,6 +27,14 @@ class LogSourceSerializer(serializers.ModelSerializer[LogSource]):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {
+            "identity_map": {"help_text": "IP/user -> person directory; only returned to who may edit sources."}
+        }
+
+    def to_representation(self, instance: LogSource) -> dict[str, Any]:
+        request = self.context.get("request")
+        data = super().to_representation(instance)
+        return drop_hidden(LogSource, getattr(request, "user", None), dict(data))
 
 
 class LogBatchSerializer(serializers.ModelSerializer[LogBatch]):
@@ -150,6 +161,22 @@ class UsageSerializer(serializers.Serializer):
     bytes_down = serializers.IntegerField()
     first_seen = serializers.DateTimeField()
     last_seen = serializers.DateTimeField()
+
+
+class MalformedSampleSerializer(serializers.Serializer):
+    """One malformed line (``line``, ``text``) or capture frame (``frame``, ``hex``) and why it was refused."""
+
+    line = serializers.IntegerField(required=False)
+    frame = serializers.IntegerField(required=False)
+    error = serializers.CharField()
+    text = serializers.CharField(required=False, allow_blank=True)
+    hex = serializers.CharField(required=False, allow_blank=True)
+
+
+class ReasonInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=500, help_text="Why the raw lines are needed (recorded in the audit log)."
+    )
 
 
 class ReidentifyInputSerializer(serializers.Serializer):

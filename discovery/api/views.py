@@ -23,6 +23,8 @@ from discovery.api.serializers import (
     LogBatchUploadResultSerializer,
     LogBatchUploadSerializer,
     LogSourceSerializer,
+    MalformedSampleSerializer,
+    ReasonInputSerializer,
     ReidentifyInputSerializer,
     ReidentifyOutputSerializer,
     UsageSerializer,
@@ -54,7 +56,33 @@ class LogBatchViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = LogBatchFilterSet
     search_fields = ["original_name", "sha256"]
     ordering_fields = ["created_at", "records_read", "records_matched"]
-    action_perms = {"upload": ("discovery.add_logbatch",), "retry": ("discovery.add_logbatch",)}
+    action_perms = {
+        "upload": ("discovery.add_logbatch",),
+        "retry": ("discovery.add_logbatch",),
+        "samples_reveal": ("discovery.view_logbatch", "discovery.reidentify_pseudonym"),
+    }
+
+    @extend_schema(
+        request=ReasonInputSerializer,
+        responses={200: MalformedSampleSerializer(many=True)},
+        summary="The raw (unredacted) malformed lines of a batch; needs re-identification rights and a reason; audited",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="samples/reveal",
+        permission_classes=[IsAuthenticated, ActionPerms],
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def samples_reveal(self, request: Request, pk: str | None = None) -> Response:
+        batch = self.get_object()
+        data = ReasonInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        samples = services.log_batch_samples_reveal(
+            batch=batch, actor=request.user, reason=data.validated_data["reason"]
+        )
+        return Response(MalformedSampleSerializer(samples, many=True).data)
 
     @extend_schema(
         request={"multipart/form-data": LogBatchUploadSerializer},

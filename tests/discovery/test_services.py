@@ -89,9 +89,10 @@ def test_malformed_lines_are_counted_and_sampled_with_their_line_numbers_across_
     assert batch.chunks_total > 2
     assert batch.progress == f"{batch.chunks_total}/{batch.chunks_total}"
     assert batch.records_malformed == 2
+    # (stored redacted: the Squid client and user columns by position, addresses by pattern)
     assert [(s["line"], s["text"]) for s in batch.malformed_samples] == [
-        (4, SQUID_LINES[3]),
-        (8, SQUID_LINES[7]),
+        (4, "this is <redacted> a squid line"),
+        (8, "1772532300.000 EIGHT <redacted> broken"),
     ]
 
 
