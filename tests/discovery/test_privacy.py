@@ -252,7 +252,7 @@ def test_the_migration_redacts_and_seals_samples_stored_before_it(source: LogSou
     LogChunk.objects.filter(batch=batch).update(malformed_samples=raw, malformed_samples_sealed="")
     LogBatch.objects.filter(pk=batch.pk).update(malformed_samples=raw)
     # when
-    importlib.import_module("discovery.migrations.0008_privacy_samples").protect_existing(apps, None)
+    importlib.import_module("discovery.migrations.0009_privacy_samples").protect_existing(apps, None)
     # then
     batch.refresh_from_db()
     assert_no_personal_data(repr(batch.malformed_samples))
