@@ -287,3 +287,32 @@ def test_admin_form_for_an_editor_renders_the_config_masked(client: Client, sam:
     response = client.get(reverse("admin:discovery_channel_change", args=[channel.pk]))
     assert response.context["adminform"].form.initial["config"] == {"url": "https://siem.example/hook", "secret": MASK}
     assert_no_secret(response.content)
+
+
+def test_reverting_from_the_history_page_never_writes_a_mask_as_the_secret(client: Client, sam: Any) -> None:
+    # given: the first history record (made with OLD; history keeps only its tag)
+    import json
+
+    channel = make_channel("webhook", sam)
+    first = channel.history.order_by("history_id").first()
+    assert first is not None
+    client.force_login(sam)
+    url = reverse("admin:discovery_channel_simple_history", args=[channel.pk, first.history_id])
+    form = client.get(url).context["adminform"].form
+    data = {
+        "name": "reverted",
+        "kind": "webhook",
+        "config": json.dumps(form.initial["config"]),
+        "enabled": "on",
+        "min_severity": channel.min_severity,
+        "topics": list(channel.topics),
+        "secret_value": "",
+        "change_reason": "revert",
+    }
+    # when
+    response = client.post(url, data)
+    # then: the row keeps the live secret (the old one is not recoverable from history, by design)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    channel.refresh_from_db()
+    assert channel.name == "reverted"
+    assert channel.config == {"url": "https://siem.example/hook", "secret": NEW}
