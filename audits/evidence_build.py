@@ -20,7 +20,7 @@ from audits.evidence import SigningKey, build_manifest, build_pack
 from audits.evidence_collect import Period, evidence_collect
 from audits.evidence_report import render_report
 from audits.models import AuditRun
-from audits.signing import signing_key_load, timestamp_fetch, tsa_configured
+from audits.signing import key_page_url, signing_key_load, timestamp_fetch, tsa_configured
 from governance.models import AISystem
 
 #: namespace of the deterministic pack ids given to packs built outside the database (the command's --out mode)
@@ -98,6 +98,7 @@ def evidence_pack_render(
         "metadata": collected.metadata,
         "signing_key": key,
         "created_at": created_at,
+        "key_page_url": key_page_url(),
     }
     token = timestamp_fetch(build_manifest(**inputs, timestamped=True)) if tsa_configured() else None
     data = build_pack(**inputs, tsa_token=token)

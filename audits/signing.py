@@ -7,10 +7,13 @@
 - With ``DEBUG`` on and no key configured, a development key is generated once under ``DATA_DIR`` and a warning is
   logged: packs signed with it prove nothing to an outside auditor.
 - ``EVIDENCE_TSA_URL``: optional RFC 3161 timestamp authority (:func:`timestamp_fetch`).
+- ``EVIDENCE_KEYS_URL``: where VERIFY.txt sends auditors for the public keys (default ``SITE_URL`` +
+  ``/evidence/keys/``, the page :func:`published_keys` feeds).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import urllib.error
@@ -18,6 +21,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -28,7 +32,7 @@ from audits.evidence import (
     build_timestamp_request,
     generate_signing_key,
 )
-from audits.evidence.keys import load_public_key, public_key_id
+from audits.evidence.keys import KEY_ID_HEX_CHARS, load_public_key, public_key_id
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +115,61 @@ def trusted_keyring(*, include_current: bool = True) -> dict[str, bytes]:
         return build_keyring(pems)
     except EvidencePackError as exc:
         raise ImproperlyConfigured(f"a file in {trusted_keys_dir()} is not an Ed25519 public key: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class PublishedKey:
+    """One evidence-signing public key as the key page shows it: current (signs new packs) or retired (verifies
+    packs signed before a rotation)."""
+
+    key_id: str
+    fingerprint: str  # SHA-256 hex of the raw 32-byte public key; the key id is its first 16 characters
+    public_key_pem: str
+    status: str  # "current" or "retired"
+    development: bool = False  # the auto-generated DEBUG key: proves nothing to an outside auditor
+
+
+def _published(pem: bytes, *, status: str, development: bool = False) -> PublishedKey:
+    raw = load_public_key(pem).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    fingerprint = hashlib.sha256(raw).hexdigest()
+    return PublishedKey(
+        key_id=fingerprint[:KEY_ID_HEX_CHARS],
+        fingerprint=fingerprint,
+        public_key_pem=pem.decode("ascii"),
+        status=status,
+        development=development,
+    )
+
+
+def published_keys() -> list[PublishedKey]:
+    """The public keys auditors anchor offline verification on: the current signing key first (when one is
+    configured), then every retired key of ``EVIDENCE_TRUSTED_KEYS_DIR``. Public halves only."""
+    keys: list[PublishedKey] = []
+    try:
+        current = signing_key_load()
+    except ImproperlyConfigured:
+        current = None
+    if current is not None:
+        keys.append(_published(current.public_key_pem, status="current", development=is_dev_key()))
+    seen = {k.key_id for k in keys}
+    for pem in retired_public_keys():
+        try:
+            key = _published(pem, status="retired")
+        except EvidencePackError:
+            logger.warning(
+                "evidence keys: a file in %s is not an Ed25519 public key; not published", trusted_keys_dir()
+            )
+            continue
+        if key.key_id not in seen:
+            seen.add(key.key_id)
+            keys.append(key)
+    return keys
+
+
+def key_page_url() -> str:
+    """Where VERIFY.txt tells auditors to fetch the organisation's public keys."""
+    configured = str(getattr(settings, "EVIDENCE_KEYS_URL", "") or "")
+    return configured or f"{str(settings.SITE_URL).rstrip('/')}/evidence/keys/"
 
 
 def write_private_key(path: Path, pem: bytes) -> None:

@@ -20,5 +20,6 @@ urlpatterns = [
     path("api/v1/core/", include("core.api.urls")),
     path("api/v1/governance/", include("governance.api.urls")),
     path("api/v1/audits/", include("audits.api.urls")),
+    path("evidence/", include("audits.urls")),  # public: the published evidence-signing keys
     path("api/v1/discovery/", include("discovery.api.urls")),
 ]

@@ -28,6 +28,7 @@ from discovery.alert_choices import DEFAULT_CHANNEL_TOPICS, AlertStatus, Channel
 from discovery.alert_models import Alert, AlertComment, AlertRule, Channel, Delivery, ServicePromotion, Silence
 from discovery.alert_selectors import blocklist_render, channels_with_topic
 from discovery.blocklist import FILE_NAMES, BlocklistFormat
+from discovery.channel_secrets import config_masked, config_merge_secrets, primary_secret_key, secret_keys_set
 
 BLOCKLIST_LABELS = [
     (BlocklistFormat.PLAIN.value, "domains"),
@@ -243,7 +244,19 @@ class SilenceAdmin(AuditedAdmin):
 
 
 class ChannelForm(ChangeReasonForm):
-    """Topics as checkboxes (the model stores them as a JSON list)."""
+    """Topics as checkboxes (the model stores them as a JSON list). Secrets are write-only: the config is shown
+    with them masked (``***``), the "secret" field is never filled in, and a secret left blank or masked keeps
+    its stored value (:mod:`discovery.channel_secrets`)."""
+
+    secret_value = forms.CharField(
+        label="Secret (write-only)",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="The webhook's HMAC secret, the Splunk HEC token, or the Slack/Teams webhook URL. Never shown; "
+        "leave blank to keep the current one. Other secrets (any secret/token/password key) can be typed into the "
+        'config; "***" there keeps the stored value, null removes it.',
+    )
 
     topics = forms.MultipleChoiceField(
         choices=ChannelTopic.choices,
@@ -256,6 +269,35 @@ class ChannelForm(ChangeReasonForm):
     class Meta:
         model = Channel
         fields = "__all__"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["config"] = config_masked(self.instance.kind, self.instance.config or {})
+            keys = secret_keys_set(self.instance.kind, self.instance.config)
+            if keys and "secret_value" in self.fields:
+                self.fields["secret_value"].help_text += f" Currently set: {', '.join(keys)}."
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        kind = cleaned.get("kind") or self.instance.kind
+        if "config" in cleaned:
+            # the stored row, not self.instance: on a history page the instance is a (masked) historical copy
+            stored = (
+                Channel.objects.filter(pk=self.instance.pk).values_list("config", flat=True).first()
+                if self.instance.pk is not None
+                else {}
+            )
+            config = config_merge_secrets(kind, stored or {}, cleaned["config"])
+            secret = cleaned.get("secret_value")
+            if secret:
+                key = primary_secret_key(kind)
+                if key is None or not isinstance(config, dict):
+                    self.add_error("secret_value", "This kind of channel has no secret; leave it blank.")
+                else:
+                    config[key] = secret
+            cleaned["config"] = config
+        return cleaned
 
 
 class TopicFilter(admin.SimpleListFilter):
@@ -277,6 +319,25 @@ class ChannelAdmin(AuditedAdmin):
     list_filter = ["kind", "enabled", TopicFilter, "min_severity"]
     search_fields = ["name"]
     filter_horizontal = ["rules"]
+
+    def _view_only(self, request: HttpRequest, obj: Any) -> bool:
+        return obj is not None and not self.has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, "config_display"] if self._view_only(request, obj) else readonly
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """Read-only viewers (auditors, compliance officers) see the masked config instead of the raw field."""
+        fields = list(super().get_fields(request, obj))
+        if self._view_only(request, obj):
+            fields = [f for f in fields if f not in ("config", "secret_value")]
+        return fields
+
+    @admin.display(description="config")
+    def config_display(self, obj: Channel) -> str:
+        masked = config_masked(obj.kind, obj.config or {})
+        return format_html("<pre>{}</pre>", json.dumps(masked, indent=2, ensure_ascii=False, sort_keys=True))
 
     @admin.display(description="topics")
     def topics_display(self, obj: Channel) -> str:

@@ -7,6 +7,7 @@ Alerts carry pseudonyms only (``subject``); the identity behind one is revealed 
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -29,6 +30,7 @@ from discovery.alert_choices import (
     DeliveryStatus,
 )
 from discovery.alerting.rules import RULE_KINDS, RuleKind
+from discovery.channel_secrets import config_masked
 
 
 class AlertRule(BaseModel):
@@ -221,6 +223,24 @@ class Channel(BaseModel):
             problems = NOTIFIERS[self.kind].validate_config(self.config if isinstance(self.config, dict) else {})
             if problems:
                 raise ValidationError({"config": "; ".join(problems)})
+
+
+def channel_secret_tag_key() -> bytes:
+    """The key of the HMAC tags that stand in for secrets in channel history rows (derived from SECRET_KEY)."""
+    return hashlib.sha256(b"discovery.channel.secret-tag:" + settings.SECRET_KEY.encode("utf-8")).digest()
+
+
+def channel_history_mask_secrets(sender: Any, history_instance: Any, **kwargs: Any) -> None:
+    """``pre_create_historical_record`` receiver (connected in ``DiscoveryConfig.ready``): a channel's history
+    row stores its config with every secret replaced by a keyed tag, so no history page, diff, API response or
+    export can show an old or new secret; a rotation still shows as a changed tag.
+
+    A receiver rather than a service step because django-simple-history writes the row inside ``save()``: every
+    path that saves a channel (services, admin, shell) is covered, and the secret never reaches the table.
+    """
+    history_instance.config = config_masked(
+        history_instance.kind, history_instance.config, tag_key=channel_secret_tag_key()
+    )
 
 
 class Delivery(models.Model):

@@ -51,6 +51,7 @@ from discovery.alerting import RuleKind, RuleSpec, ServiceInfo, UsageDay, evalua
 from discovery.alerting.dedup import window_start
 from discovery.alerting.delivery import MAX_ATTEMPTS, backoff_delay
 from discovery.alerting.rules import Finding
+from discovery.channel_secrets import config_merge_secrets
 from discovery.choices import PolicyStatus, RuleType
 from discovery.models import AIService, UsageRecord
 from discovery.notifiers import (
@@ -971,7 +972,12 @@ def channel_create(*, actor: Any, reason: str = "", data: dict[str, Any]) -> Cha
 
 @transaction.atomic
 def channel_update(*, channel: Channel, actor: Any, reason: str = "", data: dict[str, Any]) -> Channel:
+    """Change a channel. Its secrets are write-only: a secret left out of ``config``, blank or still masked keeps
+    the stored value; ``None`` removes it (:func:`discovery.channel_secrets.config_merge_secrets`)."""
     rules = data.pop("rules", None)
+    if "config" in data:
+        stored = Channel.objects.only("config").get(pk=channel.pk).config
+        data["config"] = config_merge_secrets(data.get("kind") or channel.kind, stored, data["config"])
     model_update(channel, actor=actor, reason=reason, data=data)
     if rules is not None:
         channel.rules.set(rules)

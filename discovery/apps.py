@@ -9,3 +9,14 @@ class DiscoveryConfig(AppConfig):
     name = "discovery"
     verbose_name = "Shadow-AI discovery"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from simple_history.signals import pre_create_historical_record
+
+        from discovery.alert_models import Channel, channel_history_mask_secrets
+
+        pre_create_historical_record.connect(
+            channel_history_mask_secrets,
+            sender=Channel.history.model,
+            dispatch_uid="discovery.channel_history_mask_secrets",
+        )

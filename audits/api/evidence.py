@@ -4,22 +4,27 @@ audited ZIP download (users with ``audits.download_evidencepack``: auditors and 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
 from django.http import HttpResponse
+from django.urls import reverse as django_reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
+from rest_framework.views import APIView
 
 from audits import evidence_services
 from audits.api.views import ActionPerms
 from audits.models import AuditRun, EvidencePack
 from audits.selectors import evidence_pack_list
+from audits.signing import published_keys
 from core.api.mixins import change_reason
 from governance.selectors import ai_system_list
 
@@ -121,3 +126,34 @@ class EvidencePackViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
         response["Content-Disposition"] = f'attachment; filename="{pack.filename}"'
         response["X-Content-SHA256"] = pack.sha256
         return response
+
+
+class PublishedKeySerializer(serializers.Serializer[Any]):
+    key_id = serializers.CharField(help_text="First 16 hex characters of the fingerprint; named in manifest.json")
+    fingerprint = serializers.CharField(help_text="SHA-256 hex of the raw 32-byte Ed25519 public key")
+    status = serializers.ChoiceField(choices=["current", "retired"])
+    development = serializers.BooleanField(help_text="The auto-generated DEBUG key: proves nothing")
+    public_key_pem = serializers.CharField(help_text="SubjectPublicKeyInfo PEM, for verify.py --trusted-key")
+    pem_url = serializers.CharField(help_text="The same key as a .pem file")
+
+
+class EvidenceKeysView(APIView):
+    """The evidence-signing public keys (current and retired) auditors anchor offline verification on.
+
+    Public, like the ``/evidence/keys/`` page: public keys are not secret and outside auditors have no account;
+    trust comes from the organisation's HTTPS domain and a fingerprint confirmed another way, not from a login.
+    """
+
+    authentication_classes: Sequence[type[BaseAuthentication]] = []
+    permission_classes: Sequence[type[BasePermission]] = [AllowAny]
+
+    @extend_schema(responses={200: PublishedKeySerializer(many=True)}, auth=[])
+    def get(self, request: Request) -> Response:
+        rows = [
+            {
+                **asdict(key),
+                "pem_url": request.build_absolute_uri(django_reverse("audits:evidence-key-pem", args=[key.key_id])),
+            }
+            for key in published_keys()
+        ]
+        return Response(PublishedKeySerializer(rows, many=True).data)

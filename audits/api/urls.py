@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from audits.api.evidence import EvidencePackViewSet
+from audits.api.evidence import EvidenceKeysView, EvidencePackViewSet
 from audits.api.views import AuditDefinitionViewSet, AuditRunViewSet, FindingViewSet
 
 app_name = "audits-api"
@@ -11,4 +12,4 @@ router.register("definitions", AuditDefinitionViewSet, basename="auditdefinition
 router.register("runs", AuditRunViewSet, basename="auditrun")
 router.register("findings", FindingViewSet, basename="finding")
 router.register("evidence-packs", EvidencePackViewSet, basename="evidencepack")
-urlpatterns = router.urls
+urlpatterns = [path("evidence/keys/", EvidenceKeysView.as_view(), name="evidence-keys"), *router.urls]

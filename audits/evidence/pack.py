@@ -4,12 +4,12 @@ Layout of a pack (entries sorted by name in the archive)::
 
     SHA256SUMS        GNU sha256sum list of every file below except the manifest family and itself
     SHA256SUMS.sig    Ed25519 signature of SHA256SUMS (so `sha256sum -c` is anchored without parsing JSON)
-    VERIFY.txt        verification commands using only openssl and coreutils
+    VERIFY.txt        verification commands using only openssl and coreutils, against the organisation's key
     <content files>   given by the caller, e.g. report.pdf, data/metrics.csv, charts/parity.svg, audit_trail.csv
     manifest.json     every file above with sha256 and size, pack metadata, key id, timestamp status
     manifest.sig      Ed25519 signature of the exact bytes of manifest.json
     manifest.tsr      optional RFC 3161 TimeStampResp over SHA-256(manifest.json)
-    public_key.pem    the signing public key (SubjectPublicKeyInfo PEM)
+    public_key.pem    the signing public key (SubjectPublicKeyInfo PEM): a convenience copy, never the trust anchor
     verify.py         standalone verifier (Python + cryptography), a copy of verify_standalone.py
 
 Canonical JSON
@@ -80,7 +80,19 @@ RFC3161_TIMESTAMP = {
 }
 
 TSA_CA_ENV = "TSA_CA_FILE"
+#: environment variables of the VERIFY.txt steps: the organisation's public key file (obtained outside the pack)
+#: and the fingerprint the organisation gave for it through another channel
+TRUSTED_KEY_ENV = "TRUSTED_KEY"
+TRUSTED_FINGERPRINT_ENV = "TRUSTED_FINGERPRINT"
+#: SHA-256 of the raw public key of a PEM file (an Ed25519 SubjectPublicKeyInfo is a 12-byte header + the raw key)
 FINGERPRINT_COMMAND = f"openssl pkey -pubin -in {layout.PUBLIC_KEY} -outform DER | tail -c 32 | sha256sum"
+#: the same over the trusted key file, failing (grep prints nothing, exits 1) unless it has the given fingerprint
+TRUSTED_FINGERPRINT_COMMAND = (
+    f'openssl pkey -pubin -in "${TRUSTED_KEY_ENV}" -outform DER | tail -c 32 | sha256sum'
+    f' | grep -i "^${TRUSTED_FINGERPRINT_ENV}  -$"'
+)
+#: where VERIFY.txt sends auditors when the service does not say (the key page path on the issuing service)
+DEFAULT_KEY_PAGE_HINT = "the evidence-signing key page of the organisation that issued this pack (/evidence/keys/)"
 
 
 def canonical_json(value: Any) -> bytes:
@@ -145,13 +157,18 @@ def zip_date_time(created_at: datetime) -> tuple[int, int, int, int, int, int]:
 
 
 def verification_commands(*, timestamped: bool) -> list[str]:
-    """The shell commands VERIFY.txt tells an auditor to run, in order (``PACK.zip`` is the archive's name)."""
+    """The shell commands VERIFY.txt tells an auditor to run, in order (``PACK.zip`` is the archive's name).
+
+    Every signature is checked with ``$TRUSTED_KEY``, the organisation's public key obtained outside the pack,
+    whose fingerprint is first compared with ``$TRUSTED_FINGERPRINT`` (given by the organisation another way);
+    the pack's own ``public_key.pem`` is never used, since a forger would ship theirs.
+    """
     commands = [
         "mkdir pack && unzip -q PACK.zip -d pack && cd pack",
-        FINGERPRINT_COMMAND,
-        f"openssl pkeyutl -verify -pubin -inkey {layout.PUBLIC_KEY} -rawin -in {layout.MANIFEST}"
+        TRUSTED_FINGERPRINT_COMMAND,
+        f'openssl pkeyutl -verify -pubin -inkey "${TRUSTED_KEY_ENV}" -rawin -in {layout.MANIFEST}'
         f" -sigfile {layout.MANIFEST_SIG}",
-        f"openssl pkeyutl -verify -pubin -inkey {layout.PUBLIC_KEY} -rawin -in {layout.SHA256SUMS}"
+        f'openssl pkeyutl -verify -pubin -inkey "${TRUSTED_KEY_ENV}" -rawin -in {layout.SHA256SUMS}'
         f" -sigfile {layout.SHA256SUMS_SIG}",
         f"sha256sum --check --strict {layout.SHA256SUMS}",
     ]
@@ -162,9 +179,14 @@ def verification_commands(*, timestamped: bool) -> list[str]:
     return commands
 
 
-def render_verify_txt(*, signing_key: SigningKey, timestamped: bool) -> bytes:
-    """Render VERIFY.txt. Command lines start with ``  $ `` so tests can run exactly what auditors read."""
+def render_verify_txt(*, timestamped: bool, key_page_url: str = "") -> bytes:
+    """Render VERIFY.txt. Command lines start with ``  $ `` so tests can run exactly what auditors read.
+
+    It names no key and no fingerprint to expect: those come from the organisation (``key_page_url``, its
+    published key page, plus a fingerprint confirmed another way), never from the pack a forger could rewrite.
+    """
     commands = "\n".join(f"  $ {command}" for command in verification_commands(timestamped=timestamped))
+    where = key_page_url or DEFAULT_KEY_PAGE_HINT
     timestamp_note = (
         f"- The last command checks the RFC 3161 timestamp: set {TSA_CA_ENV} to the CA certificate file\n"
         '  published by the timestamp authority. It must print "Verification: OK".\n'
@@ -177,23 +199,40 @@ def render_verify_txt(*, signing_key: SigningKey, timestamped: bool) -> bytes:
         "\n"
         "manifest.json lists every file with its SHA-256 and size and is signed with Ed25519 (manifest.sig).\n"
         "SHA256SUMS lists the same files for sha256sum and is signed with the same key (SHA256SUMS.sig).\n"
-        "You need OpenSSL 3.0 or later and GNU coreutils (sha256sum, tail) plus unzip.\n"
+        "\n"
+        "Anyone can build a pack that is consistent with a key of their own, and this file, public_key.pem and\n"
+        "verify.py travel inside the pack: none of them can tell you who signed it. Anchor the check outside the\n"
+        "pack, with the organisation's evidence-signing public key:\n"
+        "\n"
+        f"1. Download the public key (PEM) from {where}.\n"
+        "   manifest.json names the key id it claims (signature.key_id): use it only to pick the key on that\n"
+        "   page, current or retired.\n"
+        "2. Get the key's fingerprint (SHA-256 of the raw public key, 64 hex characters) from the organisation\n"
+        "   through a second channel you trust: its compliance or security contact, the audit engagement\n"
+        "   letter, or the key page itself opened over HTTPS on the organisation's own domain. Not from this pack.\n"
+        f"3. export {TRUSTED_KEY_ENV}=/absolute/path/to/the-downloaded-key.pem\n"
+        f"   export {TRUSTED_FINGERPRINT_ENV}=<the 64 hex characters from step 2>\n"
+        "\n"
+        "You need OpenSSL 3.0 or later and GNU coreutils (sha256sum, tail, grep) plus unzip.\n"
         "Replace PACK.zip with the file name of this archive and run, in an empty directory:\n"
         "\n"
         f"{commands}\n"
         "\n"
         "Every command must succeed:\n"
-        f"- The fingerprint printed by the second command must be {signing_key.fingerprint}\n"
-        f"  and its first 16 characters, the key id {signing_key.key_id}, must match the signing key id\n"
-        "  your organisation publishes. A pack can carry any key: this comparison is what ties it to the signer.\n"
-        '- Both openssl pkeyutl commands must print "Signature Verified Successfully".\n'
+        f"- The second command must print the fingerprint line of {TRUSTED_KEY_ENV}; if it prints nothing, the key\n"
+        f"  file is not the one with fingerprint {TRUSTED_FINGERPRINT_ENV}: stop, the pack cannot be verified.\n"
+        '- Both openssl pkeyutl commands must print "Signature Verified Successfully" (signed with the\n'
+        "  organisation's key, not with whatever key the pack carries).\n"
         '- sha256sum must print "OK" for every file and exit with status 0.\n'
         f"{timestamp_note}"
         "\n"
-        "Alternatively, with Python 3.10+ and the cryptography package (it also reports files added to the pack):\n"
+        "Alternatively, with Python 3.10+ and the cryptography package (it also reports files added to the pack;\n"
+        "prefer a copy of verify.py downloaded from the key page to the one in this pack):\n"
         "\n"
-        "    python3 verify.py PACK.zip --expect-key-id <published key id>\n"
+        f'    python3 verify.py PACK.zip --trusted-key "${TRUSTED_KEY_ENV}"'
+        f' --fingerprint "${TRUSTED_FINGERPRINT_ENV}"\n'
         "\n"
+        "Without --trusted-key, --fingerprint or --key-id it prints NOT VERIFIED: key not anchored.\n"
         "On macOS use `shasum -a 256 --check SHA256SUMS` and an OpenSSL 3 build (LibreSSL lacks Ed25519 -rawin).\n"
     )
     return text.encode("utf-8")
@@ -211,7 +250,9 @@ def _check_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
     return pack
 
 
-def _signed_entries(*, files: Mapping[str, bytes], signing_key: SigningKey, timestamped: bool) -> dict[str, bytes]:
+def _signed_entries(
+    *, files: Mapping[str, bytes], signing_key: SigningKey, timestamped: bool, key_page_url: str = ""
+) -> dict[str, bytes]:
     """Every entry listed in the manifest: content files plus the verification kit."""
     if not files:
         raise EvidencePackError("an evidence pack needs at least one content file")
@@ -221,7 +262,7 @@ def _signed_entries(*, files: Mapping[str, bytes], signing_key: SigningKey, time
             raise EvidencePackError(f"content of {name!r} must be bytes, got {type(data).__name__}")
     entries = dict(files)
     entries[layout.PUBLIC_KEY] = signing_key.public_key_pem
-    entries[layout.VERIFY_TXT] = render_verify_txt(signing_key=signing_key, timestamped=timestamped)
+    entries[layout.VERIFY_TXT] = render_verify_txt(timestamped=timestamped, key_page_url=key_page_url)
     entries[layout.VERIFY_PY] = resources.files("audits.evidence").joinpath("verify_standalone.py").read_bytes()
     sums = layout.render_sha256sums({name: layout.sha256_hex(data) for name, data in entries.items()})
     entries[layout.SHA256SUMS] = sums
@@ -236,11 +277,12 @@ def _prepare(
     signing_key: SigningKey,
     created_at: datetime,
     timestamped: bool,
+    key_page_url: str = "",
 ) -> tuple[dict[str, bytes], bytes]:
     """Validate the inputs and return ``(entries listed in the manifest, manifest bytes)``."""
     _check_created_at(created_at)
     pack = _check_metadata(metadata)
-    entries = _signed_entries(files=files, signing_key=signing_key, timestamped=timestamped)
+    entries = _signed_entries(files=files, signing_key=signing_key, timestamped=timestamped, key_page_url=key_page_url)
     manifest = {
         "format": layout.PACK_FORMAT,
         "format_version": layout.PACK_FORMAT_VERSION,
@@ -269,6 +311,7 @@ def build_manifest(
     signing_key: SigningKey,
     created_at: datetime,
     timestamped: bool = False,
+    key_page_url: str = "",
 ) -> bytes:
     """Return the exact ``manifest.json`` bytes :func:`build_pack` will sign for these inputs.
 
@@ -276,7 +319,12 @@ def build_manifest(
     ``timestamped=True``. Takes the same arguments as :func:`build_pack` and raises the same errors.
     """
     _, manifest = _prepare(
-        files=files, metadata=metadata, signing_key=signing_key, created_at=created_at, timestamped=timestamped
+        files=files,
+        metadata=metadata,
+        signing_key=signing_key,
+        created_at=created_at,
+        timestamped=timestamped,
+        key_page_url=key_page_url,
     )
     return manifest
 
@@ -288,6 +336,7 @@ def build_pack(
     signing_key: SigningKey,
     created_at: datetime,
     tsa_token: bytes | None = None,
+    key_page_url: str = "",
 ) -> bytes:
     """Build a signed, reproducible evidence-pack ZIP and return its bytes.
 
@@ -298,7 +347,8 @@ def build_pack(
     Timestamping: ``manifest = build_manifest(..., timestamped=True)``, send
     ``build_timestamp_request(manifest)`` to the TSA, then call this with the same arguments and
     ``tsa_token=<DER TimeStampResp>``; it is stored as ``manifest.tsr``. Without a token the manifest records
-    ``{"status": "none", "reason": "no TSA configured"}``.
+    ``{"status": "none", "reason": "no TSA configured"}``. ``key_page_url`` is where VERIFY.txt tells auditors
+    to get the organisation's public key (the pack never vouches for its own key).
 
     Raises :class:`~audits.evidence.errors.EvidencePackError` subclasses for unsafe names, bad metadata, a naive
     ``created_at`` or a token that does not cover this manifest.
@@ -309,6 +359,7 @@ def build_pack(
         signing_key=signing_key,
         created_at=created_at,
         timestamped=tsa_token is not None,
+        key_page_url=key_page_url,
     )
     entries[layout.MANIFEST] = manifest
     entries[layout.MANIFEST_SIG] = signing_key.sign(manifest)

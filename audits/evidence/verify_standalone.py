@@ -3,22 +3,33 @@
 
 Usage::
 
-    python3 verify.py PACK.zip            # or the directory the pack was unzipped into
-    python3 verify.py PACK.zip --expect-key-id 0123456789abcdef
+    python3 verify.py PACK.zip --trusted-key aigov-evidence-KEYID.pem   # the organisation's public key
+    python3 verify.py PACK.zip --fingerprint <64 hex chars>               # or its fingerprint
+    python3 verify.py PACK.zip --key-id 0123456789abcdef                  # or its key id (weaker: 64 bits)
 
 Needs Python 3.10+ and the ``cryptography`` package only. It checks that
 
 * ``manifest.sig`` is a valid Ed25519 signature of the exact bytes of ``manifest.json`` and ``SHA256SUMS.sig`` of
-  ``SHA256SUMS``, made with the key in ``public_key.pem`` whose key id (first 16 hex chars of the SHA-256 of the
-  raw public key) is the one the manifest names;
+  ``SHA256SUMS``, made with the key the manifest names (key id: first 16 hex characters of the SHA-256 of the
+  raw public key);
 * every file listed in the manifest is present with the listed SHA-256 and size, and no unlisted file is present;
 * ``SHA256SUMS`` agrees with the manifest, and a ``manifest.tsr`` timestamp, if the manifest announces one, is
   present and covers SHA-256(manifest.json).
 
-It prints one ``FAILED <file>: <reason>`` line per problem and exits 1 if there is any, 0 otherwise.
-It cannot tell you whether the key belongs to your organisation: compare the printed key id with the published
-one (or pass ``--expect-key-id``). It does not check the TSA's signature on ``manifest.tsr``; use
-``openssl ts -verify`` from VERIFY.txt for that.
+Trust anchor. A pack can carry any key: a forger who re-signs a pack ships their own ``public_key.pem``, and
+the pack is then perfectly consistent. So a pack is only VERIFIED against a key obtained **outside the pack**,
+from the organisation (its published evidence-key page, checked against a fingerprint it gave you another way):
+
+* ``--trusted-key PEM`` (repeatable, e.g. current and retired keys): the signatures are checked with that file,
+  not with the pack's ``public_key.pem``;
+* ``--fingerprint HEX`` (full SHA-256 of the raw public key) or ``--key-id HEX`` (its first 16 characters; an
+  alias ``--expect-key-id`` is kept): the pack's key must have that fingerprint / key id.
+
+Without any of them it prints ``NOT VERIFIED: key not anchored`` and exits 2 even when the pack is internally
+consistent. It prints one ``FAILED <file>: <reason>`` line per problem and exits 1 if there is any; 0 only when
+the pack is intact and signed by the anchored key. It does not check the TSA's signature on ``manifest.tsr``;
+use ``openssl ts -verify`` from VERIFY.txt for that. This script travels inside the pack, so a forger can alter
+it too: run a copy obtained from the organisation's key page, or the openssl steps of VERIFY.txt.
 """
 
 from __future__ import annotations
@@ -241,31 +252,115 @@ def _check_manifest(result: CheckResult, entries: Mapping[str, bytes]) -> None:
             result.fail(TIMESTAMP_TOKEN, "timestamp token does not cover SHA-256(manifest.json)")
 
 
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_NOT_ANCHORED = 2
+NOT_ANCHORED = "NOT VERIFIED: key not anchored"
+
+
+def _hex(value: str) -> str:
+    """A fingerprint or key id as typed: case, colons and spaces do not matter."""
+    return "".join(value.split()).replace(":", "").lower()
+
+
+def trusted_keys_load(paths: list[Path]) -> dict[str, bytes]:
+    """``{key_id: pem}`` of the trusted public key files given with ``--trusted-key`` (raises ValueError)."""
+    keys: dict[str, bytes] = {}
+    for path in paths:
+        try:
+            pem = path.read_bytes()
+            key = _load_public_key(pem)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{path}: not a readable Ed25519 public key PEM ({exc})") from exc
+        raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        keys[sha256_hex(raw)[:KEY_ID_HEX_CHARS]] = pem
+    return keys
+
+
+def check_anchored(
+    entries: Mapping[str, bytes],
+    *,
+    trusted_keys: Mapping[str, bytes] | None = None,
+    fingerprint: str | None = None,
+    key_id: str | None = None,
+) -> tuple[CheckResult, bool]:
+    """Check a pack against a trust anchor obtained outside it; returns ``(result, anchored)``.
+
+    With ``trusted_keys`` the signatures are checked with the trusted copy of the key the manifest names (a key
+    not among them fails). ``fingerprint`` / ``key_id`` must match the signing key. ``anchored`` is False when no
+    anchor was given: the result then says only that the pack is internally consistent.
+    """
+    result = check_entries(entries)
+    anchored = bool(trusted_keys) or bool(fingerprint) or bool(key_id)
+    if trusted_keys:
+        claimed = (result.manifest or {}).get("signature", {}).get("key_id") if result.manifest else None
+        wanted = result.key_id if result.key_id in trusted_keys else claimed
+        if wanted in trusted_keys:
+            result = check_entries(entries, public_key_pem=trusted_keys[str(wanted)])
+            if claimed is not None and claimed != wanted:
+                result.fail(MANIFEST, f"names key id {claimed}, not the trusted key {wanted}")
+        else:
+            result.fail(
+                PUBLIC_KEY,
+                f"signed by key id {result.key_id}, not by a trusted key ({', '.join(sorted(trusted_keys))})",
+            )
+    if fingerprint and (result.fingerprint or "") != _hex(fingerprint):
+        result.fail(
+            PUBLIC_KEY, f"signed by the key with fingerprint {result.fingerprint}, expected {_hex(fingerprint)}"
+        )
+    if key_id and (result.key_id or "") != _hex(key_id):
+        result.fail(PUBLIC_KEY, f"signed by key id {result.key_id}, expected {_hex(key_id)}")
+    return result, anchored
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point; returns the process exit status (0 verified, 1 failed)."""
-    parser = argparse.ArgumentParser(description="Verify an AIGov evidence pack (zip file or unzipped directory).")
+    """Command-line entry point; returns the exit status (0 verified, 1 failed, 2 intact but not anchored)."""
+    parser = argparse.ArgumentParser(
+        description="Verify an AIGov evidence pack (zip file or unzipped directory) against the organisation's "
+        "evidence-signing key, obtained outside the pack."
+    )
     parser.add_argument("pack", type=Path, help="the pack .zip, or the directory it was unzipped into")
-    parser.add_argument("--expect-key-id", help="fail unless the pack is signed by this key id")
+    parser.add_argument(
+        "--trusted-key",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="the organisation's public key file (from its evidence-key page); repeat for retired keys",
+    )
+    parser.add_argument("--fingerprint", help="SHA-256 of the raw public key the pack must be signed with")
+    parser.add_argument("--key-id", "--expect-key-id", dest="key_id", help="key id the pack must be signed with")
     args = parser.parse_args(argv)
+    try:
+        trusted = trusted_keys_load(args.trusted_key)
+    except ValueError as exc:
+        print(f"FAILED --trusted-key {exc}")
+        return EXIT_FAILED
     try:
         entries = read_directory(args.pack) if args.pack.is_dir() else read_zip(args.pack)
     except PackReadError as exc:
         print(f"FAILED {exc}")
-        return 1
-    result = check_entries(entries)
-    if args.expect_key_id and result.key_id != args.expect_key_id:
-        result.fail(PUBLIC_KEY, f"signed by key id {result.key_id}, expected {args.expect_key_id}")
+        return EXIT_FAILED
+    result, anchored = check_anchored(entries, trusted_keys=trusted, fingerprint=args.fingerprint, key_id=args.key_id)
     for error in result.errors:
         print(f"FAILED {error}")
     print(f"key id: {result.key_id}  (fingerprint, SHA-256 of the raw public key: {result.fingerprint})")
-    print("Compare the key id with the one your organisation publishes; this script cannot vouch for the key.")
     if result.timestamp_status == "rfc3161":
         print(f"timestamp: {TIMESTAMP_TOKEN} covers manifest.json; check the TSA signature with openssl ts -verify")
+    if not anchored:
+        print(
+            f"{NOT_ANCHORED}: the pack only proves it is consistent with the key it carries, which a forger can "
+            "replace. Get the organisation's evidence-signing public key from its key page, check its fingerprint "
+            "with the organisation another way, and run again with --trusted-key PEM (or --fingerprint HEX)."
+        )
     if not result.ok:
         print(f"VERIFICATION FAILED: {len(result.errors)} problem(s)")
-        return 1
-    print(f"OK: signature valid and all {len(entries)} files intact")
-    return 0
+        return EXIT_FAILED
+    if not anchored:
+        return EXIT_NOT_ANCHORED
+    how = "the trusted key" if trusted else "the expected key"
+    print(f"OK: signed by {how} {result.key_id}, signature valid and all {len(entries)} files intact")
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -9,10 +9,8 @@ from rest_framework import serializers
 from discovery.alert_choices import DEFAULT_CHANNEL_TOPICS, AlertSeverity, AlertStatus, ChannelTopic
 from discovery.alert_models import Alert, AlertComment, AlertRule, Channel, Delivery, ServicePromotion, Silence
 from discovery.blocklist import BlocklistFormat
+from discovery.channel_secrets import config_masked, config_merge_secrets
 from discovery.models import AIService
-
-#: channel config keys never echoed back by the API
-SECRET_KEYS = frozenset({"secret", "token", "password"})
 
 
 def _clean_with_model(serializer: serializers.ModelSerializer[Any], attrs: dict[str, Any]) -> dict[str, Any]:
@@ -128,6 +126,14 @@ class AlertBulkResultSerializer(serializers.Serializer[Any]):
 
 
 class ChannelSerializer(serializers.ModelSerializer[Channel]):
+    """A channel; the secrets in ``config`` are write-only (see :mod:`discovery.channel_secrets`)."""
+
+    config = serializers.JSONField(
+        help_text="Kind-specific settings. Secrets (webhook secret, Splunk HEC token, Slack/Teams URL, any "
+        'secret/token/password key) are write-only: shown as "***"; leave one out (or send "***") to keep '
+        "it, send null to remove it.",
+        required=False,
+    )
     min_severity = serializers.CharField(
         required=False, default=AlertSeverity.LOW, help_text="low, medium, high or critical (alerts below are skipped)"
     )
@@ -166,11 +172,16 @@ class ChannelSerializer(serializers.ModelSerializer[Channel]):
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "config" in attrs:
+            # write-only secrets: one left out, blank or still "***" keeps the stored value (None removes it)
+            kind = attrs.get("kind") or (self.instance.kind if self.instance else "")
+            stored = self.instance.config if self.instance else {}
+            attrs["config"] = config_merge_secrets(kind, stored, attrs["config"])
         return _clean_with_model(self, attrs)
 
     def to_representation(self, instance: Channel) -> dict[str, Any]:
         data = super().to_representation(instance)
-        data["config"] = {k: ("***" if k in SECRET_KEYS and v else v) for k, v in (instance.config or {}).items()}
+        data["config"] = config_masked(instance.kind, instance.config or {})
         return data
 
 

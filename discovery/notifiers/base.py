@@ -244,6 +244,9 @@ class Notifier(abc.ABC):
 
     kind: ClassVar[str]
     required: ClassVar[tuple[str, ...]] = ()
+    #: config keys holding credentials (write-only: never shown by the API, admin or history); the first one is
+    #: the channel's main secret, the one the admin's write-only field sets. See :mod:`discovery.channel_secrets`.
+    secret_keys: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = dict(config)
@@ -282,7 +285,9 @@ def http_post(
     """POST ``body`` and map failures onto :class:`NotifierError`: 429 -> transient with ``retry_after``; 408 and
     5xx -> transient; other 4xx -> permanent; connection errors and timeouts -> transient."""
     if not url.startswith(("http://", "https://")):
-        raise NotifierError(f"not an http(s) URL: {url[:60]!r}", permanent=True)
+        # never echo the URL itself into ``last_error``: a chat webhook URL is a credential
+        scheme = url.partition(":")[0][:12] if ":" in url else "none"
+        raise NotifierError(f"not an http(s) URL (scheme {scheme!r})", permanent=True)
     request = urllib.request.Request(url, data=body, method="POST")
     for name, value in {"Content-Type": "application/json", **(headers or {})}.items():
         request.add_header(name, value)

@@ -96,6 +96,7 @@ class SlackNotifier(Notifier):
 
     kind: ClassVar[str] = "slack"
     required = ("url",)
+    secret_keys = ("url",)  # an incoming-webhook URL embeds its credential: whoever holds it can post
 
     def send(self, payload: Payload) -> None:
         http_post(

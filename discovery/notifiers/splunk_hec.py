@@ -58,6 +58,7 @@ class SplunkHECNotifier(Notifier):
 
     kind: ClassVar[str] = "splunk_hec"
     required = ("url", "token")
+    secret_keys = ("token",)  # the HEC token
 
     def send(self, payload: Payload) -> None:
         body = hec_event(

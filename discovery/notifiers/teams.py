@@ -109,6 +109,7 @@ class TeamsNotifier(Notifier):
 
     kind: ClassVar[str] = "teams"
     required = ("url",)
+    secret_keys = ("url",)  # a Workflows trigger URL carries its signature (sig=...) in the query string
 
     def send(self, payload: Payload) -> None:
         http_post(

@@ -33,6 +33,7 @@ class WebhookNotifier(Notifier):
 
     kind: ClassVar[str] = "webhook"
     required = ("url", "secret")
+    secret_keys = ("secret",)  # the HMAC key: whoever holds it can forge signed alerts
 
     def send(self, payload: Payload) -> None:
         body = json_bytes(payload.to_ecs())

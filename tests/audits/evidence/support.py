@@ -93,6 +93,18 @@ def shell_commands(verify_txt: bytes) -> list[str]:
     return [line[len(prefix) :] for line in verify_txt.decode("utf-8").splitlines() if line.startswith(prefix)]
 
 
+def trusted_env(directory: Path, key: SigningKey, **extra: str) -> dict[str, str]:
+    """Environment for the VERIFY.txt commands: ``TRUSTED_KEY`` is ``key``'s public PEM written to ``directory``
+    (what the auditor downloads from the key page), ``TRUSTED_FINGERPRINT`` its fingerprint (confirmed
+    out-of-band)."""
+    import os
+
+    directory.mkdir(parents=True, exist_ok=True)
+    pem = directory / f"aigov-evidence-{key.key_id}.pem"
+    pem.write_bytes(key.public_key_pem)
+    return {**os.environ, "TRUSTED_KEY": str(pem.resolve()), "TRUSTED_FINGERPRINT": key.fingerprint, **extra}
+
+
 def run_verify_txt(workdir: Path, pack: bytes, commands: list[str], env: dict[str, str] | None = None) -> str:
     """Run the VERIFY.txt commands on ``pack`` saved as PACK.zip in ``workdir``; raise CalledProcessError on failure.
 

@@ -15,7 +15,17 @@ import pytest
 from audits.evidence import verification_commands, verify_pack, verify_standalone
 from audits.evidence.keys import SigningKey
 
-from .support import FILES, FakeTsa, flip_byte, needs_tools, rezip, run_verify_txt, shell_commands, unzip
+from .support import (
+    FILES,
+    FakeTsa,
+    flip_byte,
+    needs_tools,
+    rezip,
+    run_verify_txt,
+    shell_commands,
+    trusted_env,
+    unzip,
+)
 
 pytestmark = needs_tools
 
@@ -24,9 +34,10 @@ ALL_FILES = sorted([*FILES, "SHA256SUMS", "SHA256SUMS.sig", "VERIFY.txt", "manif
 
 
 @pytest.fixture(scope="module")
-def tsa_env(tsa: FakeTsa) -> dict[str, str]:
-    """Environment for the VERIFY.txt commands: TSA_CA_FILE points at the TSA's CA certificate."""
-    return {**os.environ, "TSA_CA_FILE": str(tsa.ca_file)}
+def tsa_env(tsa: FakeTsa, signing_key: SigningKey, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment for the VERIFY.txt commands: TSA_CA_FILE points at the TSA's CA certificate, TRUSTED_KEY and
+    TRUSTED_FINGERPRINT at the organisation's key as obtained from its key page."""
+    return trusted_env(tmp_path_factory.mktemp("trusted"), signing_key, TSA_CA_FILE=str(tsa.ca_file))
 
 
 def _verify_py(target: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -116,7 +127,9 @@ def test_verify_py_accepts_an_untouched_pack(tmp_path: Path, pack: bytes, signin
 
     # then
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert "OK: signature valid and all 12 files intact" in completed.stdout
+    assert f"OK: signed by the expected key {signing_key.key_id}, signature valid and all 12 files intact" in (
+        completed.stdout
+    )
 
 
 @pytest.mark.parametrize("name", sorted(set(ALL_FILES) - {"manifest.tsr"}))

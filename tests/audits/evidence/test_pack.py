@@ -110,21 +110,31 @@ def test_shipped_verify_py_is_the_standalone_verifier_module(pack: bytes) -> Non
     assert shipped == Path(verify_standalone.__file__).read_bytes()
 
 
-def test_verify_txt_lists_the_commands_and_the_key_to_compare(pack: bytes, signing_key: SigningKey) -> None:
+def test_verify_txt_lists_the_commands_and_names_no_key_to_expect(pack: bytes, signing_key: SigningKey) -> None:
     # when
     text = unzip(pack)["VERIFY.txt"].decode()
 
-    # then
+    # then: the pack does not vouch for its own key (a forger's VERIFY.txt would print the forger's)
     for command in verification_commands(timestamped=False):
         assert f"  $ {command}\n" in text
-    assert signing_key.key_id in text and signing_key.fingerprint in text
+    assert signing_key.fingerprint not in text
+    assert signing_key.key_id not in text
+    assert "public_key.pem -" not in text and "-inkey public_key.pem" not in text
+    assert '-inkey "$TRUSTED_KEY"' in text and "$TRUSTED_FINGERPRINT" in text
+    assert "/evidence/keys/" in text  # where to get the key
+    assert "second channel" in text  # and that its fingerprint is confirmed out-of-band
     assert "openssl ts -verify" not in text
     assert "no trusted timestamp" in text
 
 
-def test_verify_txt_of_a_timestamped_pack_adds_the_openssl_ts_command(signing_key: SigningKey) -> None:
+def test_verify_txt_names_the_configured_key_page() -> None:
+    text = render_verify_txt(timestamped=False, key_page_url="https://aigov.example.org/evidence/keys/").decode()
+    assert "Download the public key (PEM) from https://aigov.example.org/evidence/keys/." in text
+
+
+def test_verify_txt_of_a_timestamped_pack_adds_the_openssl_ts_command() -> None:
     # when
-    text = render_verify_txt(signing_key=signing_key, timestamped=True).decode()
+    text = render_verify_txt(timestamped=True).decode()
 
     # then
     assert '  $ openssl ts -verify -data manifest.json -in manifest.tsr -CAfile "$TSA_CA_FILE"\n' in text

@@ -19,6 +19,8 @@ from audits.evidence.keys import SigningKey
 
 from .support import CREATED_AT, FILES, METADATA, fixed_key, flip_byte, resign, rezip, unzip
 
+KEY_ID_1 = fixed_key(1).key_id  # the ``signing_key`` fixture
+FINGERPRINT_1 = fixed_key(1).fingerprint
 EC_PUBLIC_PEM = (
     ec.generate_private_key(ec.SECP256R1())
     .public_key()
@@ -374,10 +376,14 @@ def test_a_timestamped_pack_verifies(timestamped_pack: bytes) -> None:
 @pytest.mark.parametrize(
     ("args", "status", "expected"),
     [
-        ([], 0, "OK: signature valid and all 13 files intact"),
+        ([], 2, "NOT VERIFIED: key not anchored"),
+        (["--expect-key-id", KEY_ID_1], 0, "signature valid and all 13 files intact"),
+        (["--key-id", KEY_ID_1], 0, "signature valid and all 13 files intact"),
+        (["--fingerprint", FINGERPRINT_1.upper()], 0, "signature valid and all 13 files intact"),
         (["--expect-key-id", "0000000000000000"], 1, "FAILED public_key.pem: signed by key id"),
+        (["--fingerprint", "00" * 32], 1, "FAILED public_key.pem: signed by the key with fingerprint"),
     ],
-    ids=["verified", "other-key-id"],
+    ids=["unanchored", "expected-key-id", "key-id", "fingerprint", "other-key-id", "other-fingerprint"],
 )
 def test_verify_py_main_reports_and_returns_the_exit_status(
     tmp_path: Path, timestamped_pack: bytes, capsys: pytest.CaptureFixture[str], args: list[str], status: int,
@@ -431,9 +437,9 @@ def test_verify_py_runs_as_a_script(
     with pytest.raises(SystemExit) as exit_info:
         runpy.run_path(verify_standalone.__file__, run_name="__main__")
 
-    # then
-    assert exit_info.value.code == 0
-    assert "OK:" in capsys.readouterr().out
+    # then: consistent, but nothing outside the pack vouches for the key
+    assert exit_info.value.code == 2
+    assert "NOT VERIFIED: key not anchored" in capsys.readouterr().out
 
 
 def test_manifest_json_is_the_object_the_report_returns(pack: bytes) -> None:

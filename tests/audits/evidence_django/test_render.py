@@ -18,10 +18,10 @@ from django.utils import timezone
 from audits.evidence import verify_pack
 from audits.evidence_build import evidence_pack_render, pack_created_at
 from audits.evidence_collect import Period, csv_bytes, vendor_matches
-from audits.signing import trusted_keyring
+from audits.signing import signing_key_load, trusted_keyring
 from governance.choices import ObligationStatus
 from governance.services import ai_system_update, obligation_update
-from tests.audits.evidence.support import needs_tools, run_verify_txt, shell_commands, unzip
+from tests.audits.evidence.support import needs_tools, run_verify_txt, shell_commands, trusted_env, unzip
 
 from .conftest import MODEL_VERSIONS, SYSTEM_NAME, World
 
@@ -37,8 +37,9 @@ def test_a_pack_from_database_data_verifies_with_the_verify_txt_commands(world: 
     # given
     pack = render(world, timezone.now())
     commands = shell_commands(unzip(pack)["VERIFY.txt"])
+    env = trusted_env(tmp_path / "downloads", signing_key_load())
     # when
-    output = run_verify_txt(tmp_path / "auditor", pack, commands)
+    output = run_verify_txt(tmp_path / "auditor", pack, commands, env=env)
     # then
     assert output.count("Signature Verified Successfully") == 2
     assert "data/audit_runs.csv: OK" in output and "report.pdf: OK" in output
@@ -53,7 +54,9 @@ def test_a_changed_file_fails_sha256sum_as_verify_txt_says(world: World, tmp_pat
     tampered_commands = [*commands[:1], "printf x >> data/findings.csv", *commands[1:]]
     # when / then
     with pytest.raises(subprocess.CalledProcessError) as failure:
-        run_verify_txt(tmp_path / "auditor", pack, tampered_commands)
+        run_verify_txt(
+            tmp_path / "auditor", pack, tampered_commands, env=trusted_env(tmp_path / "downloads", signing_key_load())
+        )
     assert "data/findings.csv: FAILED" in failure.value.stdout
 
 
