@@ -233,9 +233,10 @@ def _encodable(value: str) -> bool:
 
 def check_event(event: ProxyEvent) -> ProxyEvent:
     """``event`` if ingestion can aggregate and store what it carries, else :class:`MalformedLine` saying why: a
-    non-empty text host, text (or ``None``) user, client and URL that encode to UTF-8 (no lone surrogate), an aware timestamp inside
-    :data:`MIN_TIMESTAMP`..:data:`MAX_TIMESTAMP`, and byte counts that are integers in 0..:data:`MAX_RECORD_BYTES`
-    (or ``None``). Parsers of JSON meet values of any type; a line of another format can carry any number."""
+    non-empty text host, text (or ``None``) user, client and URL that encode to UTF-8 (no lone surrogate), an
+    aware timestamp inside :data:`MIN_TIMESTAMP`..:data:`MAX_TIMESTAMP`, and byte counts that are integers in
+    0..:data:`MAX_RECORD_BYTES` (or ``None``). Parsers of JSON meet values of
+    any type; a line of another format can carry any number."""
     host = event.host
     if type(host) is not str or not host or not _encodable(host):
         raise MalformedLine(f"bad destination host: {host!r}")

@@ -22,13 +22,13 @@ from operator import itemgetter
 from typing import Any, ClassVar
 
 from discovery.parsers.base import (
+    MAX_EPOCH,
+    MAX_RECORD_BYTES_DIGITS,
+    MIN_EPOCH,
     Classifier,
     EventKind,
     FastRecord,
     GroupedBlock,
-    MAX_EPOCH,
-    MAX_RECORD_BYTES_DIGITS,
-    MIN_EPOCH,
     LogParser,
     MalformedLine,
     MatchedBlock,

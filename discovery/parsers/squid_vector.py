@@ -3,12 +3,12 @@
 Only lines that the column checks can prove are read exactly as :meth:`SquidParser.parse` reads them are handled
 here: pure printable ASCII (tabs, and one trailing ``\\r``, allowed) without the ``\\x1c``-``\\x1f`` separators that
 ``str.split()`` splits on and Arrow does not, no leading whitespace, at least ten fields, a ``seconds.mmm`` time in
-datetime's range, decimal elapsed time of at most 18 digits and size of at most 15 (``MAX_RECORD_BYTES_DIGITS``), a ``code/status`` result with a decimal status,
-and a URL of one of two plain shapes: CONNECT ``host:port`` or ``http(s)://host...`` for any other method. The
-checks are strictly narrower than what ``parse`` accepts, and the values taken from such a line (epoch float, user,
-client, host, size) are the ones ``parse`` gives. :func:`scan_block` returns ``None`` when any line of the block
-falls outside them; the caller then reads the block with the per-line path, which decides (and counts, and samples)
-every line as before.
+datetime's range, decimal elapsed time of at most 18 digits and size of at most 15 (``MAX_RECORD_BYTES_DIGITS``), a
+``code/status`` result with a decimal status, and a URL of one of two plain shapes: CONNECT ``host:port`` or
+``http(s)://host...`` for any other method. The checks are strictly narrower than what ``parse`` accepts, and the
+values taken from such a line (epoch float, user, client, host, size) are the ones ``parse`` gives.
+:func:`scan_block` returns ``None`` when any line of the block falls outside them; the caller then reads the block
+with the per-line path, which decides (and counts, and samples) every line as before.
 
 Pure: numpy and pyarrow only, no Django.
 """
