@@ -36,7 +36,15 @@ from discovery.parsers import (
     open_text_stream,
     peek_lines,
 )
-from discovery.parsers.base import FastRecord, GroupedBlock, LogParser, MatchedBlock, fast_record, scan_records
+from discovery.parsers.base import (
+    FastRecord,
+    GroupedBlock,
+    LogParser,
+    MatchedBlock,
+    fast_record,
+    parse_one,
+    scan_records,
+)
 from discovery.parsers.pcap import CaptureStats, read_capture, sniff_capture
 from discovery.pseudonyms import pseudonymise_with_token, seal_json
 from discovery.redaction import FIXED_LAYOUTS, SampleLayout, is_personal_field, redact_sample
@@ -59,6 +67,8 @@ _ZIP = b"PK\x03\x04"
 _ZIP_EMPTY = b"PK\x05\x06"
 _DOMAIN_PREFIX = re.compile(r"^[^\\/]+[\\/]")
 _EPOCH_DAY = date(1970, 1, 1)
+#: the largest value a usage row's counter may hold (PostgreSQL ``bigint``): a chunk's sums are clamped to it
+_BIGINT_MAX = 2**63 - 1
 
 
 @dataclass(slots=True)
@@ -317,7 +327,7 @@ def run_chunk(
                     fh.seek(0)
                     for header in _header_lines(fh.read(HEAD_BYTES).removeprefix(codecs.BOM_UTF8)):
                         with contextlib.suppress(MalformedLine):
-                            parser.parse(header)
+                            parse_one(parser, header)
             aggregator.add_all(
                 parser.scan_matched_bytes(blocks, stats, aggregator.classify, url_matters=aggregator.url_matters)
             )
@@ -607,6 +617,9 @@ class _Aggregator:
         result = self.result
         for row in self.rows.values():
             row[4], row[5] = _utc(row[4]), _utc(row[5])
+            # each record's bytes are bounded (MAX_RECORD_BYTES), but enough of them could still sum past bigint
+            if row[2] > _BIGINT_MAX or row[3] > _BIGINT_MAX:
+                row[2], row[3] = min(row[2], _BIGINT_MAX), min(row[3], _BIGINT_MAX)
         result.usage.update(self.rows)
         result.first_seen = _utc(self.first) if self.first is not None else None
         result.last_seen = _utc(self.last) if self.last is not None else None

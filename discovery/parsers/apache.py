@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from discovery.parsers.base import EventKind, LogParser, MalformedLine, ProxyEvent, Visible
+from discovery.parsers.base import EventKind, LogParser, MalformedLine, ProxyEvent, Visible, parse_one
 from discovery.parsers.normalise import host_from_url, none_if_empty, normalise_host, parse_clf_time, to_int
 
 _LINE_RE = re.compile(
@@ -71,7 +71,7 @@ class ApacheProxyParser(LogParser):
             else:
                 extra[name] = value
         dest_port = None
-        if method == "CONNECT" and target.rsplit(":", 1)[-1].isdigit():
+        if method == "CONNECT" and target.rsplit(":", 1)[-1].isdecimal():
             dest_port = int(target.rsplit(":", 1)[1])
         return ProxyEvent(
             timestamp=parse_clf_time(match["time"], self.tz),
@@ -99,7 +99,7 @@ class ApacheProxyParser(LogParser):
             if _LINE_RE.match(line) and not _SQUID_TAIL_RE.search(line):
                 clf += 1
             try:
-                parser.parse(line)
+                parse_one(parser, line)
             except MalformedLine:
                 continue
             good += 1

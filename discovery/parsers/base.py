@@ -4,17 +4,55 @@ A parser turns one line of a proxy, firewall or network-sensor log into a :class
 Parsers are instantiated once per input stream because some formats carry state in header lines
 (W3C/ELFF ``#Fields:``, Zeek ``#fields``); ``parse`` may therefore return ``None`` for a line that
 is a header or comment, and raises :class:`MalformedLine` for a line it cannot read.
+
+Every byte sequence is survivable: :func:`parse_one` is the one way the paths that count lines call a parser, and
+it turns any error a parser meets on a bad line into :class:`MalformedLine` and checks the event it returns
+(:func:`check_event`: value types, a timestamp inside :data:`MIN_TIMESTAMP`..:data:`MAX_TIMESTAMP`, byte counts in
+0..:data:`MAX_RECORD_BYTES`); :func:`malformed_sample` makes what a sample stores safe for PostgreSQL ``jsonb``.
 """
 
 from __future__ import annotations
 
+import csv
 import enum
 import itertools
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any, ClassVar
+
+#: the largest byte count one record may carry: a single request or flow of a petabyte is a corrupt value, and the
+#: bound keeps a chunk's sums of them far inside a 64-bit integer (PostgreSQL ``bigint``). Fifteen decimal digits
+#: always fit, so the fast paths check a length instead of a value.
+MAX_RECORD_BYTES = 10**15 - 1
+MAX_RECORD_BYTES_DIGITS = 15
+#: the time span an event may fall in: datetime's range less a day at each end, so that the time can still be shown
+#: in any time zone (a UTC offset is under a day)
+MIN_TIMESTAMP = datetime(1, 1, 2, tzinfo=UTC)
+MAX_TIMESTAMP = datetime(9999, 12, 31, tzinfo=UTC)
+#: the same span in epoch seconds, for the fast paths: a float ``ts`` with ``MIN_EPOCH <= ts < MAX_EPOCH`` converts
+#: (rounded to microseconds) to a datetime inside ``MIN_TIMESTAMP..MAX_TIMESTAMP``
+MIN_EPOCH = MIN_TIMESTAMP.timestamp()
+MAX_EPOCH = MAX_TIMESTAMP.timestamp()
+#: characters of a malformed line, and of its error message, kept in a sample
+SAMPLE_CHARS = 500
+#: what a parser may raise on a bad line besides :class:`MalformedLine` (a value it cannot convert, a field that is
+#: missing or of the wrong JSON type, a CSV quirk, nesting too deep for ``json``): :func:`parse_one` counts all of
+#: them as malformed lines rather than letting one line end the chunk
+LINE_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    ArithmeticError,
+    LookupError,
+    TypeError,
+    AttributeError,
+    csv.Error,
+    RecursionError,
+)
+#: what PostgreSQL cannot store in ``jsonb``/``text``: NUL, and lone surrogates (JSON ``"\ud800"``) it rejects too
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Visible(enum.StrEnum):
@@ -175,6 +213,60 @@ class MalformedLine(ValueError):
     """Raised by ``LogParser.parse`` for a line that is not in the parser's format. Counted and sampled, never fatal."""
 
 
+def storable_text(text: str, limit: int = SAMPLE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, with NUL and lone surrogates replaced by U+FFFD: safe in a PostgreSQL
+    ``jsonb`` or ``text`` value (which rejects both) and still showing where the odd character was."""
+    text = text[:limit]
+    return text if text.isascii() and "\x00" not in text else _UNSTORABLE.sub("\ufffd", text)
+
+
+def malformed_sample(line: int, error: object, text: str) -> dict[str, Any]:
+    """The stored sample of a malformed line (:attr:`ParseStats.malformed_samples`): its number, the error and the
+    start of the line, both made storable by :func:`storable_text`. The one place samples are built."""
+    return {"line": line, "error": storable_text(str(error)), "text": storable_text(text)}
+
+
+def _encodable(value: str) -> bool:
+    """Whether ``value`` encodes to UTF-8 (no lone surrogate, which only JSON escapes can make)."""
+    return value.isascii() or _SURROGATE.search(value) is None
+
+
+def check_event(event: ProxyEvent) -> ProxyEvent:
+    """``event`` if ingestion can aggregate and store what it carries, else :class:`MalformedLine` saying why: a
+    non-empty text host, text (or ``None``) user, client and URL that encode to UTF-8 (no lone surrogate), an
+    aware timestamp inside :data:`MIN_TIMESTAMP`..:data:`MAX_TIMESTAMP`, and byte counts that are integers in
+    0..:data:`MAX_RECORD_BYTES` (or ``None``). Parsers of JSON meet values of
+    any type; a line of another format can carry any number."""
+    host = event.host
+    if type(host) is not str or not host or not _encodable(host):
+        raise MalformedLine(f"bad destination host: {host!r}")
+    for name in ("user", "src_ip", "url"):
+        value = getattr(event, name)
+        if value is not None and (type(value) is not str or not _encodable(value)):
+            raise MalformedLine(f"bad {name} value: {value!r}")
+    stamp = event.timestamp
+    if type(stamp) is not datetime or stamp.tzinfo is None or not MIN_TIMESTAMP <= stamp <= MAX_TIMESTAMP:
+        raise MalformedLine(f"timestamp out of range: {stamp!r}")
+    for name in ("upload_bytes", "download_bytes"):
+        value = getattr(event, name)
+        if value is not None and (type(value) is not int or not 0 <= value <= MAX_RECORD_BYTES):
+            raise MalformedLine(f"bad byte count {name}: {value!r}")
+    return event
+
+
+def parse_one(parser: LogParser, line: str) -> ProxyEvent | None:
+    """``parser.parse(line)`` checked by :func:`check_event`; any error of :data:`LINE_ERRORS` the parser meets on
+    the line is raised as :class:`MalformedLine` (naming it), so that one bad line never ends a stream. Every path
+    that counts lines (``parse_lines``, the fast paths' fallbacks, the sniffers) calls parsers through this."""
+    try:
+        event = parser.parse(line)
+    except MalformedLine:
+        raise
+    except LINE_ERRORS as exc:
+        raise MalformedLine(f"unreadable line ({type(exc).__name__}: {exc})") from None
+    return None if event is None else check_event(event)
+
+
 class LogParser(ABC):
     """Base class for one log format. Subclasses live one per module in ``discovery/parsers/``."""
 
@@ -261,11 +353,11 @@ def parse_lines(parser: LogParser, lines: Iterable[str], stats: ParseStats | Non
             stats.records_skipped += 1
             continue
         try:
-            event = parser.parse(line)
+            event = parse_one(parser, line)
         except MalformedLine as exc:
             stats.records_malformed += 1
             if len(stats.malformed_samples) < ParseStats.MAX_SAMPLES:
-                stats.malformed_samples.append({"line": lineno, "error": str(exc), "text": line[:500]})
+                stats.malformed_samples.append(malformed_sample(lineno, exc, line))
             continue
         if event is None:
             stats.records_skipped += 1

@@ -13,15 +13,15 @@ magnitude) or a ``strptime`` pattern; naive times are in ``self.tz``.
 
 from __future__ import annotations
 
-import csv
 import json
 from abc import abstractmethod
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from discovery.parsers.base import EventKind, LogParser, MalformedLine, ProxyEvent, Visible
+from discovery.parsers.base import EventKind, LogParser, MalformedLine, ProxyEvent, Visible, parse_one
 from discovery.parsers.normalise import (
+    csv_row,
     from_epoch,
     host_from_url,
     none_if_empty,
@@ -138,7 +138,7 @@ class GenericCSVParser(_MappedParser):
     def parse(self, line: str) -> ProxyEvent | None:
         if line.startswith("#"):
             return None
-        row = next(csv.reader([line], delimiter=self.delimiter))
+        row = csv_row(line, self.delimiter)
         if self.header is None:
             self.header = {name.strip().lower(): index for index, name in enumerate(row)}
             return None
@@ -149,7 +149,7 @@ class GenericCSVParser(_MappedParser):
         # a weak, last-resort guess: a header row naming a time column and a host/url column
         if not lines or lines[0].lstrip().startswith(("{", "#")):
             return 0.0
-        header = {name.strip().strip('"').lower() for name in next(csv.reader([lines[0]]))}
+        header = {name.strip().strip('"').lower() for name in csv_row(lines[0])}
         has_time = bool(header & set(ATTRIBUTES["timestamp"]))
         has_dest = bool(header & (set(ATTRIBUTES["host"]) | set(ATTRIBUTES["url"])))
         return 0.5 if has_time and has_dest else 0.0
@@ -193,7 +193,7 @@ class GenericJSONParser(_MappedParser):
         good = 0
         for line in candidates:
             try:
-                parser.parse(line)
+                parse_one(parser, line)
             except MalformedLine:
                 continue
             good += 1

@@ -6,6 +6,7 @@ cannot be read, so a parser can call them without wrapping each call.
 
 from __future__ import annotations
 
+import csv
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from urllib.parse import unquote
@@ -37,6 +38,8 @@ def normalise_host(value: str | None) -> str | None:
     """
     if value is None:
         return None
+    if not isinstance(value, str):
+        raise MalformedLine(f"host is not text: {value!r}")
     host = value.strip()
     if not host or host in EMPTY_VALUES:
         return None
@@ -58,6 +61,8 @@ def host_from_url(url: str | None) -> str | None:
     """
     if url is None:
         return None
+    if not isinstance(url, str):
+        raise MalformedLine(f"URL is not text: {url!r}")
     url = url.strip()
     if not url or url.startswith("/") or url in EMPTY_VALUES:
         return None
@@ -83,7 +88,11 @@ def to_int(value: str | int | float | None) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise MalformedLine(f"not a number: {value!r}")
         return int(value)
+    if not isinstance(value, str):
+        raise MalformedLine(f"not a number: {value!r}")
     if value in EMPTY_VALUES:
         return None
     try:
@@ -91,16 +100,18 @@ def to_int(value: str | int | float | None) -> int | None:
     except ValueError:
         try:
             return int(float(value))
-        except ValueError:
-            raise MalformedLine(f"not a number: {value!r}") from None
+        except (ValueError, OverflowError):  # not a number at all, NaN, or beyond a float (infinity)
+            raise MalformedLine(f"not a number: {value[:100]!r}") from None
 
 
 def from_epoch(value: str | int | float) -> datetime:
     """UTC datetime from epoch seconds (``1677971735.123``); ms/us/ns epochs are recognised by magnitude."""
+    if isinstance(value, bool):
+        raise MalformedLine(f"bad epoch timestamp: {value!r}")
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise MalformedLine(f"bad epoch timestamp: {value!r}") from None
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond a float
+        raise MalformedLine(f"bad epoch timestamp: {str(value)[:100]!r}") from None
     magnitude = abs(number)
     if magnitude >= 1e17:  # nanoseconds (FortiGate 6.2+ eventtime)
         number /= 1e9
@@ -119,9 +130,12 @@ def parse_tz_offset(value: str) -> tzinfo:
     text = value.strip().replace(":", "")
     if text in {"Z", "z", "UTC", "GMT", ""}:
         return UTC
-    if len(text) != 5 or text[0] not in "+-" or not text[1:].isdigit():
+    # isdecimal: what int() reads (isdigit also takes superscripts, which int() does not)
+    if len(text) != 5 or text[0] not in "+-" or not text[1:].isdecimal() or int(text[3:5]) > 59:
         raise MalformedLine(f"bad time-zone offset: {value!r}")
     minutes = int(text[1:3]) * 60 + int(text[3:5])
+    if minutes >= 24 * 60:  # +9999: a tzinfo offset must be under a day
+        raise MalformedLine(f"time-zone offset out of range: {value!r}")
     return timezone(timedelta(minutes=-minutes if text[0] == "-" else minutes))
 
 
@@ -140,7 +154,15 @@ def parse_clf_time(value: str, default_tz: tzinfo = UTC) -> datetime:
         stamp = datetime(int(year), month, int(day), int(hh), int(mm), int(ss), micro, tzinfo=tz)
     except ValueError:
         raise MalformedLine(f"bad CLF timestamp: {value!r}") from None
-    return stamp.astimezone(UTC)
+    return _to_utc(stamp, value)
+
+
+def _to_utc(stamp: datetime, value: str) -> datetime:
+    """``stamp`` in UTC; :class:`MalformedLine` when that leaves datetime's range (01/Jan/0001 +0100)."""
+    try:
+        return stamp.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise MalformedLine(f"timestamp out of range: {value[:100]!r}") from None
 
 
 def parse_iso(value: str, default_tz: tzinfo = UTC) -> datetime:
@@ -148,10 +170,10 @@ def parse_iso(value: str, default_tz: tzinfo = UTC) -> datetime:
     try:
         stamp = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise MalformedLine(f"bad ISO timestamp: {value!r}") from None
+        raise MalformedLine(f"bad ISO timestamp: {value[:100]!r}") from None
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=default_tz)
-    return stamp.astimezone(UTC)
+    return _to_utc(stamp, value)
 
 
 def parse_strftime(value: str, fmt: str, default_tz: tzinfo = UTC) -> datetime:
@@ -159,10 +181,19 @@ def parse_strftime(value: str, fmt: str, default_tz: tzinfo = UTC) -> datetime:
     try:
         stamp = datetime.strptime(value.strip(), fmt)
     except ValueError:
-        raise MalformedLine(f"timestamp {value!r} does not match {fmt!r}") from None
+        raise MalformedLine(f"timestamp {value[:100]!r} does not match {fmt!r}") from None
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=default_tz)
-    return stamp.astimezone(UTC)
+    return _to_utc(stamp, value)
+
+
+def csv_row(line: str, delimiter: str = ",") -> list[str]:
+    """The fields of one CSV line; :class:`MalformedLine` for what the ``csv`` module refuses (a bare ``\r`` in an
+    unquoted field, a field over its size limit)."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise MalformedLine(f"bad CSV: {exc}") from None
 
 
 def unescape_percent(value: str) -> str:

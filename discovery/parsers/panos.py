@@ -12,12 +12,11 @@ Other log types (SYSTEM, CONFIG, threat subtypes other than url) are skipped.
 
 from __future__ import annotations
 
-import csv
 import re
 from typing import Any
 
 from discovery.parsers.base import EventKind, LogParser, MalformedLine, ProxyEvent, Visible
-from discovery.parsers.normalise import host_from_url, none_if_empty, normalise_host, parse_strftime, to_int
+from discovery.parsers.normalise import csv_row, host_from_url, none_if_empty, normalise_host, parse_strftime, to_int
 
 _CSV_START_RE = re.compile(r"(?:^|[\s>])([^,\s]*,\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2},[^,]*,[A-Z]+,)")
 _TIME_FORMAT = "%Y/%m/%d %H:%M:%S"
@@ -39,7 +38,7 @@ class PanOSParser(LogParser):
         match = _CSV_START_RE.search(line)
         if match is None:
             raise MalformedLine("no PAN-OS CSV record (FUTURE_USE,receive time,serial,type,...)")
-        fields = next(csv.reader([line[match.start(1) :]]))
+        fields = csv_row(line[match.start(1) :])
         log_type, subtype = fields[3], fields[4]
         if log_type == "TRAFFIC":
             if len(fields) < _TRAFFIC_MIN_FIELDS:

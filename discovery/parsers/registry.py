@@ -12,7 +12,7 @@ from datetime import UTC, tzinfo
 from typing import IO, Any
 
 from discovery.parsers.apache import ApacheProxyParser
-from discovery.parsers.base import LogParser, MalformedLine, ParseStats, ProxyEvent, parse_lines
+from discovery.parsers.base import LINE_ERRORS, LogParser, ParseStats, ProxyEvent, parse_lines
 from discovery.parsers.fortigate import FortiGateParser
 from discovery.parsers.generic import GenericCSVParser, GenericJSONParser
 from discovery.parsers.panos import PanOSParser
@@ -69,8 +69,8 @@ def sniff_scores(first_lines: Iterable[str]) -> dict[str, float]:
     for name, cls in PARSERS.items():
         try:
             scores[name] = float(cls.sniff(lines))
-        except (MalformedLine, ValueError, KeyError, IndexError, TypeError):
-            # a sniffer meeting foreign input must not abort detection of the others
+        except LINE_ERRORS:
+            # a sniffer meeting foreign input (random bytes: a bare \r for the csv module) must not abort detection
             scores[name] = 0.0
     return dict(sorted(scores.items(), key=lambda item: item[1], reverse=True))
 

@@ -22,6 +22,9 @@ from operator import itemgetter
 from typing import Any, ClassVar
 
 from discovery.parsers.base import (
+    MAX_EPOCH,
+    MAX_RECORD_BYTES_DIGITS,
+    MIN_EPOCH,
     Classifier,
     EventKind,
     FastRecord,
@@ -33,6 +36,8 @@ from discovery.parsers.base import (
     ProxyEvent,
     Visible,
     fast_record,
+    malformed_sample,
+    parse_one,
     scan_records,
 )
 from discovery.parsers.normalise import (
@@ -57,8 +62,8 @@ _NATIVE_TS_RE = re.compile(r"^\d{9,11}\.\d{3}$")
 _FAST_URL_RE = re.compile(r"[hH][tT][tT][pP][sS]?://([^/:?#@\[\]]+)(?:[:/?#]|$)")
 #: distinct URLs whose host the native fast path remembers (bounded: the cache is cleared when full)
 _URL_CACHE_MAX = 100_000
-#: epoch seconds strictly between these convert to a datetime (years 1 to 9999); outside, parse() says why not
-_MIN_EPOCH, _MAX_EPOCH = -62135596800.0, 253402300799.0
+#: epoch seconds in ``[_MIN_EPOCH, _MAX_EPOCH)`` give a timestamp check_event() accepts; outside, parse() says why not
+_MIN_EPOCH, _MAX_EPOCH = MIN_EPOCH, MAX_EPOCH
 #: lines per run of the fused scan: a malformed line sends only its run down the per-line path, and a run's field
 #: lists stay in the CPU cache; large enough that the per-run cost is lost in the per-line cost
 _SCAN_RUN = 1024
@@ -294,6 +299,8 @@ class SquidLogformatParser(LogParser):
         if none_if_empty(v.get("ts")) is not None:
             seconds = v["ts"]
             millis = none_if_empty(v.get("tu"))
+            if millis is not None and not (millis.isdecimal() and len(millis) <= 3):
+                raise MalformedLine(f"bad millisecond field %tu: {millis[:100]!r}")  # "001%"
             return from_epoch(f"{seconds}.{int(millis):03d}" if millis is not None else seconds)
         for key, value in v.items():
             if key.startswith(("tl{", "tg{")):
@@ -384,7 +391,7 @@ def _sniff_ratio(cls: type[SquidLogformatParser], lines: list[str]) -> float:
     good = 0
     for line in candidates:
         try:
-            parser.parse(line)
+            parse_one(parser, line)
         except MalformedLine:
             continue
         good += 1
@@ -436,7 +443,7 @@ class SquidParser(LogParser):
         dest_port = None
         if method == "CONNECT":
             host_part, _, port = url.rpartition(":")
-            dest_port = int(port) if port.isdigit() and host_part else None
+            dest_port = int(port) if port.isdecimal() and host_part else None
         if host is None:
             raise MalformedLine(f"no destination host in URL {url!r}")
         try:
@@ -555,7 +562,6 @@ class SquidParser(LogParser):
         connect_hosts: dict[str, str | None] = {}
         url_hosts: dict[str, str | None] = {}
         fast_url = _FAST_URL_RE.match
-        parse = self.parse
         samples = stats.malformed_samples
         read = parsed = malformed = skipped = 0
         offset = first_line - 1
@@ -577,14 +583,20 @@ class SquidParser(LogParser):
                             cache.clear()
                         cache[url] = host
                     # int() accepts every str.isdecimal() string: the checks parse() makes, without the conversions
-                    if host is not None and elapsed.isdecimal() and size.isdecimal():
+                    # (a size of at most MAX_RECORD_BYTES_DIGITS digits is within check_event's bound)
+                    if (
+                        host is not None
+                        and elapsed.isdecimal()
+                        and size.isdecimal()
+                        and len(size) <= MAX_RECORD_BYTES_DIGITS
+                    ):
                         _, sep, status = result.partition("/")
                         if sep and status.isdecimal():
                             try:
                                 seconds = float(ts)
                             except ValueError:
                                 seconds = -1e300  # parse() reports it
-                            if -62135596800.0 < seconds < 253402300799.0:  # datetime's range: else parse() says why
+                            if _MIN_EPOCH <= seconds < _MAX_EPOCH:  # check_event's range: else parse() says why
                                 parsed += 1
                                 user = parts[7]
                                 yield (seconds, None if user == "-" else user, parts[2], host, url, None, int(size))
@@ -595,11 +607,11 @@ class SquidParser(LogParser):
                     skipped += 1
                     continue
                 try:
-                    event = parse(line)
+                    event = parse_one(self, line)
                 except MalformedLine as exc:
                     malformed += 1
                     if len(samples) < ParseStats.MAX_SAMPLES:
-                        samples.append({"line": read + offset, "error": str(exc), "text": line[:500]})
+                        samples.append(malformed_sample(read + offset, exc, line))
                     continue
                 if event is None:
                     skipped += 1
@@ -655,11 +667,14 @@ def _scan_run(
         return None
     first, last = min(times), max(times)
     total = sum(times)
-    if total != total or not (first > _MIN_EPOCH and last < _MAX_EPOCH):
-        return None  # NaN (which min/max do not see reliably), infinities, out of datetime's range
+    if total != total or not (first >= _MIN_EPOCH and last < _MAX_EPOCH):
+        return None  # NaN (which min/max do not see reliably), infinities, out of check_event's range
     # non-empty fields joined are decimal exactly when each one is: str.isdecimal is what int() accepts here
-    if not ("".join(map(get_elapsed, rows)).isdecimal() and "".join(map(get_size, rows)).isdecimal()):
+    sizes = list(map(get_size, rows))
+    if not ("".join(map(get_elapsed, rows)).isdecimal() and "".join(sizes).isdecimal()):
         return None
+    if max(map(len, sizes)) > MAX_RECORD_BYTES_DIGITS:
+        return None  # a size that may be over check_event's bound: parse() decides
     for result in set(map(get_result, rows)):
         _, sep, status = result.partition("/")
         if not (sep and status.isdecimal()):

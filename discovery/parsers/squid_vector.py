@@ -3,12 +3,12 @@
 Only lines that the column checks can prove are read exactly as :meth:`SquidParser.parse` reads them are handled
 here: pure printable ASCII (tabs, and one trailing ``\\r``, allowed) without the ``\\x1c``-``\\x1f`` separators that
 ``str.split()`` splits on and Arrow does not, no leading whitespace, at least ten fields, a ``seconds.mmm`` time in
-datetime's range, decimal elapsed time and size of at most 18 digits, a ``code/status`` result with a decimal status,
-and a URL of one of two plain shapes: CONNECT ``host:port`` or ``http(s)://host...`` for any other method. The
-checks are strictly narrower than what ``parse`` accepts, and the values taken from such a line (epoch float, user,
-client, host, size) are the ones ``parse`` gives. :func:`scan_block` returns ``None`` when any line of the block
-falls outside them; the caller then reads the block with the per-line path, which decides (and counts, and samples)
-every line as before.
+datetime's range, decimal elapsed time of at most 18 digits and size of at most 15 (``MAX_RECORD_BYTES_DIGITS``), a
+``code/status`` result with a decimal status, and a URL of one of two plain shapes: CONNECT ``host:port`` or
+``http(s)://host...`` for any other method. The checks are strictly narrower than what ``parse`` accepts, and the
+values taken from such a line (epoch float, user, client, host, size) are the ones ``parse`` gives.
+:func:`scan_block` returns ``None`` when any line of the block falls outside them; the caller then reads the block
+with the per-line path, which decides (and counts, and samples) every line as before.
 
 Pure: numpy and pyarrow only, no Django.
 """
@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from discovery.parsers.base import GroupedBlock
+from discovery.parsers.base import MAX_RECORD_BYTES_DIGITS, GroupedBlock
 
 #: the narrow shapes the vector path accepts: the time's (whole value; checked with numpy by :func:`_plain_times`),
 #: then RE2 patterns for ``pyarrow.compute``
@@ -125,7 +125,7 @@ def read_columns(data: bytes) -> Columns | None:
     if (
         lengths[_WIDTH - 1 :: _WIDTH].min() == 0
         or lengths[1::_WIDTH].max() > 18
-        or lengths[4::_WIDTH].max() > 18
+        or lengths[4::_WIDTH].max() > MAX_RECORD_BYTES_DIGITS
         or not pc.all(pc.ascii_is_decimal(elapsed)).as_py()
         or not pc.all(pc.ascii_is_decimal(size)).as_py()
         or not _plain_times(ts_text)

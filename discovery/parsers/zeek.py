@@ -44,7 +44,14 @@ _KEY_ALIASES: dict[str, str] = {
 
 
 def _decode_separator(value: str) -> str:
-    return value.encode("ascii", "backslashreplace").decode("unicode_escape") if "\\x" in value else value
+    """A ``#separator`` value with its ``\\xHH`` escapes decoded; :class:`MalformedLine` for a bad escape or none."""
+    try:
+        decoded = value.encode("ascii", "backslashreplace").decode("unicode_escape") if "\\x" in value else value
+    except UnicodeDecodeError:
+        raise MalformedLine(f"bad #separator escape: {value[:100]!r}") from None
+    if not decoded:
+        raise MalformedLine("empty #separator")
+    return decoded
 
 
 def _log_type(record: Mapping[str, Any], path: str | None) -> str | None:

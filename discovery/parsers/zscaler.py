@@ -15,15 +15,15 @@ Because the feed format is admin-defined, option ``fields`` accepts either the t
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from discovery.parsers.base import EventKind, LogParser, MalformedLine, ProxyEvent, Visible
+from discovery.parsers.base import EventKind, LogParser, MalformedLine, ProxyEvent, Visible, parse_one
 from discovery.parsers.normalise import (
+    csv_row,
     from_epoch,
     host_from_url,
     none_if_empty,
@@ -87,7 +87,7 @@ class ZscalerParser(LogParser):
             event = obj.get("event")
             record = event if isinstance(event, dict) else obj
             return self._event({str(k): None if v is None else str(v) for k, v in record.items()})
-        values = next(csv.reader([line], delimiter=self.delimiter))
+        values = csv_row(line, self.delimiter)
         if len(values) < self.required:
             raise MalformedLine(f"expected {self.required} fields from the feed template, got {len(values)}")
         if values[0] == self.fields[0] and values[1:3] == self.fields[1:3]:
@@ -140,7 +140,7 @@ class ZscalerParser(LogParser):
         good = 0
         for line in candidates:
             try:
-                if parser.parse(line) is not None:
+                if parse_one(parser, line) is not None:
                     good += 1
             except MalformedLine:
                 continue

@@ -144,7 +144,7 @@ def test_migration_masks_secrets_already_in_history(sam: Any) -> None:
     channel = make_channel("webhook", sam)
     historical = django_apps.get_model("discovery", "HistoricalChannel")
     historical.objects.filter(id=channel.pk).update(config={"url": "https://siem.example/hook", "secret": OLD})
-    migration = importlib.import_module("discovery.migrations.0008_secrets_mask_channel_history")
+    migration = importlib.import_module("discovery.migrations.0010_secrets_mask_channel_history")
     # when
     migration.mask_channel_history(django_apps, None)
     # then

@@ -26,6 +26,6 @@ def mask_channel_history(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("discovery", "0007_usage_chunk_index_drop")]
+    dependencies = [("discovery", "0009_privacy_samples")]
 
     operations = [migrations.RunPython(mask_channel_history, migrations.RunPython.noop, elidable=True)]
