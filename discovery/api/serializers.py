@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from rest_framework import serializers
 
@@ -24,6 +26,19 @@ class LogSourceSerializer(serializers.ModelSerializer[LogSource]):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+
+    # A form field's "null" is parsed to None after DRF's allow_null check; the columns are NOT NULL objects.
+    def validate_format_options(self, value: Any) -> Any:
+        return _json_object(value)
+
+    def validate_identity_map(self, value: Any) -> Any:
+        return _json_object(value)
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise serializers.ValidationError("Expected a JSON object.")
+    return value
 
 
 class LogBatchSerializer(serializers.ModelSerializer[LogBatch]):
