@@ -3,6 +3,7 @@ from __future__ import annotations
 import django_filters
 
 from audits.models import AuditDefinition, AuditRun, Finding
+from core.filters import UTCIsoDateTimeFilter
 
 
 class AuditDefinitionFilterSet(django_filters.FilterSet):
@@ -13,8 +14,8 @@ class AuditDefinitionFilterSet(django_filters.FilterSet):
 
 class AuditRunFilterSet(django_filters.FilterSet):
     ai_system = django_filters.NumberFilter(field_name="definition__ai_system")
-    slot_after = django_filters.IsoDateTimeFilter(field_name="slot", lookup_expr="gte")
-    slot_before = django_filters.IsoDateTimeFilter(field_name="slot", lookup_expr="lt")
+    slot_after = UTCIsoDateTimeFilter(field_name="slot", lookup_expr="gte")
+    slot_before = UTCIsoDateTimeFilter(field_name="slot", lookup_expr="lt")
 
     class Meta:
         model = AuditRun

@@ -81,3 +81,10 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "options": {"expires": 22 * 60},
     },
 }
+
+#: The tasks a non-superuser may schedule as a periodic task in the admin: the beat entries above plus the per
+#: audit-definition slot task (``audits.services.SCHEDULE_TASK``, mirrored from each definition's cadence). Any
+#: other registered task (a purge, an ingest chunk, Celery's own) is not offered and is refused.
+PERIODIC_TASK_ALLOWLIST: frozenset[str] = frozenset(
+    {entry["task"] for entry in BEAT_SCHEDULE.values()} | {"audits.tasks.schedule_audit_run_task"}
+)

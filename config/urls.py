@@ -1,10 +1,11 @@
-"""Root URLs: admin, the versioned API (one router per app), OpenAPI schema and Swagger UI, health check."""
+"""Root URLs: admin, the versioned API (one router per app), OpenAPI schema and Swagger UI, API login, health check."""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.views import healthz
 
@@ -16,7 +17,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # signed-in users only (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]); the docs page sends others to the login page.
+    # The split view serves Swagger UI's init script as a file, so the Content-Security-Policy needs no inline script.
+    path("api/docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="swagger-ui"),
+    # the API's username/password (session) login, for the docs and the browsable API; throttled by django-axes
+    path("api-auth/", include("rest_framework.urls")),
     path("api/v1/core/", include("core.api.urls")),
     path("api/v1/governance/", include("governance.api.urls")),
     path("api/v1/audits/", include("audits.api.urls")),

@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
+from django_celery_beat.admin import PeriodicTaskAdmin, PeriodicTaskForm
+from django_celery_beat.models import PeriodicTask
 
+from config.celery_schedule import PERIODIC_TASK_ALLOWLIST
 from core.models import AuditLogEntry, WorkerHeartbeat
 from core.selectors import user_history_references
 from core.services import user_deactivate
@@ -72,3 +76,42 @@ class AuditTrailUserAdmin(UserAdmin):
 if admin.site.is_registered(User):
     admin.site.unregister(User)
 admin.site.register(User, AuditTrailUserAdmin)
+
+
+# --- django-celery-beat: periodic tasks restricted to the service's own schedule for non-superusers --------------
+
+
+class AllowListPeriodicTaskForm(PeriodicTaskForm):
+    """``PeriodicTaskForm`` whose task (registered or custom) must be in ``PERIODIC_TASK_ALLOWLIST`` unless the
+    editing user is a superuser: a compliance officer edits the schedules, but cannot schedule an arbitrary task."""
+
+    allow_any_task = False  # set per request by the admin
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.allow_any_task:
+            self.fields["regtask"] = forms.ChoiceField(
+                label=self.fields["regtask"].label,
+                required=False,
+                choices=[("", ""), *((name, name) for name in sorted(PERIODIC_TASK_ALLOWLIST))],
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        task = data.get("task")
+        if not self.allow_any_task and task and task not in PERIODIC_TASK_ALLOWLIST:
+            self.add_error("task", f"{task} is not one of the service's periodic tasks.")
+        return data
+
+
+admin.site.unregister(PeriodicTask)
+
+
+@admin.register(PeriodicTask)
+class AllowListPeriodicTaskAdmin(PeriodicTaskAdmin):
+    form = AllowListPeriodicTaskForm
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        form.allow_any_task = bool(getattr(request.user, "is_superuser", False))  # a fresh class per call
+        return form

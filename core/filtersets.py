@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import django_filters
 
+from core.filters import UTCIsoDateTimeFilter
 from core.models import AuditLogEntry
 
 
 class AuditLogEntryFilterSet(django_filters.FilterSet):
-    event_time_after = django_filters.IsoDateTimeFilter(field_name="event_time", lookup_expr="gte")
-    event_time_before = django_filters.IsoDateTimeFilter(field_name="event_time", lookup_expr="lt")
+    event_time_after = UTCIsoDateTimeFilter(field_name="event_time", lookup_expr="gte")
+    event_time_before = UTCIsoDateTimeFilter(field_name="event_time", lookup_expr="lt")
     target_type = django_filters.CharFilter(method="filter_target_type", help_text="app_label.model")
 
     class Meta:

@@ -6,9 +6,13 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.filters import BoundedNumberFilter
 from discovery.alert_choices import AlertSeverity, AlertStatus, ChannelTopic, DeliveryStatus
 from discovery.alert_models import Alert, AlertRule, Channel, Delivery, Silence
 from discovery.alert_selectors import channels_with_topic
+
+#: the oldest age an alert filter accepts: 100 years (larger values would overflow ``now() - timedelta``)
+MAX_AGE_DAYS = 36_500
 
 
 class AlertFilterSet(django_filters.FilterSet):
@@ -18,8 +22,12 @@ class AlertFilterSet(django_filters.FilterSet):
     rule = django_filters.CharFilter(field_name="rule__key")
     subject = django_filters.CharFilter(help_text="Pseudonym.")
     assignee = django_filters.NumberFilter(field_name="assignee_id")
-    max_age_days = django_filters.NumberFilter(method="filter_max_age", help_text="Last seen within N days.")
-    min_age_days = django_filters.NumberFilter(method="filter_min_age", help_text="Last seen N days ago or more.")
+    max_age_days = BoundedNumberFilter(
+        method="filter_max_age", min_value=0, max_value=MAX_AGE_DAYS, help_text="Last seen within N days."
+    )
+    min_age_days = BoundedNumberFilter(
+        method="filter_min_age", min_value=0, max_value=MAX_AGE_DAYS, help_text="Last seen N days ago or more."
+    )
 
     class Meta:
         model = Alert

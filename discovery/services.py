@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import functools
 import logging
 import os
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -112,6 +114,10 @@ def policy_exception_create(*, actor: Any, reason: str = "", data: dict[str, Any
 # --- ingestion ---------------------------------------------------------------------------------------------------
 
 
+#: what reading an uploaded file's first lines may raise on bytes that are no log (parser bugs aside)
+_UNREADABLE = (ArchiveError, ValueError, csv.Error, EOFError, OSError, zlib.error)
+
+
 @dataclass(slots=True)
 class IngestOutcome:
     """What an upload did: a new batch, a duplicate of an existing one (no-op), or a duplicate of a failed or
@@ -148,11 +154,13 @@ def log_batch_ingest(
     """
     size = _size_of(fileobj)
     if size is not None and size > settings.DISCOVERY_UPLOAD_MAX_BYTES:
-        raise ValidationFailed(f"file is {size} bytes; the limit is {settings.DISCOVERY_UPLOAD_MAX_BYTES}")
+        message = f"file is {size} bytes; the limit is {settings.DISCOVERY_UPLOAD_MAX_BYTES}"
+        raise ValidationFailed(message, extra={"file": [message]})
     fileobj.seek(0)
     plan = ingest.plan_file(fileobj, chunk_bytes=settings.DISCOVERY_CHUNK_BYTES)
     if plan.size > settings.DISCOVERY_UPLOAD_MAX_BYTES:
-        raise ValidationFailed(f"file is {plan.size} bytes; the limit is {settings.DISCOVERY_UPLOAD_MAX_BYTES}")
+        message = f"file is {plan.size} bytes; the limit is {settings.DISCOVERY_UPLOAD_MAX_BYTES}"
+        raise ValidationFailed(message, extra={"file": [message]})
     existing = LogBatch.objects.filter(source=source, sha256=plan.sha256).first()
     if existing is not None:
         if existing.status not in RETRYABLE_BATCH_STATUSES:
@@ -168,8 +176,13 @@ def log_batch_ingest(
             fmt = ingest.detect_file_format(fileobj, plan.head)
         elif fmt != ingest.CAPTURE_FORMAT:
             get_parser(fmt)
-    except (UnknownFormat, ArchiveError) as exc:
-        raise ValidationFailed(str(exc)) from exc
+    except UnknownFormat as exc:
+        raise ValidationFailed(str(exc), extra={"log_format": [str(exc)]}) from exc
+    except _UNREADABLE as exc:
+        # Random bytes, a broken archive, a stray \r in a CSV header: the file cannot be read, which is the
+        # uploader's 400 (a field error on ``file``), never a 500.
+        message = f"the file could not be read as a log or capture: {exc}"
+        raise ValidationFailed(message, extra={"file": [message]}) from exc
     try:
         batch = _log_batch_create(
             source=source, fileobj=fileobj, name=name, actor=actor, fmt=fmt, plan=plan, enqueue=not synchronous

@@ -274,6 +274,49 @@ EVIDENCE_TSA_TIMEOUT = env_int("EVIDENCE_TSA_TIMEOUT_SECONDS", 10)
 # The published key page VERIFY.txt sends auditors to (public keys + fingerprints); empty = SITE_URL/evidence/keys/
 EVIDENCE_KEYS_URL = env_str("EVIDENCE_KEYS_URL")
 
+# --- Login throttling, Content-Security-Policy, API docs access (issue 12: items 7 and 9) -------------------------
+# django-axes: after AXES_FAILURE_LIMIT failed logins for one user name from one address, that pair is locked out
+# for AXES_COOLOFF_MINUTES (the right password is refused too); a success resets the count. It guards every
+# username/password login: the admin and the API's session login (/api-auth/login/); API tokens are not passwords.
+# `manage.py axes_reset` (or the admin's Access attempts) lifts a lockout early.
+INSTALLED_APPS += ["axes", "csp"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]  # axes last, as documented
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # a wrong guess from elsewhere cannot lock a user out
+AXES_RESET_ON_SUCCESS = True
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    # behind the reverse proxy the client address is the first X-Forwarded-For entry, not the proxy's
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    AXES_IPWARE_PROXY_COUNT = 1
+LOGIN_URL = "rest_framework:login"
+
+# django-csp: a strict policy, everything from our own origin (the admin, the Swagger UI assets from
+# drf-spectacular-sidecar and its split init script); no inline script anywhere, no framing.
+_SELF, _NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF],
+        "img-src": [_SELF, "data:"],
+        "font-src": [_SELF],
+        "connect-src": [_SELF],
+        "object-src": [_NONE],
+        "base-uri": [_SELF],
+        "form-action": [_SELF],
+        "frame-ancestors": [_NONE],
+    }
+}
+
+# The OpenAPI schema and the Swagger UI: signed-in users only (the HTML page redirects to the login page).
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -115,7 +115,9 @@ class AlertCommentSerializer(serializers.ModelSerializer[AlertComment]):
 
 
 class AlertBulkSerializer(serializers.Serializer[Any]):
-    ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=1000)
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1, max_length=1000
+    )
     to = serializers.ChoiceField(choices=AlertStatus.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 

@@ -36,6 +36,19 @@ class LogSourceSerializer(serializers.ModelSerializer[LogSource]):
         data = super().to_representation(instance)
         return drop_hidden(LogSource, getattr(request, "user", None), dict(data))
 
+    # A form field's "null" is parsed to None after DRF's allow_null check; the columns are NOT NULL objects.
+    def validate_format_options(self, value: Any) -> Any:
+        return _json_object(value)
+
+    def validate_identity_map(self, value: Any) -> Any:
+        return _json_object(value)
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise serializers.ValidationError("Expected a JSON object.")
+    return value
+
 
 class LogBatchSerializer(serializers.ModelSerializer[LogBatch]):
     source_name = serializers.CharField(source="source.name", read_only=True)

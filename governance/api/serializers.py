@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from governance.choices import LifecycleStage, OperatorRole
+from governance.choices import LifecycleStage, OperatorRole, RiskClass
 from governance.classification import FactsValidationError, facts_from_dict, list_law_versions
 from governance.constants import DEFAULT_LAW_VERSION
 from governance.models import AISystem, ClassificationRecord, ModelVersion, Obligation, ObligationEvidence
@@ -22,6 +22,10 @@ class AISystemSerializer(serializers.ModelSerializer[AISystem]):
         required=False,
         help_text="Classification questionnaire; schema at GET /api/v1/governance/classification-schema/. "
         "'roles' is taken from the system's roles.",
+    )
+    # read-only fields lose the model's blank=True in DRF, so the schema would not admit "" (never classified)
+    risk_class = serializers.ChoiceField(
+        choices=RiskClass.choices, allow_blank=True, read_only=True, help_text="Empty until the system is classified."
     )
 
     class Meta:
