@@ -105,7 +105,9 @@ def test_openapi_schema_generates_without_warnings(tmp_path: Path) -> None:
 
 
 @pytest.mark.django_db
-def test_swagger_ui_is_served_with_local_assets(client: Any) -> None:
+def test_swagger_ui_is_served_with_local_assets(client: Any, alice: Any) -> None:
+    # given a signed-in user (the docs are not served to anonymous visitors)
+    client.force_login(alice)
     # when
     page = client.get(reverse("swagger-ui"))
     # then
