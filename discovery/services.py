@@ -304,12 +304,16 @@ def _log_chunk_claim(chunk_id: int) -> LogChunk | None:
     )
     if not claimed:
         attempts = unsettled.values_list("attempts", flat=True).first()
-        if attempts is not None:  # unsettled, out of attempts
+        if attempts is not None and attempts >= settings.DISCOVERY_CHUNK_MAX_ATTEMPTS:  # unsettled, out of attempts
             _log_chunk_fail(
                 chunk_id=chunk_id,
                 error=f"LostWorker: gave up after {attempts} attempts (each ended without a result: the worker was "
                 "killed or timed out)",
             )
+        elif attempts is not None:
+            # unsettled with attempts left, yet the conditional UPDATE matched nothing (a concurrent claim or reap
+            # raced it): never fail a chunk for that; the reaper queues it again if nobody settles it
+            logger.warning("chunk %s not claimed (attempts %s): left for the reaper", chunk_id, attempts)
         return None
     return LogChunk.objects.select_related("batch__source").get(pk=chunk_id)
 
