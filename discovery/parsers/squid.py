@@ -49,7 +49,7 @@ from discovery.parsers.normalise import (
     parse_strftime,
     to_int,
 )
-from discovery.parsers.squid_vector import classify_columns, read_ahead, scan_block
+from discovery.parsers.squid_vector import METHOD_PATTERN, classify_columns, read_ahead, scan_block
 
 SQUID_NATIVE_FORMAT = "%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt"
 SQUID_COMMON_FORMAT = '%>a %[ui %[un [%tl] "%rm %ru HTTP/%rv" %>Hs %<st %Ss:%Sh'
@@ -59,6 +59,9 @@ SQUID_SHADOWAI_FORMAT = '%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a
 
 _NATIVE_RESULT_RE = re.compile(r"^[A-Z_]+/\d{3}$")
 _NATIVE_TS_RE = re.compile(r"^\d{9,11}\.\d{3}$")
+#: a request method as Squid logs it (GET, CONNECT, PROPFIND, NONE, ...): a field torn by a stray control character
+#: (``12\r34`` splits in two) shifts every later field, and the method is where that shows
+_METHOD_RE = re.compile(METHOD_PATTERN)
 _FAST_URL_RE = re.compile(r"[hH][tT][tT][pP][sS]?://([^/:?#@\[\]]+)(?:[:/?#]|$)")
 #: distinct URLs whose host the native fast path remembers (bounded: the cache is cleared when full)
 _URL_CACHE_MAX = 100_000
@@ -439,6 +442,8 @@ class SquidParser(LogParser):
         code, sep, status = result.partition("/")
         if not sep:
             raise MalformedLine(f"bad result code field: {result!r}")
+        if not _METHOD_RE.fullmatch(method):
+            raise MalformedLine(f"bad request method {method!r} (a field split or missing?)")
         host = _native_host(method, url)
         dest_port = None
         if method == "CONNECT":
@@ -561,6 +566,7 @@ class SquidParser(LogParser):
         """
         connect_hosts: dict[str, str | None] = {}
         url_hosts: dict[str, str | None] = {}
+        methods: dict[str, bool] = {}
         fast_url = _FAST_URL_RE.match
         samples = stats.malformed_samples
         read = parsed = malformed = skipped = 0
@@ -584,8 +590,12 @@ class SquidParser(LogParser):
                         cache[url] = host
                     # int() accepts every str.isdecimal() string: the checks parse() makes, without the conversions
                     # (a size of at most MAX_RECORD_BYTES_DIGITS digits is within check_event's bound)
+                    method_ok = methods.get(method)
+                    if method_ok is None:
+                        method_ok = methods[method] = _METHOD_RE.fullmatch(method) is not None
                     if (
                         host is not None
+                        and method_ok
                         and elapsed.isdecimal()
                         and size.isdecimal()
                         and len(size) <= MAX_RECORD_BYTES_DIGITS
@@ -680,6 +690,8 @@ def _scan_run(
         if not (sep and status.isdecimal()):
             return None
     for method in set(map(get_method, rows)).difference(codes_of):
+        if not _METHOD_RE.fullmatch(method):
+            return None  # parse() says why
         codes_of[method] = connect_codes if method == "CONNECT" else url_codes
     codes: list[int | None] = list(map(dict.get, map(codes_of.__getitem__, map(get_method, rows)), map(get_url, rows)))
     if None in codes:

@@ -32,6 +32,8 @@ from discovery.parsers.base import MAX_RECORD_BYTES_DIGITS, GroupedBlock
 #: then RE2 patterns for ``pyarrow.compute``
 _TS_SHAPE = r"[0-9]{1,11}\.[0-9]{3}"
 _RESULT_PATTERN = r"^[^/]*/[0-9]+$"
+#: a request method (GET, CONNECT, PROPFIND, NONE): what ``SquidParser.parse`` accepts (it uses this pattern too)
+METHOD_PATTERN = r"^[A-Za-z][A-Za-z_-]*$"
 #: values per line after the split: fields 0-8, then the rest of the line from field 9 on
 _WIDTH = 10
 #: the host of CONNECT ``host:port``, or the fast URL regex of the Python path (``squid._FAST_URL_RE``), anchored
@@ -130,6 +132,7 @@ def read_columns(data: bytes) -> Columns | None:
         or not pc.all(pc.ascii_is_decimal(size)).as_py()
         or not _plain_times(ts_text)
         or not pc.all(pc.match_substring_regex(result.dictionary_encode().dictionary, _RESULT_PATTERN)).as_py()
+        or not pc.all(pc.match_substring_regex(method.dictionary_encode().dictionary, METHOD_PATTERN)).as_py()
     ):
         return None
     sizes = pc.cast(size, pa.int64()).to_numpy(zero_copy_only=False)

@@ -80,6 +80,9 @@ def test_squid_native_double_space_line_equals_single_space_line() -> None:
         ("1677971734.079 1234 1.2.3.4 TCP_TUNNEL 39 GET http://x/ - HIER_NONE/- -", "bad result code"),
         ("1677971734.079 1234 1.2.3.4 NONE/400 0 NONE error:invalid-request - HIER_NONE/- -", "no destination host"),
         ("yesterday 1234 1.2.3.4 TCP_MISS/200 39 GET http://x/ - HIER_NONE/- -", "bad number"),
+        # a stray \r tears the size field in two: every later field shifts, the URL field reads "GET"
+        ("1677971734.079 12 1.2.3.4 TCP_MISS/200 12\r34 GET http://x.example/ - HIER_NONE/- -", "bad request method"),
+        ("1677971734.079 12 1.2.3.4 TCP_MISS/200 12 G3T http://x.example/ - HIER_NONE/- -", "bad request method"),
     ],
 )
 def test_squid_native_counts_malformed_lines_without_failing(line: str, message: str) -> None:

@@ -73,6 +73,8 @@ EDGE_LINES = [
     "\x00\x01\x02 \udcff binary \ufffd\ufffd garbage",
     f"{TS} 5 10.0.0.1 TCP_MISS/200 1 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 -\r",
     f"{TS} 5 10.0.0.1 TCP_MISS/200 1 GET https://",  # truncated last line
+    f"{TS} 5 10.0.0.1 TCP_MISS/200 12\r34 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 -",  # torn by a bare \r
+    f"{TS} 5 10.0.0.1 TCP_MISS/200 12 34 https://claude.ai/ x HIER_DIRECT/1.1.1.1 -",  # a number as the method
 ]
 
 
