@@ -23,6 +23,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from django.db import InterfaceError, OperationalError
+from django.db.models import QuerySet
 from django.test import Client, TestCase
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -214,6 +215,41 @@ def test_a_settled_chunk_is_counted_once_even_if_failed_again(source: LogSource)
     # then
     batch.refresh_from_db()
     assert (batch.status, batch.chunks_done, batch.chunks_failed) == (BatchStatus.DONE, 1, 0)
+
+
+def test_a_stale_message_racing_a_retry_leaves_the_chunk_to_the_retry_and_counts_once(
+    source: LogSource, sam: Any
+) -> None:
+    # given: a failed batch, and a stale message for its chunk (the broker redelivering a dead worker's task) whose
+    # claim UPDATE runs while the chunk is still failed -- and the retry resets the chunk before the claim's re-read
+    batch = upload(source)
+    with chunks_raising({0}, lambda: ValueError("bug")):
+        run_all(batch)
+    chunk = batch.chunks.get()
+    assert chunk.status == ChunkStatus.FAILED
+    real_update = QuerySet.update
+    sent: list[int] = []
+    fired: list[bool] = []
+
+    def update_then_retry(self: Any, **kwargs: Any) -> int:
+        matched = real_update(self, **kwargs)
+        if self.model is LogChunk and kwargs.get("status") == ChunkStatus.PROCESSING and not fired:
+            fired.append(True)
+            with queued() as ids:
+                log_batch_retry(batch=batch, actor=sam, reason="parser fixed")
+            sent.extend(ids)
+        return matched
+
+    # when: the stale message is processed
+    with mock.patch.object(QuerySet, "update", update_then_retry):
+        assert log_chunk_process(chunk_id=chunk.pk) is False
+    # then: the stale claim did not fail the freshly retried chunk ("LostWorker: gave up after 0 attempts")
+    chunk.refresh_from_db()
+    assert (chunk.status, chunk.attempts, chunk.error) == (ChunkStatus.PENDING, 0, "")
+    assert sent == [chunk.pk]
+    # and the retry's own message counts it once
+    ingest_log_chunk_task(chunk.pk)
+    assert totals(batch) == CLEAN and batch.status == BatchStatus.DONE
 
 
 def test_the_local_path_fails_a_bad_chunk_and_retries_a_transient_error(
