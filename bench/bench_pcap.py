@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from discovery.parsers.pcap import CaptureStats, read_capture, read_names  # noqa: E402
 
-DEFAULT = ROOT.parent / "shared" / "samples" / "pcap" / "plaso_test.pcap"
+DEFAULT = ROOT / "tests" / "fixtures" / "pcap" / "plaso" / "plaso_test.pcap"
 
 
 def ours(path: Path) -> int:

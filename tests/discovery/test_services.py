@@ -28,7 +28,7 @@ from discovery.services import (
 )
 from tests.discovery.factories import SQUID_LINES, squid_bytes
 
-PCAP = Path("/work/shared/samples/pcap/plaso_test.pcap")
+PCAP = Path(__file__).resolve().parents[1] / "fixtures" / "pcap" / "plaso" / "plaso_test.pcap"
 
 
 def ingest(source: LogSource, data: bytes, **kwargs: Any) -> Any:
@@ -270,7 +270,6 @@ def test_undetectable_input_is_a_validation_error(catalog: None) -> None:
         ingest(auto, b"hello world\nnothing here\n")
 
 
-@pytest.mark.skipif(not PCAP.exists(), reason="shared sample capture missing")
 def test_a_capture_counts_one_record_per_extracted_event(catalog: None) -> None:
     # given
     sensor = LogSource.objects.create(name="tap", log_format="")

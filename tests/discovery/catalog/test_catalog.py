@@ -23,7 +23,7 @@ from discovery.catalog import (
 from discovery.catalog.seed import EXCLUDED_V2FLY_RULES
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-V2FLY_DIR = REPO_ROOT.parent / "shared" / "samples" / "ai_domains"
+V2FLY_DIR = REPO_ROOT / "tests" / "fixtures" / "catalog"  # copies of the v2fly lists, with their licence
 V2FLY_FILES = ("v2fly_category-ai-not-cn.tsv", "v2fly_category-ai-cn.tsv")
 V2FLY_TYPES = {"domain": RuleType.SUFFIX, "full": RuleType.EXACT, "regexp": RuleType.REGEX}
 ATTRS = RiskAttributes(Training.NO, "1 day", Region.EU, True, "FR")
@@ -33,7 +33,7 @@ def _v2fly_rows() -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     for name in V2FLY_FILES:
         path = V2FLY_DIR / name
-        assert path.is_file(), f"v2fly sample {path} is missing (expected beside the repository in shared/)"
+        assert path.is_file(), f"v2fly sample {path} is missing"
         with path.open(encoding="utf-8", newline="") as handle:
             rows.extend(csv.DictReader(handle, delimiter="\t"))
     return rows

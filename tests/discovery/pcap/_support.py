@@ -12,10 +12,9 @@ from discovery.parsers.base import EventKind, ProxyEvent
 from discovery.parsers.pcap import CaptureOptions, CaptureStats, read_capture
 
 REPO = Path(__file__).resolve().parents[3]
-SAMPLES = REPO.parent / "shared" / "samples"
-ZEEK_PCAPS = SAMPLES / "zeek" / "pcaps"
-PLASO = SAMPLES / "pcap" / "plaso_test.pcap"
 FIXTURES = REPO / "tests" / "fixtures" / "pcap"
+ZEEK_PCAPS = FIXTURES / "zeek"  # copies of the shared Zeek traces, with their licence (see FIXTURES / "README.md")
+PLASO = FIXTURES / "plaso" / "plaso_test.pcap"
 PCAPNG = FIXTURES / "merged-quic-rawdns.pcapng"
 
 ZEEK_NAMES = [

@@ -37,10 +37,7 @@ from tests.discovery.factories import LogSourceFactory, identity_map
 from tests.discovery.perf.test_squid_fast_path import LINES
 
 REPO = Path(__file__).resolve().parents[3]
-SQUID_SAMPLES = [
-    REPO / "tests" / "fixtures" / "logs" / "plaso_squid_access.log",
-    REPO.parent / "shared" / "samples" / "proxy_logs" / "plaso_squid_access.log",
-]
+SQUID_SAMPLES = [REPO / "tests" / "fixtures" / "logs" / "plaso_squid_access.log"]
 TS = "1772409600.123"
 EDGE_LINES = [
     f"{TS} 5 2001:db8::7 TCP_TUNNEL/200 77 CONNECT [2001:db8::1]:443 alice HIER_DIRECT/2001:db8::1 -",
