@@ -16,7 +16,7 @@ from core.admin_mixins import AuditedAdmin
 from core.exceptions import ApplicationError
 from discovery.alert_admin import promote_to_registry
 from discovery.charts import trend_chart_png
-from discovery.choices import RETRYABLE_BATCH_STATUSES
+from discovery.choices import RETRYABLE_BATCH_STATUSES, BatchStatus
 from discovery.models import (
     AIService,
     AIServiceRule,
@@ -29,6 +29,7 @@ from discovery.models import (
 )
 from discovery.selectors import usage_report
 from discovery.services import (
+    log_batch_confirm,
     log_batch_delete,
     log_batch_ingest,
     log_batch_retry,
@@ -109,6 +110,7 @@ class LogBatchAdmin(admin.ModelAdmin):
         "__str__",
         "log_format",
         "status",
+        "duplicate_display",
         "progress",
         "chunks_failed",
         "records_read",
@@ -129,6 +131,12 @@ class LogBatchAdmin(admin.ModelAdmin):
         "log_format",
         "is_capture",
         "status",
+        "duplicate_display",
+        "content_sha256",
+        "content_size",
+        "content_skipped",
+        "continues",
+        "duplicate_confirmed_at",
         "progress",
         "chunks_total",
         "chunks_done",
@@ -148,8 +156,46 @@ class LogBatchAdmin(admin.ModelAdmin):
         "error",
         "purged_at",
     ]
-    exclude = ["file", "malformed_samples"]
-    actions = ["retry_batches"]
+    exclude = ["file", "malformed_samples", "duplicate_of", "content_head_sha256"]
+    actions = ["retry_batches", "confirm_duplicates"]
+    list_select_related = ["source", "duplicate_of__source"]
+
+    @admin.display(description="duplicate / continuation")
+    def duplicate_display(self, obj: LogBatch) -> str:
+        """ "already ingested as batch N of source X" (linked), or what earlier batch this file continues."""
+        if obj.duplicate_of_id is not None:
+            url = reverse("admin:discovery_logbatch_change", args=[obj.duplicate_of_id])
+            return format_html('<a href="{}">{}</a>', url, obj.duplicate_message)
+        if obj.continues_id is not None:
+            url = reverse("admin:discovery_logbatch_change", args=[obj.continues_id])
+            return format_html('<a href="{}">{}</a>', url, obj.continuation_message)
+        return "—"
+
+    @admin.action(
+        description="Count the selected duplicates (same content as another source's batch)", permissions=["retry"]
+    )
+    def confirm_duplicates(self, request: HttpRequest, queryset: Any) -> None:
+        confirmed, skipped = [], []
+        for batch in queryset:
+            if batch.status != BatchStatus.AWAITING_CONFIRMATION:
+                skipped.append(f"{batch.pk} ({batch.status})")
+                continue
+            try:
+                log_batch_confirm(batch=batch, actor=request.user, reason="confirmed in the admin")
+            except ApplicationError as exc:
+                skipped.append(f"{batch.pk} ({exc.message})")
+            else:
+                confirmed.append(str(batch.pk))
+        if confirmed:
+            self.message_user(
+                request, f"Counting batch(es) {', '.join(confirmed)}: their chunks are queued.", messages.SUCCESS
+            )
+        if skipped:
+            self.message_user(
+                request,
+                f"Not confirmed (only batches awaiting confirmation are): {', '.join(skipped)}.",
+                messages.WARNING,
+            )
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -254,13 +300,8 @@ class LogBatchAdmin(admin.ModelAdmin):
             except ApplicationError as exc:
                 form.add_error("file", exc.message)
             else:
-                if outcome.retried:
-                    verb = "had failed as batch {}: its failed chunks are being retried in that batch"
-                elif outcome.duplicate:
-                    verb = "was already ingested as batch {}"
-                else:
-                    verb = "is being ingested as batch {}"
-                self.message_user(request, f"{upload.name} {verb.format(outcome.batch.pk)}.", messages.SUCCESS)
+                level = messages.WARNING if outcome.awaiting_confirmation else messages.SUCCESS
+                self.message_user(request, f"{upload.name} {outcome.message}.", level)
                 return HttpResponseRedirect(reverse("admin:discovery_logbatch_change", args=[outcome.batch.pk]))
         context = {
             **self.admin_site.each_context(request),

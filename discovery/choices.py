@@ -63,27 +63,37 @@ class DataRegion(models.TextChoices):
 class BatchStatus(models.TextChoices):
     """A batch is ``processing`` until every chunk has settled (done or failed), then ``done`` (all chunks done),
     ``failed`` (none done) or ``partial`` (some done: their counts and usage are kept, ``chunks_failed`` says how
-    many are missing). A failed or partial batch can be retried."""
+    many are missing). A failed or partial batch can be retried.
+
+    Two statuses are never counted: ``duplicate`` (its decompressed content is that of a batch of the same source,
+    ``duplicate_of``) and ``awaiting_confirmation`` (that of a batch of another source: counted only once a user
+    confirms it, ``log_batch_confirm``, when it goes ``processing``)."""
 
     PROCESSING = "processing", "Processing"
     DONE = "done", "Done"
     PARTIAL = "partial", "Partial (some chunks failed)"
     FAILED = "failed", "Failed"
+    DUPLICATE = "duplicate", "Duplicate (same content as an earlier batch of this source; not counted)"
+    AWAITING_CONFIRMATION = "awaiting_confirmation", "Awaiting confirmation (same content as another source's batch)"
 
 
 #: batch statuses from which ``log_batch_retry`` (and a re-upload of the same file) starts the failed chunks again
 RETRYABLE_BATCH_STATUSES = frozenset({BatchStatus.FAILED, BatchStatus.PARTIAL})
+#: batch statuses whose content is not counted (nor a candidate that later files duplicate or continue)
+UNCOUNTED_BATCH_STATUSES = frozenset({BatchStatus.DUPLICATE, BatchStatus.AWAITING_CONFIRMATION})
 
 
 class ChunkStatus(models.TextChoices):
     """``pending`` (queued, ``queued_at``) -> ``processing`` (claimed by a worker, ``claimed_at``) -> ``done`` or
     ``failed`` (with ``error``). The reaper returns a chunk stuck in ``processing`` or ``pending`` to the queue
-    while attempts remain, else fails it; a retry returns a failed chunk to ``pending``."""
+    while attempts remain, else fails it; a retry returns a failed chunk to ``pending``. ``held``: the chunk of a
+    duplicate batch, never processed (unless the batch awaits confirmation and is confirmed: then ``pending``)."""
 
     PENDING = "pending", "Pending"
     PROCESSING = "processing", "Processing"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+    HELD = "held", "Held (duplicate content: not processed)"
 
 
 class SubjectKind(models.TextChoices):

@@ -23,3 +23,8 @@ ERROR_MAX_CHARS = 2000
 #: met a transient error; doubled per attempt, capped at :data:`LOCAL_RETRY_MAX_SECONDS`
 LOCAL_RETRY_SECONDS = 1.0
 LOCAL_RETRY_MAX_SECONDS = 30.0
+
+#: earlier batches of a source (of at least 64 KiB, sharing the new file's first 64 KiB) checked as the beginning of
+#: a new file, the largest first: a growing log's earlier versions are few; the bound keeps a pathological source
+#: (thousands of files with one long common header) from costing a digest copy per batch
+MAX_PREFIX_CANDIDATES = 100

@@ -71,6 +71,76 @@ _EPOCH_DAY = date(1970, 1, 1)
 _BIGINT_MAX = 2**63 - 1
 
 
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    """What a content pass saw at one checkpoint (the size of an earlier batch's content): the digest of the
+    content up to there, and where the tail after it begins (the checkpoint, or the end of the line it cuts)."""
+
+    sha256: str
+    #: offset of the first byte not yet covered: the checkpoint when it falls at a line boundary, else just after
+    #: the end of the line it cuts (that line was counted, cut short, with the earlier batch), else the content size
+    tail_start: int
+    #: lines (newlines) before ``tail_start``
+    lines_before: int
+
+
+class PrefixHasher:
+    """SHA-256 of a byte stream fed in blocks, plus the digest of each prefix ending at a checkpoint and the line
+    boundary after it (:class:`Prefix`). Lines are only counted while a checkpoint is pending: a pass with none
+    costs what hashing alone does."""
+
+    def __init__(self, checkpoints: Iterable[int] = ()) -> None:
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self.head = b""
+        self.prefixes: dict[int, Prefix] = {}
+        self._pending = sorted({c for c in checkpoints if c > 0}, reverse=True)
+        self._lines = 0
+        self._last_newline = False
+        #: checkpoints cut mid-line, waiting for their line's end: (checkpoint, digest, lines before it)
+        self._open: list[tuple[int, str, int]] = []
+
+    def update(self, block: bytes) -> None:
+        if len(self.head) < HEAD_BYTES:
+            self.head += block[: HEAD_BYTES - len(self.head)]
+        if self._open:
+            newline = block.find(b"\n")
+            if newline != -1:
+                for checkpoint, sha, lines in self._open:
+                    self.prefixes[checkpoint] = Prefix(sha, self.size + newline + 1, lines + 1)
+                self._open = []
+        pos = 0
+        while self._pending and self._pending[-1] <= self.size + len(block):
+            checkpoint = self._pending.pop()
+            cut = checkpoint - self.size
+            self.digest.update(block[pos:cut])
+            self._lines += block.count(b"\n", pos, cut)
+            pos = cut
+            sha = self.digest.copy().hexdigest()
+            at_boundary = block[cut - 1 : cut] == b"\n" if cut else self._last_newline
+            if at_boundary:
+                self.prefixes[checkpoint] = Prefix(sha, checkpoint, self._lines)
+            else:
+                newline = block.find(b"\n", cut)
+                if newline != -1:
+                    self.prefixes[checkpoint] = Prefix(sha, self.size + newline + 1, self._lines + 1)
+                else:
+                    self._open.append((checkpoint, sha, self._lines))
+        self.digest.update(block[pos:] if pos else block)
+        if self._pending:
+            self._lines += block.count(b"\n", pos)
+        if block:
+            self._last_newline = block.endswith(b"\n")
+        self.size += len(block)
+
+    def finish(self) -> dict[int, Prefix]:
+        """The prefixes seen (checkpoints beyond the end are absent); a line still open ends at the end."""
+        for checkpoint, sha, lines in self._open:
+            self.prefixes[checkpoint] = Prefix(sha, self.size, lines + 1)
+        self._open = []
+        return self.prefixes
+
+
 @dataclass(slots=True)
 class FilePlan:
     sha256: str
@@ -78,18 +148,27 @@ class FilePlan:
     head: bytes
     chunks: list[tuple[int, int, int]]  # (start, end, first line number)
     single_stream: bool  # compressed or capture: one chunk, read as a stream
+    #: checkpoint -> what the pass saw there (only the checkpoints asked for, within the file)
+    prefixes: dict[int, Prefix] = field(default_factory=dict)
 
 
-def plan_file(fileobj: IO[bytes], *, chunk_bytes: int) -> FilePlan:
-    """Hash the file and cut it into ``chunk_bytes`` ranges ending at newlines, in one streaming pass."""
-    digest = hashlib.sha256()
-    head = b""
+def is_single_stream(head: bytes) -> bool:
+    """Compressed (gzip, zip) or a capture: read as one stream, not cut into byte ranges."""
+    return head.startswith((_GZIP, _ZIP, _ZIP_EMPTY)) or sniff_capture(head)
+
+
+def is_compressed(head: bytes) -> bool:
+    return head.startswith((_GZIP, _ZIP, _ZIP_EMPTY))
+
+
+def plan_file(fileobj: IO[bytes], *, chunk_bytes: int, checkpoints: Iterable[int] = ()) -> FilePlan:
+    """Hash the file and cut it into ``chunk_bytes`` ranges ending at newlines, in one streaming pass; the digests
+    of the prefixes ending at ``checkpoints`` come from the same pass (:class:`PrefixHasher`)."""
+    hasher = PrefixHasher(checkpoints)
     chunks: list[tuple[int, int, int]] = []
     start, start_line, pos, lines = 0, 1, 0, 0
     while block := fileobj.read(BLOCK):
-        digest.update(block)
-        if len(head) < HEAD_BYTES:
-            head += block[: HEAD_BYTES - len(head)]
+        hasher.update(block)
         i = 0
         while True:
             target = start + chunk_bytes - pos
@@ -106,18 +185,70 @@ def plan_file(fileobj: IO[bytes], *, chunk_bytes: int) -> FilePlan:
         pos += len(block)
     if pos > start or not chunks:
         chunks.append((start, pos, start_line))
-    single = head.startswith((_GZIP, _ZIP, _ZIP_EMPTY)) or sniff_capture(head)
+    head = hasher.head
+    single = is_single_stream(head)
     if single:
         chunks = [(0, pos, 1)]
-    return FilePlan(digest.hexdigest(), pos, head, chunks, single)
+    return FilePlan(hasher.digest.hexdigest(), pos, head, chunks, single, hasher.finish())
 
 
-def detect_file_format(fileobj: IO[bytes], head: bytes) -> str:
+def tail_chunks(chunks: list[tuple[int, int, int]], *, start: int, first_line: int) -> list[tuple[int, int, int]]:
+    """The part of a plan's chunks from byte ``start`` (a line boundary) on: the new tail of an appended file."""
+    out = []
+    for begin, end, line in chunks:
+        if end <= start:
+            continue
+        if begin < start:
+            begin, line = start, first_line
+        out.append((begin, end, line))
+    return out
+
+
+@dataclass(slots=True)
+class ContentDigest:
+    """The decompressed content of a compressed upload: its SHA-256, size, first bytes and checkpoint prefixes."""
+
+    sha256: str
+    size: int
+    head: bytes
+    prefixes: dict[int, Prefix]
+
+
+def content_head(fileobj: IO[bytes], *, limits: StreamLimits) -> bytes:
+    """The first :data:`HEAD_BYTES` of a compressed file's decompressed content."""
+    fileobj.seek(0)
+    head = b""
+    with open_text_stream(fileobj, limits=limits) as stream:
+        for block in stream.content_chunks():
+            head += block[: HEAD_BYTES - len(head)]
+            if len(head) >= HEAD_BYTES:
+                break
+    return head
+
+
+def content_digest(fileobj: IO[bytes], *, limits: StreamLimits, checkpoints: Iterable[int] = ()) -> ContentDigest:
+    """Decompress a gzip/zip file once, under ``limits`` (raises ``ArchiveLimitExceeded`` past the size cap), and
+    hash the content (see :class:`PrefixHasher`). Runs in the worker, never in a web request."""
+    fileobj.seek(0)
+    hasher = PrefixHasher(checkpoints)
+    with open_text_stream(fileobj, limits=limits) as stream:
+        for block in stream.content_chunks():
+            hasher.update(block)
+    prefixes = hasher.finish()
+    return ContentDigest(hasher.digest.hexdigest(), hasher.size, hasher.head, prefixes)
+
+
+def head_sha256(head: bytes) -> str:
+    """The digest kept to find a batch's possible continuations: of its content's first :data:`HEAD_BYTES`."""
+    return hashlib.sha256(head[:HEAD_BYTES]).hexdigest()
+
+
+def detect_file_format(fileobj: IO[bytes], head: bytes, *, limits: StreamLimits | None = None) -> str:
     """``pcap`` for a capture, else the log format detected from the first lines (also inside gzip/zip)."""
     if sniff_capture(head):
         return CAPTURE_FORMAT
     fileobj.seek(0)
-    stream = open_text_stream(fileobj)
+    stream = open_text_stream(fileobj, limits=limits)
     first, _ = peek_lines(iter(stream), 50)
     return detect_format(first)
 
@@ -317,13 +448,20 @@ def run_chunk(
             blocks: Iterator[bytes]
             fh.seek(0)
             if fh.read(len(_ZIP)).startswith((_GZIP, _ZIP, _ZIP_EMPTY)):  # one chunk: the plan does not cut these
+                skip = batch.content_skipped
+                if skip:  # only the new tail: replay the content's header lines first, as for a later chunk
+                    fh.seek(0)
+                    with open_text_stream(fh, limits=limits) as head_lines:
+                        for header in itertools.takewhile(lambda line: line.startswith("#"), head_lines):
+                            with contextlib.suppress(MalformedLine):
+                                parse_one(parser, header)
                 fh.seek(0)
                 # decompressed and decoded (BOM dropped, over-long lines cut), then handed on as bytes like a range
-                lines = itertools.batched(open_text_stream(fh, limits=limits), LINES_PER_BLOCK)
+                lines = itertools.batched(open_text_stream(fh, limits=limits, skip_bytes=skip), LINES_PER_BLOCK)
                 blocks = ("\n".join(block).encode() for block in lines)
             else:
                 blocks = _iter_range_bytes(fh, chunk.start_offset, chunk.end_offset)
-                if chunk.index > 0:
+                if chunk.start_offset > 0:  # a later chunk, or the new tail of an appended file
                     fh.seek(0)
                     for header in _header_lines(fh.read(HEAD_BYTES).removeprefix(codecs.BOM_UTF8)):
                         with contextlib.suppress(MalformedLine):

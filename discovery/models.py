@@ -156,6 +156,13 @@ class LogBatch(BaseModel):
     """One uploaded log file or capture. ``(source, sha256)`` is unique: re-ingesting the same file is a no-op,
     unless the batch ended ``failed`` or ``partial``, when the re-upload retries its failed chunks.
 
+    Deduplication also works on the *content* (the decompressed bytes; for a plain file the file itself):
+    ``(source, content_sha256)`` is unique among counted batches, so a gzip of an ingested file is a duplicate; a
+    file that begins with the content of an earlier batch of its source (``continues``: a grown or rotated log)
+    counts only its tail after ``content_skipped`` bytes; the same content under another source waits for a user's
+    confirmation (``awaiting_confirmation``, ``duplicate_of``). A compressed file's content is hashed by the worker
+    (never in the web request), so its ``content_*`` fields stay empty until its chunk is first claimed.
+
     The counts are the sums over the chunks that committed ``done`` (each added once, when it commits)."""
 
     source = models.ForeignKey(LogSource, on_delete=models.PROTECT, related_name="batches")
@@ -163,9 +170,38 @@ class LogBatch(BaseModel):
     file = models.FileField(upload_to="discovery/batches/", blank=True, max_length=300)
     original_name = models.CharField(max_length=255, blank=True)
     size_bytes = models.BigIntegerField(default=0)
-    log_format = models.CharField(max_length=40)
+    content_sha256 = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the decompressed content; blank until the worker read it."
+    )
+    content_size = models.BigIntegerField(null=True, blank=True, help_text="Bytes of the decompressed content.")
+    content_head_sha256 = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the content's first 64 KiB: finds files that continue it."
+    )
+    content_skipped = models.BigIntegerField(
+        default=0, help_text="Leading content bytes already counted by the batch this one continues: not counted."
+    )
+    continues = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="continued_by",
+        help_text="The earlier batch of this source whose content this file begins with (only the tail counts).",
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="duplicates",
+        help_text="The batch with the same content (duplicate, or awaiting confirmation / confirmed, other source).",
+    )
+    duplicate_confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a user confirmed counting this other-source duplicate."
+    )
+    log_format = models.CharField(max_length=40, blank=True)
     is_capture = models.BooleanField(default=False)
-    status = models.CharField(max_length=20, choices=BatchStatus.choices, default=BatchStatus.PROCESSING)
+    status = models.CharField(max_length=30, choices=BatchStatus.choices, default=BatchStatus.PROCESSING)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     chunks_total = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
@@ -195,7 +231,17 @@ class LogBatch(BaseModel):
                 fields=["source", "sha256"],
                 name="logbatch_unique_file_per_source",
                 violation_error_message="This file was already ingested for this source.",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["source", "content_sha256"],
+                condition=~Q(content_sha256="") & ~Q(status__in=["duplicate", "awaiting_confirmation"]),
+                name="logbatch_unique_content_per_source",
+                violation_error_message="This content was already ingested for this source.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["content_sha256"], name="logbatch_content_sha256"),
+            models.Index(fields=["source", "content_head_sha256"], name="logbatch_content_head"),
         ]
 
     def __str__(self) -> str:
@@ -204,6 +250,29 @@ class LogBatch(BaseModel):
     @property
     def progress(self) -> str:
         return f"{self.chunks_done}/{self.chunks_total}"
+
+    @property
+    def duplicate_message(self) -> str:
+        """ "already ingested as batch N of source X" (with what happens to this one), or blank."""
+        other = self.duplicate_of
+        if other is None:
+            return ""
+        said = f"already ingested as batch {other.pk} of source {other.source.name}"
+        if self.status == BatchStatus.AWAITING_CONFIRMATION:
+            return f"{said}: not counted unless confirmed"
+        if self.duplicate_confirmed_at is not None:
+            return f"{said}: counted again, as confirmed"
+        return f"{said}: not counted"
+
+    @property
+    def continuation_message(self) -> str:
+        """ "continues batch N: the first K bytes were counted there" (a grown or rotated file), or blank."""
+        if self.continues_id is None:
+            return ""
+        return (
+            f"continues batch {self.continues_id}: its first {self.content_skipped} content bytes were counted there; "
+            "only the new tail is counted here"
+        )
 
 
 class LogChunk(models.Model):

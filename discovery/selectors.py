@@ -20,7 +20,7 @@ def log_source_list() -> QuerySet[LogSource]:
 
 
 def log_batch_list() -> QuerySet[LogBatch]:
-    return LogBatch.objects.select_related("source", "uploaded_by")
+    return LogBatch.objects.select_related("source", "uploaded_by", "duplicate_of__source")
 
 
 def ai_service_list() -> QuerySet[AIService]:

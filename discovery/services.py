@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import itertools
 import logging
 import os
 import time
@@ -29,18 +30,26 @@ from core.exceptions import ApplicationError, Conflict, InvalidTransition, Valid
 from core.services import audit_log_record, model_create, model_delete, model_update
 from discovery import ingest
 from discovery.alert_services import alerts_evaluate_after_batch
-from discovery.choices import RETRYABLE_BATCH_STATUSES, BatchStatus, ChunkStatus, PolicyStatus
+from discovery.choices import (
+    RETRYABLE_BATCH_STATUSES,
+    UNCOUNTED_BATCH_STATUSES,
+    BatchStatus,
+    ChunkStatus,
+    PolicyStatus,
+)
 from discovery.constants import (
     ERROR_MAX_CHARS,
     LOCAL_RETRY_MAX_SECONDS,
     LOCAL_RETRY_SECONDS,
+    MAX_PREFIX_CANDIDATES,
     REAP_BATCH,
     STALE_CHUNK_MARGIN_SECONDS,
     TRANSIENT_ERRORS,
 )
 from discovery.models import AIService, LogBatch, LogChunk, LogSource, PolicyException, Pseudonym, UsageRecord
-from discovery.parsers import ArchiveError, UnknownFormat, get_parser
+from discovery.parsers import ArchiveError, StreamLimits, UnknownFormat, get_parser
 from discovery.parsers.pcap import CaptureError
+from discovery.parsers.streams import ArchiveLimitExceeded
 from discovery.pseudonyms import decrypt_identity, key_version, unseal_json
 
 #: usage rows written per INSERT statement (large enough to amortise round trips, small enough for SQLite's limits)
@@ -121,11 +130,30 @@ _UNREADABLE = (ArchiveError, ValueError, csv.Error, EOFError, OSError, zlib.erro
 @dataclass(slots=True)
 class IngestOutcome:
     """What an upload did: a new batch, a duplicate of an existing one (no-op), or a duplicate of a failed or
-    partial batch whose failed chunks it started again (``retried``)."""
+    partial batch whose failed chunks it started again (``retried``). A new batch may also be ``awaiting
+    confirmation`` (its content is another source's batch) or count only the tail of a grown file."""
 
     batch: LogBatch
     duplicate: bool
     retried: bool = False
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        return self.batch.status == BatchStatus.AWAITING_CONFIRMATION
+
+    @property
+    def message(self) -> str:
+        """What became of the upload, in words (the API's ``message``, the admin's and the CLI's)."""
+        batch = self.batch
+        if self.retried:
+            return f"had failed as batch {batch.pk}: its failed chunks are being retried in that batch"
+        if self.duplicate:
+            return f"was already ingested as batch {batch.pk} of source {batch.source.name}"
+        if batch.duplicate_of_id is not None:
+            return f"was stored as batch {batch.pk}, {batch.duplicate_message}"
+        if batch.continues_id is not None:
+            return f"is being ingested as batch {batch.pk}, which {batch.continuation_message}"
+        return f"is being ingested as batch {batch.pk}"
 
 
 def _size_of(fileobj: IO[bytes]) -> int | None:
@@ -136,6 +164,65 @@ def _size_of(fileobj: IO[bytes]) -> int | None:
         except (AttributeError, OSError, ValueError):
             return None
     return int(size)
+
+
+def stream_limits() -> StreamLimits:
+    """The decompression limits of the worker (``DISCOVERY_MAX_UNCOMPRESSED_BYTES``): archive-bomb protection."""
+    return StreamLimits(max_uncompressed_bytes=settings.DISCOVERY_MAX_UNCOMPRESSED_BYTES)
+
+
+def _counted_batches() -> Any:
+    """Batches whose content is counted (or will be, or was meant to be): what a new file may duplicate or continue."""
+    return LogBatch.objects.exclude(status__in=UNCOUNTED_BATCH_STATUSES).exclude(content_sha256="")
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """An earlier batch of the source whose content may be the beginning of a new file."""
+
+    pk: int
+    content_size: int
+    content_sha256: str
+
+
+def _prefix_candidates(
+    *, source: LogSource, head: bytes, size: int | None, exclude_pk: int | None = None
+) -> list[_Candidate]:
+    """Counted batches of ``source`` whose whole content may begin the new file, whose content starts with ``head``
+    (its first :data:`~discovery.ingest.HEAD_BYTES`): larger batches by their head digest (the largest
+    :data:`~discovery.constants.MAX_PREFIX_CANDIDATES`), smaller ones by their content digest, checked here against
+    the prefixes of ``head``. The content pass then checks each candidate's full digest at its size."""
+    counted = _counted_batches().filter(source=source, content_size__gt=0).exclude(content_head_sha256="")
+    if exclude_pk is not None:
+        counted = counted.exclude(pk=exclude_pk)
+    if size is not None:
+        counted = counted.filter(content_size__lt=size)
+    fields = ("pk", "content_size", "content_sha256")
+    found: list[tuple[int, int, str]] = []
+    if len(head) >= ingest.HEAD_BYTES:
+        big = counted.filter(content_size__gte=ingest.HEAD_BYTES, content_head_sha256=ingest.head_sha256(head))
+        found += big.order_by("-content_size").values_list(*fields)[:MAX_PREFIX_CANDIDATES]
+    small = counted.filter(content_size__lt=ingest.HEAD_BYTES, content_size__lte=len(head))
+    sizes = sorted(set(small.order_by().values_list("content_size", flat=True)))
+    if sizes:
+        hasher = ingest.PrefixHasher(sizes)
+        hasher.update(head)
+        prefixes = hasher.finish()
+        digests = [prefixes[n].sha256 for n in sizes if n in prefixes]
+        for part in itertools.batched(digests, 500):
+            found += small.filter(content_sha256__in=part).order_by("-content_size").values_list(*fields)
+    return [_Candidate(*row) for row in found]
+
+
+def _longest_prefix(
+    candidates: list[_Candidate], prefixes: dict[int, ingest.Prefix], size: int
+) -> tuple[_Candidate, ingest.Prefix] | None:
+    """The largest candidate whose content is exactly the new content's beginning, with what follows it."""
+    for candidate in sorted(candidates, key=lambda c: -c.content_size):
+        prefix = prefixes.get(candidate.content_size)
+        if candidate.content_size < size and prefix is not None and prefix.sha256 == candidate.content_sha256:
+            return candidate, prefix
+    return None
 
 
 def log_batch_ingest(
@@ -151,17 +238,32 @@ def log_batch_ingest(
     """Accept one log file or capture for ``source``: hash it, return the existing batch if this file was already
     ingested (``duplicate``; if that batch ended failed or partial, its failed chunks are retried: ``retried``),
     else store it, cut it into chunks and process them (here, or on the ingest queue).
+
+    Content-level idempotency (see :class:`~discovery.models.LogBatch`): a plain file's content is the file, so it is
+    checked here, from the one hashing pass: the same content in this source is a duplicate (no new batch); a file
+    that begins with a batch of this source counts only its tail; the same content as another source's batch is
+    stored ``awaiting_confirmation`` (chunks held). A compressed file is never decompressed here (archive bombs):
+    only its raw digest is checked, and the worker reads its content before anything is counted
+    (:func:`_log_chunk_prepare`).
     """
     size = _size_of(fileobj)
     if size is not None and size > settings.DISCOVERY_UPLOAD_MAX_BYTES:
         message = f"file is {size} bytes; the limit is {settings.DISCOVERY_UPLOAD_MAX_BYTES}"
         raise ValidationFailed(message, extra={"file": [message]})
     fileobj.seek(0)
-    plan = ingest.plan_file(fileobj, chunk_bytes=settings.DISCOVERY_CHUNK_BYTES)
+    head = fileobj.read(ingest.HEAD_BYTES)
+    fileobj.seek(0)
+    compressed = ingest.is_compressed(head)
+    candidates = [] if ingest.is_single_stream(head) else _prefix_candidates(source=source, head=head, size=size)
+    plan = ingest.plan_file(
+        fileobj, chunk_bytes=settings.DISCOVERY_CHUNK_BYTES, checkpoints=[c.content_size for c in candidates]
+    )
     if plan.size > settings.DISCOVERY_UPLOAD_MAX_BYTES:
         message = f"file is {plan.size} bytes; the limit is {settings.DISCOVERY_UPLOAD_MAX_BYTES}"
         raise ValidationFailed(message, extra={"file": [message]})
     existing = LogBatch.objects.filter(source=source, sha256=plan.sha256).first()
+    if existing is None and not compressed:  # a plain file or capture: its content is the file
+        existing = _counted_batches().filter(source=source, content_sha256=plan.sha256).order_by("pk").first()
     if existing is not None:
         if existing.status not in RETRYABLE_BATCH_STATUSES:
             return IngestOutcome(existing, True)
@@ -172,9 +274,9 @@ def log_batch_ingest(
         return IngestOutcome(retried, True, retried=True)
     fmt = log_format or source.log_format
     try:
-        if not fmt:
+        if not fmt and not compressed:  # a compressed file's format is detected by the worker, after decompressing
             fmt = ingest.detect_file_format(fileobj, plan.head)
-        elif fmt != ingest.CAPTURE_FORMAT:
+        elif fmt and fmt != ingest.CAPTURE_FORMAT:
             get_parser(fmt)
     except UnknownFormat as exc:
         raise ValidationFailed(str(exc), extra={"log_format": [str(exc)]}) from exc
@@ -183,22 +285,65 @@ def log_batch_ingest(
         # uploader's 400 (a field error on ``file``), never a 500.
         message = f"the file could not be read as a log or capture: {exc}"
         raise ValidationFailed(message, extra={"file": [message]}) from exc
+    # the same content (plain) or the same file (compressed, not yet read) as another source's batch: held
+    digest_field = "sha256" if compressed else "content_sha256"
+    other = _counted_batches().filter(**{digest_field: plan.sha256}).exclude(source=source).order_by("pk").first()
+    layout = _BatchLayout(chunks=plan.chunks, duplicate_of=other)
+    if other is None and not compressed:
+        match = _longest_prefix(candidates, plan.prefixes, plan.size)
+        if match is not None:
+            candidate, prefix = match
+            if prefix.tail_start >= plan.size:  # only the end of a line that batch had cut: nothing new
+                return IngestOutcome(LogBatch.objects.get(pk=candidate.pk), True)
+            layout.chunks = ingest.tail_chunks(plan.chunks, start=prefix.tail_start, first_line=prefix.lines_before + 1)
+            layout.skipped, layout.continues_id = prefix.tail_start, candidate.pk
     try:
         batch = _log_batch_create(
-            source=source, fileobj=fileobj, name=name, actor=actor, fmt=fmt, plan=plan, enqueue=not synchronous
+            source=source,
+            fileobj=fileobj,
+            name=name,
+            actor=actor,
+            fmt=fmt,
+            plan=plan,
+            layout=layout,
+            content=not compressed,
+            enqueue=not synchronous,
         )
-    except IntegrityError:  # the same file raced in through another upload
-        return IngestOutcome(LogBatch.objects.get(source=source, sha256=plan.sha256), True)
-    if synchronous:
+    except IntegrityError:  # the same file (or content) raced in through another upload
+        raced = LogBatch.objects.filter(source=source, sha256=plan.sha256).first()
+        if raced is None:
+            raced = _counted_batches().filter(source=source, content_sha256=plan.sha256).get()
+        return IngestOutcome(raced, True)
+    if synchronous and batch.status == BatchStatus.PROCESSING:
         _log_chunks_process_here(list(batch.chunks.order_by("index").values_list("id", flat=True)), progress)
         batch.refresh_from_db()
     return IngestOutcome(batch, False)
 
 
+@dataclass(slots=True)
+class _BatchLayout:
+    """What the dedup checks decided for a new batch: its chunks (all, or the tail's), and what it repeats."""
+
+    chunks: list[tuple[int, int, int]]
+    duplicate_of: LogBatch | None = None
+    skipped: int = 0
+    continues_id: int | None = None
+
+
 @transaction.atomic
 def _log_batch_create(
-    *, source: LogSource, fileobj: IO[bytes], name: str, actor: Any, fmt: str, plan: ingest.FilePlan, enqueue: bool
+    *,
+    source: LogSource,
+    fileobj: IO[bytes],
+    name: str,
+    actor: Any,
+    fmt: str,
+    plan: ingest.FilePlan,
+    layout: _BatchLayout,
+    content: bool,
+    enqueue: bool,
 ) -> LogBatch:
+    held = layout.duplicate_of is not None
     batch = LogBatch(
         source=source,
         sha256=plan.sha256,
@@ -207,23 +352,48 @@ def _log_batch_create(
         log_format=fmt,
         is_capture=fmt == ingest.CAPTURE_FORMAT,
         uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
-        chunks_total=len(plan.chunks),
+        chunks_total=len(layout.chunks),
+        status=BatchStatus.AWAITING_CONFIRMATION if held else BatchStatus.PROCESSING,
+        duplicate_of=layout.duplicate_of,
+        continues_id=layout.continues_id,
+        content_skipped=layout.skipped,
     )
+    if content or batch.is_capture:  # known from the hashing pass (a capture's content is its file)
+        batch.content_sha256, batch.content_size = plan.sha256, plan.size
+        batch.content_head_sha256 = ingest.head_sha256(plan.head)
     fileobj.seek(0)
     batch.file.save(f"{plan.sha256[:16]}-{batch.original_name or 'upload'}", File(fileobj), save=False)
     batch.save()
-    queued_at = timezone.now()
+    queued_at = None if held else timezone.now()
+    chunk_status = ChunkStatus.HELD if held else ChunkStatus.PENDING
     LogChunk.objects.bulk_create(
-        LogChunk(batch=batch, index=i, start_offset=start, end_offset=end, first_line=line, queued_at=queued_at)
-        for i, (start, end, line) in enumerate(plan.chunks)
+        LogChunk(
+            batch=batch,
+            index=i,
+            start_offset=start,
+            end_offset=end,
+            first_line=line,
+            queued_at=queued_at,
+            status=chunk_status,
+        )
+        for i, (start, end, line) in enumerate(layout.chunks)
     )
     audit_log_record(
         event_type="discovery.log_batch.uploaded",
         actor=actor,
         target=batch,
-        extra_data={"sha256": plan.sha256, "size": plan.size, "format": fmt, "chunks": len(plan.chunks)},
+        extra_data={
+            "sha256": plan.sha256,
+            "size": plan.size,
+            "format": fmt,
+            "chunks": len(layout.chunks),
+            "content_sha256": batch.content_sha256,
+            "duplicate_of": batch.duplicate_of_id,
+            "continues": batch.continues_id,
+            "content_skipped": batch.content_skipped,
+        },
     )
-    if enqueue:
+    if enqueue and not held:
         _log_chunks_enqueue(list(batch.chunks.values_list("id", flat=True)))
     return batch
 
@@ -242,6 +412,11 @@ def error_text(exc: BaseException) -> str:
         return safe_text(
             f"SoftTimeLimitExceeded: the chunk ran past the {settings.CELERY_TASK_SOFT_TIME_LIMIT} s soft time limit "
             "(CELERY_TASK_SOFT_TIME_LIMIT); use smaller chunks (DISCOVERY_CHUNK_BYTES) or a higher limit"
+        )
+    if isinstance(exc, ArchiveLimitExceeded):
+        return safe_text(
+            f"ArchiveLimitExceeded: {exc}; the file was refused and nothing of it counted "
+            f"(DISCOVERY_MAX_UNCOMPRESSED_BYTES = {settings.DISCOVERY_MAX_UNCOMPRESSED_BYTES})"
         )
     return safe_text(f"{type(exc).__name__}: {exc}")
 
@@ -268,10 +443,96 @@ def log_chunk_process(*, chunk_id: int) -> bool:
     chunk = _log_chunk_claim(chunk_id)
     if chunk is None:
         return False
-    return _log_chunk_guarded(
-        chunk,
-        lambda: _log_chunk_finish(chunk.pk, _log_chunk_parse(chunk, ingest.catalog_snapshot(), _Adapters.current())),
+
+    def run() -> bool:
+        if not _log_chunk_prepare(chunk):
+            return False
+        return _log_chunk_finish(chunk.pk, _log_chunk_parse(chunk, ingest.catalog_snapshot(), _Adapters.current()))
+
+    return _log_chunk_guarded(chunk, run)
+
+
+def _log_chunk_prepare(chunk: LogChunk) -> bool:
+    """Before a compressed file's chunk is parsed (once: while its batch's content is unknown), decompress it here in
+    the worker, under ``DISCOVERY_MAX_UNCOMPRESSED_BYTES`` (an archive bomb raises ``ArchiveLimitExceeded``, which
+    fails the chunk and so the batch), hash the content, detect the format if none was given, and decide as the
+    upload does for a plain file: a duplicate of a batch of the same source (``duplicate``, the chunk ``held``), the
+    same content as another source's batch (``awaiting_confirmation``, held), the continuation of an earlier batch
+    (only the tail is parsed), or new. True when the chunk is to be parsed (the batch and chunk objects updated).
+
+    Costs a second decompression of the file (one to hash, one to parse): a gzip inflates at hundreds of MB/s, a
+    fraction of the parse, and nothing may be counted before the content is known."""
+    batch = chunk.batch
+    if batch.content_sha256 or batch.is_capture:
+        return True
+    limits = stream_limits()
+    with batch.file.storage.open(batch.file.name or "", "rb") as handle:
+        raw = getattr(handle, "file", handle)
+        head = ingest.content_head(raw, limits=limits)
+        candidates = _prefix_candidates(source=batch.source, head=head, size=None, exclude_pk=batch.pk)
+        digest = ingest.content_digest(raw, limits=limits, checkpoints=[c.content_size for c in candidates])
+        fmt = batch.log_format
+        if not fmt:
+            raw.seek(0)
+            fmt = ingest.detect_file_format(raw, raw.read(ingest.HEAD_BYTES), limits=limits)
+    try:
+        return _log_batch_content_record(chunk=chunk, digest=digest, candidates=candidates, fmt=fmt)
+    except IntegrityError:  # a batch of this source with this content committed meanwhile: this one repeats it
+        return _log_batch_content_record(chunk=chunk, digest=digest, candidates=candidates, fmt=fmt)
+
+
+@transaction.atomic
+def _log_batch_content_record(
+    *, chunk: LogChunk, digest: ingest.ContentDigest, candidates: list[_Candidate], fmt: str
+) -> bool:
+    batch = LogBatch.objects.select_for_update().select_related("source").get(pk=chunk.batch_id)
+    if batch.content_sha256:  # another delivery of this chunk decided first
+        chunk.batch = batch
+        return batch.status == BatchStatus.PROCESSING
+    update: dict[str, Any] = {
+        "content_sha256": digest.sha256,
+        "content_size": digest.size,
+        "content_head_sha256": ingest.head_sha256(digest.head),
+        "log_format": fmt,
+    }
+    counted = _counted_batches().exclude(pk=batch.pk)
+    same = counted.filter(source_id=batch.source_id, content_sha256=digest.sha256).order_by("pk").first()
+    other = None if same else counted.filter(content_sha256=digest.sha256).exclude(source_id=batch.source_id)
+    other = other.order_by("pk").first() if other is not None else None
+    match = None if same or other else _longest_prefix(candidates, digest.prefixes, digest.size)
+    if match is not None and match[1].tail_start >= digest.size:  # nothing after the end of its last line
+        same = LogBatch.objects.get(pk=match[0].pk)
+        match = None
+    if same is not None:
+        update.update(status=BatchStatus.DUPLICATE, duplicate_of=same, finished_at=timezone.now())
+    elif other is not None:
+        update.update(status=BatchStatus.AWAITING_CONFIRMATION, duplicate_of=other)
+    elif match is not None:
+        candidate, prefix = match
+        update.update(content_skipped=prefix.tail_start, continues_id=candidate.pk)
+        LogChunk.objects.filter(pk=chunk.pk).update(first_line=prefix.lines_before + 1)
+        chunk.first_line = prefix.lines_before + 1
+    held = same is not None or other is not None
+    if held:
+        LogChunk.objects.filter(pk=chunk.pk).update(status=ChunkStatus.HELD, attempts=0, claimed_at=None)
+    with transaction.atomic():  # a savepoint: the unique content constraint may refuse it (see the caller)
+        LogBatch.objects.filter(pk=batch.pk).update(**update)
+    chunk.batch = LogBatch.objects.select_related("source", "duplicate_of__source").get(pk=batch.pk)
+    audit_log_record(
+        event_type="discovery.log_batch.content_read",
+        actor=None,
+        target=batch,
+        extra_data={
+            "content_sha256": digest.sha256,
+            "content_size": digest.size,
+            "format": fmt,
+            "status": chunk.batch.status,
+            "duplicate_of": chunk.batch.duplicate_of_id,
+            "continues": chunk.batch.continues_id,
+            "content_skipped": chunk.batch.content_skipped,
+        },
     )
+    return not held
 
 
 def _log_chunk_guarded(chunk: LogChunk, run: Callable[[], bool]) -> bool:
@@ -350,9 +611,9 @@ def _log_chunk_parse(chunk: LogChunk, snapshot: ingest.CatalogSnapshot, adapters
         try:
             with batch.file.storage.open(batch.file.name or "", "rb") as handle:
                 raw = getattr(handle, "file", handle)
-                result = ingest.run_chunk(batch, chunk, raw, snapshot=snapshot)
+                result = ingest.run_chunk(batch, chunk, raw, snapshot=snapshot, limits=stream_limits())
         except (ArchiveError, CaptureError, UnknownFormat, OSError, UnicodeError) as exc:
-            return f"{type(exc).__name__}: {exc}"
+            return error_text(exc)
         return _ParsedChunk(result, _usage_rows(chunk, result, snapshot, adapters))
 
 
@@ -419,9 +680,16 @@ def _log_chunks_process_here(chunk_ids: list[int], progress: ingest.ProgressCall
             while waiting:
                 chunk = _log_chunk_claim(waiting.popleft())
                 if chunk is not None:
-                    parsing[pool.submit(_log_chunk_parse, chunk, snapshot, adapters)] = chunk
-                    return
-                settled += 1  # already settled (by a worker, or an earlier run), or out of attempts
+                    try:  # a compressed file is read (and checked for duplicates) first, on this thread
+                        ready = _log_chunk_guarded(chunk, functools.partial(_log_chunk_prepare, chunk))
+                    except TRANSIENT_ERRORS:
+                        time.sleep(min(LOCAL_RETRY_SECONDS * 2 ** (chunk.attempts - 1), LOCAL_RETRY_MAX_SECONDS))
+                        waiting.append(chunk.pk)
+                        continue
+                    if ready:
+                        parsing[pool.submit(_log_chunk_parse, chunk, snapshot, adapters)] = chunk
+                        return
+                settled += 1  # already settled (by a worker, or an earlier run), out of attempts, or held
                 report()
 
         for _ in range(PARSE_THREADS):
@@ -673,6 +941,64 @@ def _log_batch_retry_reset(*, batch: LogBatch, actor: Any, reason: str, enqueue:
             "chunks_retried": len(chunk_ids),
             "chunks_done": locked.chunks_done,
             "error": locked.error[:500],
+        },
+    )
+    if enqueue:
+        _log_chunks_enqueue(chunk_ids)
+    return chunk_ids
+
+
+def log_batch_confirm(
+    *,
+    batch: LogBatch,
+    actor: Any,
+    reason: str,
+    synchronous: bool = False,
+    progress: ingest.ProgressCallback | None = None,
+) -> LogBatch:
+    """Count a batch ``awaiting_confirmation`` (its content is that of another source's batch, ``duplicate_of``):
+    a user says the two sources really saw this traffic twice. Its held chunks go to the ingest queue (or are
+    processed here, ``synchronous``) and the batch is ``processing``. Needs a reason; audited as
+    ``discovery.log_batch.duplicate_confirmed``. Raises ``InvalidTransition`` in any other status, ``Conflict`` when
+    its file is gone or this source counts the same content meanwhile."""
+    chunk_ids = _log_batch_confirm_release(batch=batch, actor=actor, reason=reason, enqueue=not synchronous)
+    if synchronous:
+        _log_chunks_process_here(chunk_ids, progress)
+    batch.refresh_from_db()
+    return batch
+
+
+@transaction.atomic
+def _log_batch_confirm_release(*, batch: LogBatch, actor: Any, reason: str, enqueue: bool) -> list[int]:
+    if not reason.strip():
+        raise ValidationFailed("a reason is required to count a duplicate", extra={"reason": ["required"]})
+    locked = LogBatch.objects.select_for_update().get(pk=batch.pk)
+    if locked.status != BatchStatus.AWAITING_CONFIRMATION:
+        raise InvalidTransition(
+            f"batch {locked.pk} is {locked.status}: only a batch awaiting confirmation can be confirmed"
+        )
+    if locked.purged_at is not None or not locked.file:
+        raise Conflict(f"batch {locked.pk}: its file was removed by retention and cannot be read again")
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            LogBatch.objects.filter(pk=locked.pk).update(status=BatchStatus.PROCESSING, duplicate_confirmed_at=now)
+    except IntegrityError as exc:
+        raise Conflict(f"batch {locked.pk}: its source counts this content already (in another batch)") from exc
+    held = LogChunk.objects.filter(batch=locked, status=ChunkStatus.HELD)
+    chunk_ids = list(held.order_by("index").values_list("id", flat=True))
+    held.update(status=ChunkStatus.PENDING, attempts=0, claimed_at=None, queued_at=now)
+    other = locked.duplicate_of
+    audit_log_record(
+        event_type="discovery.log_batch.duplicate_confirmed",
+        actor=actor,
+        target=locked,
+        reason=reason,
+        extra_data={
+            "duplicate_of": locked.duplicate_of_id,
+            "duplicate_of_source": other.source.name if other is not None else "",
+            "content_sha256": locked.content_sha256,
+            "chunks": len(chunk_ids),
         },
     )
     if enqueue:

@@ -244,6 +244,9 @@ DISCOVERY_PSEUDONYM_KEY = env_str("DISCOVERY_PSEUDONYM_KEY")
 DISCOVERY_PSEUDONYM_KEY_VERSION = env_int("DISCOVERY_PSEUDONYM_KEY_VERSION", 1)
 DISCOVERY_RETENTION_DAYS = env_int("DISCOVERY_RETENTION_DAYS", 90)
 DISCOVERY_UPLOAD_MAX_BYTES = env_int("DISCOVERY_UPLOAD_MAX_BYTES", 1024**3)
+# The decompressed size a gzip/zip upload may reach (archive-bomb cap, 4 GiB: a month of a busy proxy's access.log).
+# Enforced by the worker while it decompresses (the web request never decompresses); over it the batch ends failed.
+DISCOVERY_MAX_UNCOMPRESSED_BYTES = env_int("DISCOVERY_MAX_UNCOMPRESSED_BYTES", 4 * 1024**3)
 # 64 MiB: a chunk is one task and one transaction, and its usage rows are per (subject, service, day) within the
 # chunk, so larger chunks mean fewer duplicated rows to commit and to sum; the vectorised scan reads a chunk in
 # blocks of ingest.SCAN_BLOCK bytes, so memory does not grow with the chunk. Smaller chunks spread one file over

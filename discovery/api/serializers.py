@@ -53,6 +53,12 @@ def _json_object(value: Any) -> dict[str, Any]:
 class LogBatchSerializer(serializers.ModelSerializer[LogBatch]):
     source_name = serializers.CharField(source="source.name", read_only=True)
     progress = serializers.CharField(read_only=True)
+    duplicate_message = serializers.CharField(
+        read_only=True, help_text='"already ingested as batch N of source X: ..." when the content repeats a batch.'
+    )
+    continuation_message = serializers.CharField(
+        read_only=True, help_text="When the file continues an earlier batch of its source: only the tail counted."
+    )
 
     class Meta:
         model = LogBatch
@@ -63,6 +69,14 @@ class LogBatchSerializer(serializers.ModelSerializer[LogBatch]):
             "sha256",
             "original_name",
             "size_bytes",
+            "content_sha256",
+            "content_size",
+            "content_skipped",
+            "continues",
+            "continuation_message",
+            "duplicate_of",
+            "duplicate_message",
+            "duplicate_confirmed_at",
             "log_format",
             "is_capture",
             "status",
@@ -91,6 +105,12 @@ class LogBatchRetrySerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 
+class LogBatchConfirmSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=500, help_text="Why this content is counted again under this source (kept in the audit log)."
+    )
+
+
 class LogBatchUploadSerializer(serializers.Serializer):
     source = serializers.PrimaryKeyRelatedField(queryset=LogSource.objects.all())  # type: ignore[assignment]
     file = serializers.FileField()
@@ -111,7 +131,16 @@ class LogBatchUploadResultSerializer(serializers.Serializer):
         help_text="The file had been ingested as a failed or partial batch: its failed chunks are being retried."
     )
     progress = serializers.CharField()
-    log_format = serializers.CharField()
+    log_format = serializers.CharField(help_text="Blank for a compressed file until the worker has detected it.")
+    awaiting_confirmation = serializers.BooleanField(
+        help_text="The same content was already ingested under another source: not counted unless confirmed "
+        "(POST .../log-batches/{id}/confirm/)."
+    )
+    duplicate_of = serializers.IntegerField(allow_null=True, help_text="The batch whose content this repeats.")
+    continues = serializers.IntegerField(
+        allow_null=True, help_text="The batch of this source whose content this file begins with: only the tail counts."
+    )
+    message = serializers.CharField(help_text='What became of the upload ("already ingested as batch N of source X").')
 
 
 class AIServiceRuleSerializer(serializers.ModelSerializer[AIServiceRule]):

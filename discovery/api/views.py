@@ -18,6 +18,7 @@ from discovery import services
 from discovery.api.serializers import (
     AIServicePolicySerializer,
     AIServiceSerializer,
+    LogBatchConfirmSerializer,
     LogBatchRetrySerializer,
     LogBatchSerializer,
     LogBatchUploadResultSerializer,
@@ -59,6 +60,7 @@ class LogBatchViewSet(viewsets.ReadOnlyModelViewSet):
     action_perms = {
         "upload": ("discovery.add_logbatch",),
         "retry": ("discovery.add_logbatch",),
+        "confirm": ("discovery.add_logbatch",),
         "samples_reveal": ("discovery.view_logbatch", "discovery.reidentify_pseudonym"),
     }
 
@@ -87,8 +89,9 @@ class LogBatchViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         request={"multipart/form-data": LogBatchUploadSerializer},
         responses={201: LogBatchUploadResultSerializer, 200: LogBatchUploadResultSerializer},
-        summary="Upload a log file or capture; 200 with duplicate=true if this file was already ingested "
-        "(and retried=true if that batch had failed: its failed chunks are retried)",
+        summary="Upload a log file or capture; 200 with duplicate=true if this file (or its content) was already "
+        "ingested in this source (and retried=true if that batch had failed: its failed chunks are retried); 201 "
+        "with awaiting_confirmation=true if another source's batch has the same content (counted once confirmed)",
     )
     @action(
         detail=False,
@@ -115,6 +118,10 @@ class LogBatchViewSet(viewsets.ReadOnlyModelViewSet):
             "retried": outcome.retried,
             "progress": batch.progress,
             "log_format": batch.log_format,
+            "awaiting_confirmation": outcome.awaiting_confirmation,
+            "duplicate_of": batch.duplicate_of_id,
+            "continues": batch.continues_id,
+            "message": f"{upload.name} {outcome.message}",
         }
         return Response(LogBatchUploadResultSerializer(body).data, status=200 if outcome.duplicate else 201)
 
@@ -131,6 +138,20 @@ class LogBatchViewSet(viewsets.ReadOnlyModelViewSet):
         batch = services.log_batch_retry(
             batch=batch, actor=request.user, reason=data.validated_data["reason"] or change_reason(request)
         )
+        return Response(LogBatchSerializer(batch).data)
+
+    @extend_schema(
+        request=LogBatchConfirmSerializer,
+        responses={200: LogBatchSerializer},
+        summary="Count a batch awaiting confirmation (its content was already ingested under another source); "
+        "a reason is required and audited (409 in any other status)",
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, ActionPerms])
+    def confirm(self, request: Request, pk: str | None = None) -> Response:
+        batch = self.get_object()
+        data = LogBatchConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        batch = services.log_batch_confirm(batch=batch, actor=request.user, reason=data.validated_data["reason"])
         return Response(LogBatchSerializer(batch).data)
 
 

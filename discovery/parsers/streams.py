@@ -108,6 +108,23 @@ def _iter_chunks(stream: _Binary, budget: _Budget) -> Iterator[bytes]:
         raise ArchiveError(f"corrupt compressed input: {exc}") from exc
 
 
+class _Skip:
+    """Drops the first ``remaining`` bytes of a sequence of blocks (across zip members): the content an earlier
+    batch already counted, when only a file's new tail is ingested."""
+
+    def __init__(self, remaining: int) -> None:
+        self.remaining = remaining
+
+    def apply(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            if self.remaining:
+                if len(chunk) <= self.remaining:
+                    self.remaining -= len(chunk)
+                    continue
+                chunk, self.remaining = chunk[self.remaining :], 0
+            yield chunk
+
+
 def _iter_lines(chunks: Iterable[bytes], max_line_chars: int) -> Iterator[str]:
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     buffer = ""
@@ -141,8 +158,11 @@ class TextStream:
     ``entry_name`` is the zip member being read (``None`` for plain/gzip input).
     """
 
-    def __init__(self, fileobj: IO[bytes], *, limits: StreamLimits, owned: bool, name: str | None) -> None:
+    def __init__(
+        self, fileobj: IO[bytes], *, limits: StreamLimits, owned: bool, name: str | None, skip_bytes: int = 0
+    ) -> None:
         self.limits = limits
+        self.skip_bytes = skip_bytes
         self.name = name
         self.entry_name: str | None = None
         self._fileobj = fileobj
@@ -178,13 +198,24 @@ class TextStream:
         return self._budget.used
 
     def _generate(self) -> Generator[str]:
+        skip = _Skip(self.skip_bytes)
+        for chunks in self._members():
+            yield from _iter_lines(skip.apply(chunks), self.limits.max_line_chars)
+
+    def content_chunks(self) -> Iterator[bytes]:
+        """The decompressed bytes (zip members concatenated in archive order), in blocks, after ``skip_bytes``:
+        what content-level deduplication hashes. Under the same limits as the lines; use instead of iterating."""
+        skip = _Skip(self.skip_bytes)
+        for chunks in self._members():
+            yield from skip.apply(chunks)
+
+    def _members(self) -> Iterator[Iterator[bytes]]:
+        """Per member (one for plain or gzip input, one per zip entry), its decompressed blocks."""
         head, stream = _peek(self._fileobj, 4)
         if head.startswith(ZIP_MAGIC) or head.startswith(ZIP_EMPTY_MAGIC):
             yield from self._zip(stream)
         else:
-            yield from _iter_lines(
-                _iter_chunks(self._maybe_gunzip(head, stream), self._budget), self.limits.max_line_chars
-            )
+            yield _iter_chunks(self._maybe_gunzip(head, stream), self._budget)
 
     def _maybe_gunzip(self, head: bytes, stream: _Binary) -> _Binary:
         if head.startswith(GZIP_MAGIC):
@@ -193,7 +224,7 @@ class TextStream:
             return gz
         return stream
 
-    def _zip(self, stream: IO[bytes]) -> Iterator[str]:
+    def _zip(self, stream: IO[bytes]) -> Iterator[Iterator[bytes]]:
         if not stream.seekable():
             raise ArchiveError("zip input must be seekable (upload it as a file, or use gzip for streams)")
         try:
@@ -224,8 +255,7 @@ class TextStream:
                         raise ArchiveError(f"corrupt zip entry {info.filename!r}: {exc}") from exc
                     if head.startswith(ZIP_MAGIC):
                         raise ArchiveError(f"nested zip archive {info.filename!r} is not supported")
-                    inner = self._maybe_gunzip(head, member)
-                    yield from _iter_lines(_iter_chunks(inner, self._budget), self.limits.max_line_chars)
+                    yield _iter_chunks(self._maybe_gunzip(head, member), self._budget)
 
 
 def _peek(fileobj: IO[bytes], size: int) -> tuple[bytes, IO[bytes]]:
@@ -238,7 +268,9 @@ def _peek(fileobj: IO[bytes], size: int) -> tuple[bytes, IO[bytes]]:
     return head, io.BufferedReader(_PrefixedReader(head, fileobj))
 
 
-def open_text_stream(source: str | os.PathLike[str] | IO[bytes], *, limits: StreamLimits | None = None) -> TextStream:
+def open_text_stream(
+    source: str | os.PathLike[str] | IO[bytes], *, limits: StreamLimits | None = None, skip_bytes: int = 0
+) -> TextStream:
     """Open a path or binary file object as lines of text, transparently decompressing gzip and zip.
 
     Zip entries are read in archive order and their lines concatenated (directory entries skipped; a ``.gz`` entry
@@ -246,11 +278,12 @@ def open_text_stream(source: str | os.PathLike[str] | IO[bytes], *, limits: Stre
     Raises :class:`ArchiveLimitExceeded` (size or entry count, checked while streaming),
     :class:`UnsafeArchiveEntry` (absolute or ``..`` entry names) or :class:`ArchiveError` (corrupt input) - the
     errors surface when iteration reaches them, since nothing is read before the first line is requested.
+    ``skip_bytes`` leading decompressed bytes are dropped (they still count against the size limit).
     """
     limits = limits or DEFAULT_LIMITS
     if isinstance(source, str | os.PathLike):
-        return TextStream(open(source, "rb"), limits=limits, owned=True, name=os.fspath(source))
-    return TextStream(source, limits=limits, owned=False, name=getattr(source, "name", None))
+        return TextStream(open(source, "rb"), limits=limits, owned=True, name=os.fspath(source), skip_bytes=skip_bytes)
+    return TextStream(source, limits=limits, owned=False, name=getattr(source, "name", None), skip_bytes=skip_bytes)
 
 
 def peek_lines(lines: Iterable[str], count: int) -> tuple[list[str], Iterator[str]]:

@@ -155,7 +155,11 @@ def test_queue_through_a_real_worker_counts_what_a_local_run_counts(
     path = _chunked_log(tmp_path, settings)
     local = json.loads(run(str(path), "--json", "--source", "local"))
     # when the same file goes through the broker to the worker
-    queued = json.loads(run(str(path), "--queue", "--json", "--source", "queued", "--timeout", "120"))
+    held = json.loads(run(str(path), "--queue", "--json", "--source", "queued", "--timeout", "120"))
+    assert held["status"] == "awaiting_confirmation" and held["duplicate_of"] == local["batch_id"]
+    assert f"already ingested as batch {local['batch_id']} of source local" in held["message"]
+    confirm = ("--confirm-duplicate", str(held["batch_id"]), "--reason", "same file, second source")
+    queued = json.loads(run(*confirm, "--queue", "--json", "--timeout", "120"))
     # then
     keys = ["status", "chunks_total", "chunks_done", "records_read", "records_parsed", "records_malformed"]
     keys += ["records_matched", "first_seen", "last_seen"]

@@ -1,10 +1,13 @@
 """``manage.py ingest_logs PATH [--format F] [--source NAME] [--json] [--queue [--no-wait] [--timeout S]]``,
-``manage.py ingest_logs --retry BATCH_ID [--json] [--queue ...]``.
+``manage.py ingest_logs --retry BATCH_ID [--json] [--queue ...]``,
+``manage.py ingest_logs --confirm-duplicate BATCH_ID --reason R [--json] [--queue ...]``.
 
 By default the chunks are processed here, one after the other (no worker needed). With ``--queue`` they go to the
 Celery workers on the ``ingest`` queue, processed in parallel on as many workers as run, and the command follows the
 batch's progress until it is done (or returns at once with ``--no-wait``). ``--retry`` starts the failed chunks of a
-failed or partial batch again. The command exits non-zero when the batch ends failed or partial.
+failed or partial batch again. ``--confirm-duplicate`` counts a batch awaiting confirmation (its content was already
+ingested under another source), audited with ``--reason``. The command exits non-zero when the batch ends failed or
+partial.
 """
 
 from __future__ import annotations
@@ -22,7 +25,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from core.exceptions import ApplicationError
 from discovery.choices import BatchStatus
 from discovery.models import LogBatch, LogSource
-from discovery.services import IngestOutcome, log_batch_ingest, log_batch_retry, log_source_create
+from discovery.services import (
+    IngestOutcome,
+    log_batch_confirm,
+    log_batch_ingest,
+    log_batch_retry,
+    log_source_create,
+)
 
 POLL_SECONDS = 0.5
 
@@ -64,6 +73,13 @@ class Command(BaseCommand):
             help="Retry the failed chunks of this failed or partial batch (instead of ingesting a file).",
         )
         parser.add_argument(
+            "--confirm-duplicate",
+            type=int,
+            metavar="BATCH_ID",
+            help="Count this batch awaiting confirmation (same content as another source's batch); needs --reason.",
+        )
+        parser.add_argument("--reason", default="", help="With --confirm-duplicate: why (kept in the audit log).")
+        parser.add_argument(
             "--format", dest="log_format", default="", help="Parser name; default: the source's, else detect."
         )
         parser.add_argument("--source", default="cli", help="Log source name (created if missing). Default: cli")
@@ -85,12 +101,15 @@ class Command(BaseCommand):
         if options["no_wait"] and not options["queue"]:
             raise CommandError("--no-wait only makes sense with --queue")
         found: LogBatch | None = None
-        if options["retry"] is not None:
+        if options["retry"] is not None and options["confirm_duplicate"] is not None:
+            raise CommandError("give --retry or --confirm-duplicate, not both")
+        batch_id = options["retry"] if options["retry"] is not None else options["confirm_duplicate"]
+        if batch_id is not None:
             if options["path"]:
-                raise CommandError("give a file to ingest or --retry BATCH_ID, not both")
-            found = LogBatch.objects.filter(pk=options["retry"]).first()
+                raise CommandError("give a file to ingest or a batch id (--retry, --confirm-duplicate), not both")
+            found = LogBatch.objects.filter(pk=batch_id).first()
             if found is None:
-                raise CommandError(f"no batch {options['retry']}")
+                raise CommandError(f"no batch {batch_id}")
             name = found.original_name or f"batch {found.pk}"
         else:
             if not options["path"]:
@@ -102,7 +121,18 @@ class Command(BaseCommand):
         queued = bool(options["queue"])
         with _progress_bar(name, enabled=not options["json"] and not options["no_wait"]) as progress:
             try:
-                if found is not None:
+                if found is not None and options["confirm_duplicate"] is not None:
+                    outcome = IngestOutcome(
+                        log_batch_confirm(
+                            batch=found,
+                            actor=None,
+                            reason=options["reason"],
+                            synchronous=not queued,
+                            progress=progress,
+                        ),
+                        duplicate=False,
+                    )
+                elif found is not None:
                     outcome = IngestOutcome(
                         log_batch_retry(
                             batch=found,
@@ -167,6 +197,10 @@ class Command(BaseCommand):
             "duplicate": outcome.duplicate,
             "retried": outcome.retried,
             "status": batch.status,
+            "duplicate_of": batch.duplicate_of_id,
+            "continues": batch.continues_id,
+            "content_skipped": batch.content_skipped,
+            "message": outcome.message,
             "format": batch.log_format,
             "chunks_total": batch.chunks_total,
             "chunks_done": batch.chunks_done,
@@ -183,6 +217,14 @@ class Command(BaseCommand):
         }
         if as_json:
             self.stdout.write(json.dumps(summary))
+            return
+        if batch.status in (BatchStatus.AWAITING_CONFIRMATION, BatchStatus.DUPLICATE):
+            hint = (
+                f" Count it anyway with: manage.py ingest_logs --confirm-duplicate {batch.pk} --reason '...'"
+                if batch.status == BatchStatus.AWAITING_CONFIRMATION
+                else ""
+            )
+            self.stdout.write(f"{name} {outcome.message}.{hint}")
             return
         if batch.status == BatchStatus.PROCESSING:
             self.stdout.write(
