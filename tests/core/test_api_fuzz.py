@@ -20,7 +20,11 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from core.roles import ROLE_NAMES
 from tests.discovery.factories import ensure_catalog
@@ -28,7 +32,7 @@ from tests.discovery.factories import ensure_catalog
 #: operations not fuzzed, and why (kept short; each entry is a deliberate exclusion, not a silenced failure)
 EXCLUDED_OPERATIONS: dict[str, str] = {}
 
-CHECKS = [not_a_server_error, response_schema_conformance]
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 @pytest.fixture
