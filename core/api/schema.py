@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from rest_framework import serializers
 
 #: the body of every error response (see core.api.exception_handler)
 ERROR_SCHEMA: dict[str, Any] = {
@@ -49,6 +51,18 @@ class AutoSchema(SpectacularAutoSchema):
             )
         return responses
 
+    def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> dict[str, Any]:
+        """A read-only field of a model field that may be blank may answer ``""``: DRF drops ``allow_blank`` from
+        read-only fields, so the blank value is put back here (a choice's ``BlankEnum``, a URL's empty string)."""
+        blank = _answers_blank(field)
+        if blank and isinstance(field, serializers.ChoiceField):
+            field.allow_blank = True  # this serializer instance's copy of the field, as if declared so
+        schema: dict[str, Any] = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (blank or getattr(field, "allow_blank", False)) and schema.get("format") == "uri":
+            kept: dict[str, Any] = {k: schema.pop(k) for k in ("readOnly", "writeOnly", "description") if k in schema}
+            schema = {"anyOf": [schema, {"type": "string", "enum": [""]}], **kept}
+        return schema
+
     def error_codes(self) -> list[str]:
         """The error status codes this operation can answer with."""
         parameters = self._get_parameters()
@@ -70,3 +84,18 @@ class AutoSchema(SpectacularAutoSchema):
         from rest_framework.permissions import AllowAny
 
         return any(isinstance(permission, AllowAny) for permission in self.view.get_permissions())
+
+
+def _answers_blank(field: Any) -> bool:
+    """A read-only serializer field whose model field allows blank (so the value read may be ``""``)."""
+    if not getattr(field, "read_only", False) or getattr(field, "allow_blank", False):
+        return False
+    model = getattr(getattr(getattr(field, "parent", None), "Meta", None), "model", None)
+    if model is None or not isinstance(getattr(field, "source", None), str) or "." in field.source:
+        return False
+    if not isinstance(field, serializers.ChoiceField | serializers.CharField):
+        return False
+    try:
+        return bool(getattr(model._meta.get_field(field.source), "blank", False))
+    except FieldDoesNotExist:
+        return False

@@ -152,7 +152,7 @@ class ObligationViewSet(
         evidence = services.obligation_evidence_add(
             obligation=obligation, actor=request.user, reason=change_reason(request), data=values
         )
-        return Response(ObligationEvidenceSerializer(evidence).data, status=201)
+        return Response(ObligationEvidenceSerializer(evidence, context=self.get_serializer_context()).data, status=201)
 
     def perform_update(self, serializer: Any) -> None:
         serializer.instance = services.obligation_update(
