@@ -9,6 +9,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from core.views import healthz
 
+#: a URL no route matches: JSON under /api/ (see core.views.page_not_found)
+handler404 = "core.views.page_not_found"
+
 admin.site.site_header = "AI governance and shadow-AI audit"
 admin.site.site_title = "AI governance"
 admin.site.index_title = "Registry, audits and discovery"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 
 from core.selectors import heartbeat_age
 from core.tasks import HEARTBEAT_NAME
@@ -28,3 +29,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "worker_heartbeat_age_seconds": None if age is None else round(age.total_seconds(), 1),
         }
     )
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The 404 of a URL no route matches: under ``/api/`` the API's JSON error (what an API client can read, and
+    what the published schema documents), elsewhere Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -472,7 +472,8 @@ def run_chunk(
     aggregator.finish()
     if batch.log_format == CAPTURE_FORMAT:
         result.records_read = result.records_parsed = result.records_matched + result.records_unmatched
-        result.records_malformed = cstats.packets_truncated + cstats.packets_undecodable
+        # a framing error (a capture cut short, or corrupt after good packets) is one malformed record, sampled
+        result.records_malformed = cstats.packets_truncated + cstats.packets_undecodable + bool(cstats.read_error)
         result.malformed_samples = list(cstats.malformed_samples)
     else:
         result.records_read, result.records_parsed = stats.records_read, stats.records_parsed

@@ -40,6 +40,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             {"code": "protected", "detail": "Other records depend on this one; it cannot be deleted."}, status=409
         )
     response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        # a ValidationError raised with a message or a list of them (not field errors): the same object as any
+        # other error, its messages as non-field errors
+        response.data = {api_settings.NON_FIELD_ERRORS_KEY: response.data}
     if response is not None and isinstance(response.data, dict) and "code" not in response.data:
         code = getattr(exc, "default_code", "error")
         response.data = {"code": code, **response.data}

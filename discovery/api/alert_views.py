@@ -156,7 +156,13 @@ class AlertViewSet(AuditedModelViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return Response(AlertCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: AlertCommentSerializer(many=True)})
-    @action(detail=True, methods=["get"], permission_classes=[IsAuthenticated, ActionPerms])
+    @action(
+        detail=True,
+        methods=["get"],
+        permission_classes=[IsAuthenticated, ActionPerms],
+        pagination_class=None,
+        filter_backends=[],
+    )
     def comments(self, request: Request, pk: str | None = None) -> Response:
         alert = self.get_object()
         return Response(AlertCommentSerializer(alert.comments.select_related("author"), many=True).data)

@@ -751,6 +751,12 @@ def _opened(source: str | os.PathLike[str] | IO[bytes]) -> Iterator[IO[bytes]]:
 
 _PCAP_BLOCK = 4 << 20
 _SCAPY_MAX_RECORD = 0xFFFF  # scapy's RawPcapReader keeps the first MTU bytes of a record: so does the lean reader
+#: the largest record a capture may hold (Wireshark's WTAP_MAX_PACKET_SIZE_STANDARD): a larger captured length is
+#: a corrupt record header
+_MAX_CAPLEN = 262_144
+#: the largest pcapng block read (a packet block holds at most ``_MAX_CAPLEN`` bytes; name resolution and custom
+#: blocks are larger only in odd files): a larger block length is corrupt
+_MAX_BLOCK = 16 << 20
 
 
 def _records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, float, bytes]]:
@@ -767,13 +773,31 @@ def _records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, float, b
         if records is None:
             fh.seek(start)
             records = _scapy_records(fh, stats)
-        return records
+        return _readable(records, stats)
     # a stream that cannot go back: read the file header once, and give it again to the reader that takes the file
     head = b""
     while len(head) < 24 and (more := fh.read(24 - len(head))):
         head += more
     records = _pcap_records(_Replay.of(head, fh), stats)
-    return records if records is not None else _scapy_records(_Replay.of(head, fh), stats)
+    return _readable(records if records is not None else _scapy_records(_Replay.of(head, fh), stats), stats)
+
+
+def _readable(records: Iterator[tuple[int, float, bytes]], stats: CaptureStats) -> Iterator[tuple[int, float, bytes]]:
+    """``records``; raises :class:`CaptureError` at their end when a framing error (:attr:`CaptureStats.read_error`)
+    left not one record readable: a corrupt capture, not an empty one. A capture cut after good records keeps them,
+    with the error noted and sampled."""
+    count = 0
+    for record in records:
+        count += 1
+        yield record
+    if not count and stats.read_error:
+        raise CaptureError(f"corrupt capture, no packet could be read: {stats.read_error}")
+
+
+def _framing_error(stats: CaptureStats, frame: int, error: str, data: bytes = b"") -> None:
+    """Note the framing error that ended a capture's records: frame ``frame`` (1-based) could not be read."""
+    stats.read_error = error
+    stats.sample(frame, f"capture framing: {error}", data)
 
 
 class _Replay(io.RawIOBase):
@@ -818,6 +842,8 @@ def _pcap_records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, flo
     def records() -> Iterator[tuple[int, float, bytes]]:
         buf = b""
         pos = size = 0
+        offset = 24  # file offset of buf[0]
+        frame = 0
         eof = False
         unpack = record.unpack_from
         while True:
@@ -827,24 +853,50 @@ def _pcap_records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, flo
                 sec, frac, caplen, _wire = unpack(buf, pos)
                 start = pos + 16
                 end = start + caplen
-                if end > size:
+                if end > size or caplen > _MAX_CAPLEN:
                     break
+                frame += 1
                 if caplen > _SCAPY_MAX_RECORD:
                     yield linktype, sec + frac / divisor, buf[start : start + _SCAPY_MAX_RECORD]
                 else:
                     yield linktype, sec + frac / divisor, buf[start:end]
                 pos = end
+            if size - pos >= 16 and (caplen := unpack(buf, pos)[2]) > _MAX_CAPLEN:
+                # garbage where a record header should be (Wireshark refuses such records too): nothing after it
+                # can be trusted
+                _framing_error(
+                    stats,
+                    frame + 1,
+                    f"corrupt record header at byte {offset + pos}: captured length {caplen} exceeds {_MAX_CAPLEN}",
+                    buf[pos : pos + 16],
+                )
+                return
             # then the next block (at least the rest of a record cut by the block end), or what the file ends with
             if eof:
                 if size - pos >= 16:  # a record cut by the end of file keeps what is there
                     sec, frac, caplen, _wire = unpack(buf, pos)
+                    _framing_error(
+                        stats,
+                        frame + 1,
+                        f"truncated capture: record {frame + 1} at byte {offset + pos} is cut by the end of the "
+                        f"file ({size - pos - 16} of {caplen} bytes)",
+                    )
                     yield linktype, sec + frac / divisor, buf[pos + 16 : pos + 16 + min(caplen, _SCAPY_MAX_RECORD)]
+                elif size > pos:
+                    _framing_error(
+                        stats,
+                        frame + 1,
+                        f"truncated capture: the file ends inside the header of record {frame + 1} at byte "
+                        f"{offset + pos} ({size - pos} of 16 bytes)",
+                        buf[pos:],
+                    )
                 return
             want = _PCAP_BLOCK
             if size - pos >= 16:
                 want = max(want, unpack(buf, pos)[2] + 16 - (size - pos))
             more = fh.read(want)
             eof = not more
+            offset += pos
             buf, pos = buf[pos:] + more, 0
             size = len(buf)
 
@@ -859,6 +911,8 @@ def _scapy_records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, fl
     except Scapy_Exception as exc:
         raise CaptureError(f"not a pcap/pcapng capture: {exc}") from exc
     is_ng = isinstance(reader, RawPcapNgReader)
+    if is_ng:
+        _strict_blocks(reader)  # type: ignore[arg-type]
     linktype: int = getattr(reader, "linktype", -1)
     divisor = 1e9 if getattr(reader, "nano", False) else 1e6
     ts = 0.0
@@ -869,9 +923,11 @@ def _scapy_records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, fl
             data, meta = next(records)
         except StopIteration:
             return
+        except _Framing as exc:
+            _framing_error(stats, frame + 1, str(exc))
+            return
         except (Scapy_Exception, struct.error, EOFError, OSError, ValueError) as exc:
-            stats.read_error = f"{type(exc).__name__}: {exc}"
-            stats.sample(frame + 1, f"capture framing: {exc}")
+            _framing_error(stats, frame + 1, f"{type(exc).__name__}: {exc}")
             return
         frame += 1
         if is_ng:
@@ -882,6 +938,68 @@ def _scapy_records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, fl
         else:
             ts = meta.sec + meta.usec / divisor
         yield linktype, ts, data
+
+
+class _Framing(ValueError):
+    """A pcapng block that cannot be read: the end of the readable records (scapy's reader would end silently)."""
+
+
+def _strict_blocks(reader: RawPcapNgReader) -> None:
+    """Make ``reader`` tell a corrupt or truncated block (:class:`_Framing`) from the clean end of the file: scapy's
+    ``_read_block`` logs a warning and ends the records as if the file ended there. The framing is that of
+    draft-ietf-opsawg-pcapng section 3.1 (type, total length, body, total length again); block bodies are still
+    read by scapy's own block readers."""
+    f: Any = reader.f
+    offset = [f.tell() if getattr(f, "seekable", None) and f.seekable() else -1]
+
+    def where() -> str:
+        return f" at byte {offset[0]}" if offset[0] >= 0 else ""
+
+    def read_block(size: int = 0xFFFF) -> Any:
+        head = f.read(4)
+        if not head:
+            raise EOFError  # the clean end
+        if len(head) < 4:
+            raise _Framing(f"truncated capture: the file ends inside a block header{where()} ({len(head)} of 8 bytes)")
+        endian = reader.endian
+        (blocktype,) = struct.unpack(endian + "I", head)
+        if blocktype == 0x0A0D0D0A:
+            try:
+                reader._read_block_shb()
+            except (EOFError, Scapy_Exception, struct.error) as exc:
+                raise _Framing(
+                    f"corrupt section header block{where()} (bad byte-order magic, version or length)"
+                ) from exc
+            offset[0] = f.tell() if offset[0] >= 0 else -1
+            return None
+        more = f.read(4)
+        if len(more) < 4:
+            raise _Framing(
+                f"truncated capture: the file ends inside a block header{where()} ({4 + len(more)} of 8 bytes)"
+            )
+        (length,) = struct.unpack(endian + "I", more)
+        if length < 12 or length % 4 or length > _MAX_BLOCK:
+            raise _Framing(f"corrupt block header{where()}: block type {blocktype:#x}, impossible length {length}")
+        body = f.read(length - 12)
+        tail = f.read(4)
+        if len(body) < length - 12 or len(tail) < 4:
+            got = 8 + len(body) + len(tail)
+            raise _Framing(
+                f"truncated capture: a block{where()} is cut by the end of the file ({got} of {length} bytes)"
+            )
+        if struct.unpack(endian + "I", tail)[0] != length:
+            raise _Framing(f"corrupt block{where()}: its trailing length differs from its leading length {length}")
+        if offset[0] >= 0:
+            offset[0] += length
+        handler = reader.blocktypes.get(blocktype)
+        if handler is None:
+            return None
+        try:
+            return handler(body, size)
+        except (EOFError, struct.error) as exc:
+            raise _Framing(f"corrupt block{where()}: block type {blocktype:#x} cannot be read") from exc
+
+    reader._read_block = read_block  # type: ignore[method-assign]
 
 
 # --- names only ---------------------------------------------------------------------------------------------------
