@@ -55,6 +55,7 @@ __all__ = [
     "validate_catalog",
 ]
 
+
 def load_catalog() -> list[AIService]:
     """Return the seeded catalog from ``data/catalog.json`` (a new list; the services are immutable), validated."""
     return list(load_seed())

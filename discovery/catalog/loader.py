@@ -124,7 +124,7 @@ def _read(path: Path) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise CatalogError(f"{path.name}: not valid JSON: {exc}") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CatalogError(f"{path.name}: expected an object with \"format\": {FORMAT}")
+        raise CatalogError(f'{path.name}: expected an object with "format": {FORMAT}')
     unknown = set(payload) - _TOP
     if unknown:
         raise CatalogError(f"{path.name}: unknown keys {sorted(unknown)}")
