@@ -1,4 +1,5 @@
-"""AI-service catalog: seed data, risk score and host/URL matcher. Pure Python: no Django imports.
+"""AI-service catalog: seed data (``data/catalog.json``), risk score and host/URL matcher. Pure Python: no Django
+imports.
 
 Public API::
 
@@ -13,8 +14,12 @@ Public API::
 
 from __future__ import annotations
 
-import re
-
+from discovery.catalog.loader import (
+    CATALOG_PATH,
+    load_excluded_v2fly_rules,
+    load_seed,
+    validate_catalog,
+)
 from discovery.catalog.matcher import CatalogMatcher, Match, normalise_host
 from discovery.catalog.model import (
     AIService,
@@ -29,6 +34,7 @@ from discovery.catalog.model import (
 from discovery.catalog.risk import RiskAssessment, RiskFactor, score_risk
 
 __all__ = [
+    "CATALOG_PATH",
     "AIService",
     "CatalogError",
     "CatalogMatcher",
@@ -42,40 +48,14 @@ __all__ = [
     "RuleType",
     "Training",
     "load_catalog",
+    "load_excluded_v2fly_rules",
+    "load_seed",
     "normalise_host",
     "score_risk",
     "validate_catalog",
 ]
 
-_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-
-
-def validate_catalog(services: list[AIService]) -> None:
-    """Raise :class:`CatalogError` unless slugs are unique and well-formed, every service has a name,
-    vendor and at least one rule, regex rules compile, and no rule is claimed by two services.
-    """
-    seen: set[str] = set()
-    for service in services:
-        if not _SLUG.match(service.slug):
-            raise CatalogError(f"bad slug {service.slug!r}: use lower-case words joined by '-'")
-        if service.slug in seen:
-            raise CatalogError(f"duplicate slug {service.slug!r}")
-        seen.add(service.slug)
-        if not service.name or not service.vendor or not service.rules:
-            raise CatalogError(f"{service.slug}: name, vendor and at least one rule are required")
-        for rule in service.rules:
-            if rule.rule_type is RuleType.REGEX:
-                try:
-                    re.compile(rule.value)
-                except re.error as exc:
-                    raise CatalogError(f"{service.slug}: bad regex {rule.value!r}: {exc}") from exc
-    CatalogMatcher(services)  # raises on a rule claimed twice
-
 
 def load_catalog() -> list[AIService]:
-    """Return the seeded catalog (a new list; the services are immutable), validated."""
-    from discovery.catalog.seed import SERVICES  # imported lazily: the seed module is large
-
-    services = list(SERVICES)
-    validate_catalog(services)
-    return services
+    """Return the seeded catalog from ``data/catalog.json`` (a new list; the services are immutable), validated."""
+    return list(load_seed())

@@ -4,7 +4,7 @@ An :class:`AIService` is one generative-AI product (ChatGPT, Claude, Cursor ...)
 :class:`DomainRule` s that identify its traffic and the :class:`RiskAttributes` that feed the
 risk score (see :mod:`discovery.catalog.risk`).
 
-Rules are written in the seed data as one compact string each, in a syntax close to the v2fly
+Rules are written in the seed data (``data/catalog.json``) as one compact string each, in a syntax close to the v2fly
 ``domain-list-community`` lists the catalog is partly derived from::
 
     <type>:<value> [@attr ...]

@@ -1,5 +1,13 @@
-"""Seed the AI-service catalog from a frozen JSON copy of ``discovery.catalog`` (generated once; never re-read live
-code here, so later catalog edits do not change what this migration does). Idempotent: existing slugs are kept."""
+"""Seed the AI-service catalog from a frozen snapshot, ``0003_seed_ai_catalog.json`` (idempotent: existing slugs
+are kept).
+
+The snapshot is a *historical* copy, not a second source of truth: it is the catalog of
+``discovery/catalog/data/catalog.json`` (the one source, read by ``discovery.catalog.load_seed``) as it stood when this
+migration was written, already expanded into table rows with the risk score and factors of that day. It is read here
+with ``json`` alone, never through live code (neither the loader nor the risk score), so that a later edit of the
+catalog, of the rule syntax or of the risk weights does not change what this migration does on a fresh database.
+Never edit it: ship catalog changes as a new data migration (``tests/discovery/test_models.py`` fails until the
+migrated catalog equals the data file again)."""
 
 import json
 from pathlib import Path

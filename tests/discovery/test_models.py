@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.db import IntegrityError, connection
 
+from discovery.catalog import load_seed
 from discovery.choices import PolicyStatus
 from discovery.models import AIService, AIServiceRule, LogBatch, LogSource, PolicyException, UsageRecord
 
@@ -24,6 +25,44 @@ def test_the_seed_migration_loads_the_frozen_catalog(catalog: None) -> None:
     assert chatgpt.vendor == "OpenAI" and chatgpt.policy == PolicyStatus.UNSANCTIONED
     assert chatgpt.risk_factors and {"code", "points", "reason"} <= set(chatgpt.risk_factors[0])
     assert AIServiceRule.objects.filter(upload=True).exists()
+
+
+def test_the_migrated_catalog_is_the_catalog_data_file(catalog: None) -> None:
+    # given the catalog as the data migrations leave a fresh database, and the data file (discovery.catalog)
+    stored = {
+        service.slug: (
+            (service.name, service.vendor, service.category, service.notes, service.hq_country),
+            (service.trains_on_user_data, service.data_retention, service.data_region),
+            (service.enterprise_tier_available, service.risk_score, service.risk_factors),
+        )
+        for service in AIService.objects.all()
+    }
+    stored_rules = set(
+        AIServiceRule.objects.values_list(
+            "service__slug", "rule_type", "value", "upload", "telemetry", "weak", "source"
+        )
+    )
+    # when the data file is loaded and scored
+    expected: dict[str, tuple[tuple[object, ...], ...]] = {}
+    expected_rules: set[tuple[object, ...]] = set()
+    for service in load_seed():
+        attrs, risk = service.risk_attributes, service.risk
+        expected[service.slug] = (
+            (service.name, service.vendor, service.category, service.notes, attrs.hq_country),
+            (attrs.trains_on_user_data, attrs.data_retention, attrs.data_region),
+            (
+                attrs.enterprise_tier_available,
+                risk.score,
+                [{"code": f.code, "points": f.points, "reason": f.reason} for f in risk.factors],
+            ),
+        )
+        expected_rules |= {
+            (service.slug, r.rule_type, r.value, r.upload, r.telemetry, r.weak, r.source) for r in service.rules
+        }
+    # then they agree: a change to discovery/catalog/data/catalog.json must ship with a data migration that applies it
+    # (migration 0003 seeds from its own frozen snapshot and is never edited)
+    assert stored == expected
+    assert stored_rules == expected_rules
 
 
 def test_a_file_is_unique_per_source(catalog: None) -> None:

@@ -18,10 +18,11 @@ from discovery.catalog import (
     RuleType,
     Training,
     load_catalog,
+    load_excluded_v2fly_rules,
     validate_catalog,
 )
-from discovery.catalog.seed import EXCLUDED_V2FLY_RULES
 
+EXCLUDED_V2FLY_RULES = load_excluded_v2fly_rules()
 REPO_ROOT = Path(__file__).resolve().parents[3]
 V2FLY_DIR = REPO_ROOT / "tests" / "fixtures" / "catalog"  # copies of the v2fly lists, with their licence
 V2FLY_FILES = ("v2fly_category-ai-not-cn.tsv", "v2fly_category-ai-cn.tsv")
