@@ -617,12 +617,12 @@ def audit_trail(
     extra_targets: Sequence[Model] = (),
 ) -> list[dict[str, Any]]:
     """Audit-log events and row-change history of the system and everything attached to it, oldest first."""
-    obligation_ids = list(Obligation.objects.filter(system=system).values_list("pk", flat=True))
+    obligation_ids = list(obligation_list().filter(system=system).values_list("pk", flat=True))
     targets: list[tuple[type[Model], list[Any]]] = [
         (AISystem, [system.pk]),
         (Obligation, obligation_ids),
-        (ModelVersion, list(ModelVersion.objects.filter(system=system).values_list("pk", flat=True))),
-        (ClassificationRecord, list(ClassificationRecord.objects.filter(system=system).values_list("pk", flat=True))),
+        (ModelVersion, list(model_version_list().filter(system=system).values_list("pk", flat=True))),
+        (ClassificationRecord, list(classification_record_list().filter(system=system).values_list("pk", flat=True))),
         (AuditDefinition, [d.pk for d in definitions]),
         (AuditRun, [r.pk for r in runs]),
         (Finding, [f.pk for f in findings]),
