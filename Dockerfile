@@ -9,6 +9,7 @@ COPY core ./core
 COPY governance ./governance
 COPY audits ./audits
 COPY discovery ./discovery
+COPY evidence ./evidence
 COPY manage.py ./
 RUN pip install --no-cache-dir -c constraints.txt . \
     && DEBUG=1 DATA_DIR=/tmp/build python manage.py collectstatic --no-input \

@@ -354,7 +354,3 @@ class FindingAdmin(AuditedAdmin):
             services.finding_resolve(finding=finding, actor=request.user, reason="resolved in admin")
             resolved += 1
         self.message_user(request, f"{resolved} finding(s) resolved.", messages.SUCCESS)
-
-
-# Evidence packs: request view, list with progress, audited download (registered on import).
-from audits import admin_evidence  # noqa: E402, F401

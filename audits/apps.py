@@ -4,8 +4,8 @@ from django.apps import AppConfig
 
 
 class AuditsConfig(AppConfig):
-    """Fairness audits of model outputs and signed evidence packs."""
+    """Fairness audits of model outputs (evidence packs moved to the ``evidence`` app)."""
 
     name = "audits"
-    verbose_name = "Fairness audits and evidence"
+    verbose_name = "Fairness audits"
     default_auto_field = "django.db.models.BigAutoField"

@@ -64,10 +64,3 @@ class FindingKind(models.TextChoices):
 class FindingStatus(models.TextChoices):
     OPEN = "open", "Open"
     RESOLVED = "resolved", "Resolved"
-
-
-class EvidencePackStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    BUILDING = "building", "Building"
-    BUILT = "built", "Built"
-    FAILED = "failed", "Failed"

@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from audits.choices import RunStatus
-from audits.models import AuditDefinition, AuditRun, EvidencePack, Finding
+from audits.models import AuditDefinition, AuditRun, Finding
 
 
 def audit_definition_list() -> QuerySet[AuditDefinition]:
@@ -54,7 +54,3 @@ def run_metric_value(result: dict | None, metric: str) -> float | None:
         return min(values) if values else None
     value = (stratum.get("aggregates", {}).get(metric) or {}).get("value")
     return float(value) if value is not None else None
-
-
-def evidence_pack_list() -> QuerySet[EvidencePack]:
-    return EvidencePack.objects.select_related("ai_system", "audit_run", "requested_by")

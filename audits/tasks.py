@@ -1,15 +1,12 @@
 """Celery entry points for audits: thin, take ids, idempotent, return quietly when the object is gone.
 
-Routed to the ``audits`` queue by ``config.celery_schedule.TASK_ROUTES`` (``audits.tasks.*``).
+Routed to the ``audits`` queue by ``config.celery_schedule.TASK_ROUTES`` (``audits.tasks.*``). The evidence-pack
+build task moved to ``evidence.tasks`` and kept its registered name ``audits.tasks.build_evidence_pack_task``.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from celery import shared_task
-
-from audits.signing import TimestampUnavailable
 
 
 @shared_task(name="audits.tasks.schedule_audit_run_task")
@@ -43,21 +40,3 @@ def fail_stale_audit_runs_task() -> None:
     from audits.services import audit_runs_fail_stale
 
     audit_runs_fail_stale()
-
-
-@shared_task(bind=True, name="audits.tasks.build_evidence_pack_task", max_retries=5)
-def build_evidence_pack_task(self: Any, pack_id: str) -> None:
-    """Build a requested evidence pack once (a built pack is never rebuilt; a missing one is ignored). A timestamp
-    authority outage is retried with exponential backoff (the pack waits as PENDING), then fails the pack."""
-    from audits.evidence_services import evidence_pack_build, evidence_pack_fail
-    from audits.models import EvidencePack
-
-    try:
-        evidence_pack_build(pack_id=pack_id)
-    except TimestampUnavailable as exc:
-        if self.request.retries >= self.max_retries:
-            pack = EvidencePack.objects.filter(pk=pack_id).first()
-            if pack is not None:
-                evidence_pack_fail(pack=pack, error=str(exc))
-            return
-        raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc

@@ -16,7 +16,8 @@ from core.queues import Queue
 TASK_ROUTES: dict[str, dict[str, str]] = {
     "core.tasks.*": {"queue": Queue.DEFAULT.value},
     "governance.tasks.*": {"queue": Queue.DEFAULT.value},
-    "audits.tasks.*": {"queue": Queue.AUDITS.value},
+    "audits.tasks.*": {"queue": Queue.AUDITS.value},  # includes audits.tasks.build_evidence_pack_task (evidence)
+    "evidence.tasks.*": {"queue": Queue.AUDITS.value},
     "discovery.tasks.ingest_*": {"queue": Queue.INGEST.value},
     "discovery.tasks.purge_*": {"queue": Queue.DEFAULT.value},
     "discovery.tasks.reap_*": {"queue": Queue.DEFAULT.value},

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.views import healthz
+from evidence.views import legacy_admin_redirect
 
 #: a URL no route matches: JSON under /api/ (see core.views.page_not_found)
 handler404 = "core.views.page_not_found"
@@ -17,6 +18,8 @@ admin.site.site_title = "AI governance"
 admin.site.index_title = "Registry, audits and discovery"
 
 urlpatterns = [
+    # evidence packs moved from the audits app to the evidence app: old admin bookmarks redirect
+    re_path(r"^admin/audits/evidencepack/(?P<rest>.*)$", legacy_admin_redirect, name="legacy-admin-evidencepack"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -28,6 +31,9 @@ urlpatterns = [
     path("api/v1/core/", include("core.api.urls")),
     path("api/v1/governance/", include("governance.api.urls")),
     path("api/v1/audits/", include("audits.api.urls")),
-    path("evidence/", include("audits.urls")),  # public: the published evidence-signing keys
+    # the evidence API's paths from before it left audits (evidence-packs/, evidence/keys/): aliases, deprecated
+    path("api/v1/audits/", include("evidence.api.legacy_urls")),
+    path("api/v1/evidence/", include("evidence.api.urls")),
+    path("evidence/", include("evidence.urls")),  # public: the published evidence-signing keys
     path("api/v1/discovery/", include("discovery.api.urls")),
 ]

@@ -3,8 +3,8 @@
 The declaration is the source of truth: after every ``migrate`` each role group holds exactly the permissions
 listed here (new models included), so access is reviewed in code, not clicked together in the admin.
 
-- Compliance officer: full management of the registry (governance) and audits; reads discovery and the audit trail;
-  edits the beat schedules.
+- Compliance officer: full management of the registry (governance), audits and evidence packs (request,
+  download); reads discovery and the audit trail; edits the beat schedules.
 - Auditor: read-only everywhere, plus the evidence-pack download permission.
 - Security analyst: full management of discovery and alerts; reads the registry; no registry writes, no audits.
 """
@@ -26,6 +26,7 @@ ROLE_APP_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     COMPLIANCE_OFFICER: {
         "governance": ALL,
         "audits": ALL,
+        "evidence": ALL,
         "discovery": VIEW,
         "core": VIEW,
         "django_celery_beat": ALL,
@@ -33,6 +34,7 @@ ROLE_APP_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     AUDITOR: {
         "governance": VIEW,
         "audits": VIEW,
+        "evidence": VIEW,
         "discovery": VIEW,
         "core": VIEW,
         "django_celery_beat": VIEW,
@@ -46,8 +48,8 @@ ROLE_APP_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
 
 #: role -> extra custom permissions ("app_label.codename"); applied when the permission exists
 ROLE_EXTRA_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    COMPLIANCE_OFFICER: ("audits.download_evidencepack", "audits.request_evidencepack"),
-    AUDITOR: ("audits.download_evidencepack",),
+    COMPLIANCE_OFFICER: ("evidence.download_evidencepack", "evidence.request_evidencepack"),
+    AUDITOR: ("evidence.download_evidencepack",),
     SECURITY_ANALYST: ("discovery.reidentify_pseudonym",),
 }
 

@@ -100,6 +100,17 @@ def _totals() -> dict[str, Any]:
     }
 
 
+def usage_by_department_policy(*, service: str, day_from: date | None = None, day_to: date | None = None) -> list[Any]:
+    """Usage of one service per (department, policy status) between two days (inclusive), summed, with the number
+    of distinct pseudonymous subjects as ``users``: aggregated, no subject keys (what an evidence pack shows)."""
+    return list(
+        usage_filter(service=service, day_from=day_from, day_to=day_to)
+        .values("department", "policy_status")
+        .annotate(users=Count("subject", distinct=True), **_totals())
+        .order_by("department", "policy_status")
+    )
+
+
 def usage_daily(qs: QuerySet[UsageRecord] | None = None) -> QuerySet[Any]:
     """Usage per (pseudonymous subject, service, day): the chunk-level rows summed."""
     qs = qs if qs is not None else UsageRecord.objects.all()

@@ -233,8 +233,8 @@ class AISystemAdmin(ImportExportModelAdmin, AuditedAdmin):
             ("summary", "Printable classification summary"),
         ]
         urls = [(reverse(f"admin:governance_aisystem_{n}", args=[obj.pk]), t) for n, t in links]
-        # the evidence-pack request page lives in the audits admin; linked by URL name, not imported
-        urls.append((f"{reverse('admin:audits_evidencepack_request')}?ai_system={obj.pk}", "Request evidence pack"))
+        # the evidence-pack request page lives in the evidence admin; linked by URL name, not imported
+        urls.append((f"{reverse('admin:evidence_evidencepack_request')}?ai_system={obj.pk}", "Request evidence pack"))
         return format_html_join(" · ", '<a href="{}">{}</a>', urls)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "core",
     "governance",
     "audits",
+    "evidence",
     "discovery",
 ]
 
@@ -267,7 +268,7 @@ if env_list("AUDITS_INPUT_DIRS"):
 
 # Evidence packs: the Ed25519 signing key as a PEM file path (preferred) or inline PEM, its optional password,
 # the directory of retired public keys (*.pem) that still verify old packs, and an optional RFC 3161 TSA.
-# With DEBUG on and no key configured, a development key is generated under DATA_DIR (see audits.signing).
+# With DEBUG on and no key configured, a development key is generated under DATA_DIR (see evidence.signing).
 EVIDENCE_SIGNING_KEY_FILE = env_str("EVIDENCE_SIGNING_KEY_FILE")
 EVIDENCE_SIGNING_KEY = env_str("EVIDENCE_SIGNING_KEY") if not EVIDENCE_SIGNING_KEY_FILE else ""
 EVIDENCE_SIGNING_KEY_PASSWORD = env_str("EVIDENCE_SIGNING_KEY_PASSWORD")

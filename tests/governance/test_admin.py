@@ -317,5 +317,5 @@ def test_system_page_links_to_an_evidence_pack_request_for_this_system(
     # when
     page = client.get(reverse("admin:governance_aisystem_change", args=[high_risk_system.pk]))
     # then
-    expected = f"{reverse('admin:audits_evidencepack_request')}?ai_system={high_risk_system.pk}"
+    expected = f"{reverse('admin:evidence_evidencepack_request')}?ai_system={high_risk_system.pk}"
     assert expected in page.content.decode()
