@@ -69,6 +69,9 @@ _MIN_EPOCH, _MAX_EPOCH = MIN_EPOCH, MAX_EPOCH
 _SCAN_RUN = 1024
 #: the URL-code caches mark a URL without a host (parse() reports the line as malformed) with this code
 _NO_HOST = -1
+#: a lone surrogate (only a caller's ``surrogateescape`` decoding makes one in a Squid line): check_event() refuses it
+#: in the user, client and URL, so a line holding one is left to parse()
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _FIELDS = tuple(itemgetter(i) for i in range(8))
 #: bytes per piece when a block the vector scan declined is retried: a bad line sends only its piece line by line
 _VECTOR_PIECE = 256 * 1024
@@ -591,6 +594,7 @@ class SquidParser(LogParser):
                         and elapsed.isdecimal()
                         and size.isdecimal()
                         and len(size) <= MAX_RECORD_BYTES_DIGITS
+                        and (raw.isascii() or _SURROGATE_RE.search(raw) is None)
                     ):
                         _, sep, status = result.partition("/")
                         if sep and status.isdecimal():
@@ -677,6 +681,9 @@ def _scan_run(
         return None
     if max(map(len, sizes)) > MAX_RECORD_BYTES_DIGITS:
         return None  # a size that may be over check_event's bound: parse() decides
+    text = "".join(run)
+    if not text.isascii() and _SURROGATE_RE.search(text) is not None:
+        return None  # a lone surrogate, which check_event refuses in a user, client or URL: parse() decides
     for result in set(map(get_result, rows)):
         _, sep, status = result.partition("/")
         if not (sep and status.isdecimal()):

@@ -224,6 +224,46 @@ def test_padded_squid_logformat_fields_are_still_read() -> None:
     assert isinstance(events[0], ProxyEvent) and events[0].host == "claude.ai" and events[0].upload_bytes == 48213
 
 
+# --- lone surrogates on the Squid native fast paths ----------------------------------------------------------------
+
+_NATIVE = "1772409600.000 42 10.0.0.1 TCP_MISS/200 4242 GET http://www.example.org/index.html bob HIER_DIRECT/1.2.3.4 -"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        _NATIVE.replace("10.0.0.1", "\udc8010.0.0.1"),
+        _NATIVE.replace("bob", "b\udcffob"),
+        _NATIVE.replace("/index.html", "/index\ud800.html"),
+    ],
+    ids=["client", "user", "url"],
+)
+def test_a_lone_surrogate_in_a_squid_native_field_is_malformed_on_every_path(line: str) -> None:
+    # given a line decoded with surrogateescape (invalid UTF-8 kept as lone surrogates), among good lines
+    lines = [_NATIVE, line, _NATIVE]
+    # when it goes line by line, through the record fast path and through the fused scan
+    _, regular = _parse("squid", lines)
+    fast = ParseStats()
+    records = list(get_parser("squid").iter_fast(lines, fast) or [])
+    fused = ParseStats()
+    blocks = list(get_parser("squid").scan_matched([lines], fused, lambda host, url: 1))
+    # then each counts it as one malformed line (check_event refuses the surrogate) and reads the other two
+    assert regular.records_malformed == fast.records_malformed == fused.records_malformed == 1
+    assert regular == fast == fused
+    assert len(records) == sum(len(b.codes) for b in blocks) == 2
+
+
+def test_a_lone_surrogate_in_an_unchecked_squid_native_field_is_read_on_every_path() -> None:
+    # the content type is not stored: parse() reads the line, and so do the fast paths
+    lines = [_NATIVE[:-1] + "text/\udc80html"] * 3
+    _, regular = _parse("squid", lines)
+    fast = ParseStats()
+    assert len(list(get_parser("squid").iter_fast(lines, fast) or [])) == 3
+    fused = ParseStats()
+    list(get_parser("squid").scan_matched([lines], fused, lambda host, url: 1))
+    assert regular == fast == fused and regular.records_parsed == 3
+
+
 @pytest.mark.parametrize(
     ("format_name", "lines", "options"),
     [
