@@ -69,6 +69,9 @@ _MIN_EPOCH, _MAX_EPOCH = MIN_EPOCH, MAX_EPOCH
 _SCAN_RUN = 1024
 #: the URL-code caches mark a URL without a host (parse() reports the line as malformed) with this code
 _NO_HOST = -1
+#: the digits of an elapsed time or status the fast paths read (as the vector path does); a longer number goes to
+#: parse(), which refuses one past what int() converts (sys.get_int_max_str_digits, 4300 by default)
+_NUMBER_DIGITS = 18
 #: a lone surrogate (only a caller's ``surrogateescape`` decoding makes one in a Squid line): check_event() refuses it
 #: in the user, client and URL, so a line holding one is left to parse()
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
@@ -592,12 +595,13 @@ class SquidParser(LogParser):
                     if (
                         host is not None
                         and elapsed.isdecimal()
+                        and len(elapsed) <= _NUMBER_DIGITS
                         and size.isdecimal()
                         and len(size) <= MAX_RECORD_BYTES_DIGITS
                         and (raw.isascii() or _SURROGATE_RE.search(raw) is None)
                     ):
                         _, sep, status = result.partition("/")
-                        if sep and status.isdecimal():
+                        if sep and status.isdecimal() and len(status) <= _NUMBER_DIGITS:
                             try:
                                 seconds = float(ts)
                             except ValueError:
@@ -677,8 +681,11 @@ def _scan_run(
         return None  # NaN (which min/max do not see reliably), infinities, out of check_event's range
     # non-empty fields joined are decimal exactly when each one is: str.isdecimal is what int() accepts here
     sizes = list(map(get_size, rows))
-    if not ("".join(map(get_elapsed, rows)).isdecimal() and "".join(sizes).isdecimal()):
+    elapsed = list(map(get_elapsed, rows))
+    if not ("".join(elapsed).isdecimal() and "".join(sizes).isdecimal()):
         return None
+    if max(map(len, elapsed)) > _NUMBER_DIGITS:
+        return None  # past what int() converts (4300 digits): parse() decides
     if max(map(len, sizes)) > MAX_RECORD_BYTES_DIGITS:
         return None  # a size that may be over check_event's bound: parse() decides
     text = "".join(run)
@@ -686,7 +693,7 @@ def _scan_run(
         return None  # a lone surrogate, which check_event refuses in a user, client or URL: parse() decides
     for result in set(map(get_result, rows)):
         _, sep, status = result.partition("/")
-        if not (sep and status.isdecimal()):
+        if not (sep and status.isdecimal() and len(status) <= _NUMBER_DIGITS):
             return None
     for method in set(map(get_method, rows)).difference(codes_of):
         codes_of[method] = connect_codes if method == "CONNECT" else url_codes

@@ -281,3 +281,21 @@ def test_neighbouring_bad_values_stay_malformed_lines(
 ) -> None:
     # values next to the triggers above, which were already malformed lines (kept so that they stay so)
     _one_malformed(format_name, lines, options)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [_NATIVE.replace(" 42 ", f" {'9' * 5000} "), _NATIVE.replace("/200 ", f"/{'2' * 5000} ")],
+    ids=["elapsed", "status"],
+)
+def test_a_squid_native_number_past_int_is_malformed_on_every_path(line: str) -> None:
+    # given a line whose elapsed time or status has more digits than int() converts, among good lines
+    lines = [_NATIVE, line, _NATIVE]
+    # when / then the record fast path and the fused scan count it as parse() does: one malformed line
+    _, regular = _parse("squid", lines)
+    fast = ParseStats()
+    list(get_parser("squid").iter_fast(lines, fast) or [])
+    fused = ParseStats()
+    list(get_parser("squid").scan_matched([lines], fused, lambda host, url: 1))
+    assert regular.records_malformed == 1
+    assert regular == fast == fused
