@@ -72,6 +72,12 @@ _MIN_EPOCH, _MAX_EPOCH = MIN_EPOCH, MAX_EPOCH
 _SCAN_RUN = 1024
 #: the URL-code caches mark a URL without a host (parse() reports the line as malformed) with this code
 _NO_HOST = -1
+#: the digits of an elapsed time or status the fast paths read (as the vector path does); a longer number goes to
+#: parse(), which refuses one past what int() converts (sys.get_int_max_str_digits, 4300 by default)
+_NUMBER_DIGITS = 18
+#: a lone surrogate (only a caller's ``surrogateescape`` decoding makes one in a Squid line): check_event() refuses it
+#: in the user, client and URL, so a line holding one is left to parse()
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _FIELDS = tuple(itemgetter(i) for i in range(8))
 #: bytes per piece when a block the vector scan declined is retried: a bad line sends only its piece line by line
 _VECTOR_PIECE = 256 * 1024
@@ -187,14 +193,16 @@ class _Field:
 class CompiledLogformat:
     """A Squid ``logformat`` template compiled to one anchored regular expression.
 
-    Literal whitespace matches one or more spaces (Squid pads ``%6tr``); a code's value pattern depends on what
-    follows it: the closing quote of a quoted literal, the next literal character, or whitespace.
+    Literal whitespace matches one or more spaces (Squid pads ``%6tr``), possessively: a run of blanks is one
+    separator, never split to make an empty field, so that a line with a long run of blanks fails in linear time
+    instead of backtracking through every way to cut the run (5000 blanks took minutes). A code's value pattern
+    depends on what follows it: the closing quote of a quoted literal, the next literal character, or whitespace.
     """
 
     def __init__(self, template: str) -> None:
         self.template = template
         self.fields: list[_Field] = []
-        parts: list[str] = ["^\\s*"]
+        parts: list[str] = ["^\\s*+"]
         pos = 0
         in_quotes = False
         in_brackets = False
@@ -222,7 +230,7 @@ class CompiledLogformat:
             group = f"f{len(self.fields)}"
             self.fields.append(_Field(group, f"{code}{{{arg}}}" if arg is not None else code, arg))
             if match["width"] and not match["zero"]:
-                parts.append("\\s*")
+                parts.append("\\s*+")
             parts.append(f"(?P<{group}>{self._value_pattern(code, arg, following, in_quotes, in_brackets)})")
         parts.append(self._literal(template[pos:]))
         parts.append("\\s*$")
@@ -230,7 +238,7 @@ class CompiledLogformat:
 
     @staticmethod
     def _literal(text: str) -> str:
-        return "".join("\\s+" if chunk.isspace() else re.escape(chunk) for chunk in re.split(r"(\s+)", text) if chunk)
+        return "".join("\\s++" if chunk.isspace() else re.escape(chunk) for chunk in re.split(r"(\s+)", text) if chunk)
 
     @staticmethod
     def _value_pattern(code: str, arg: str | None, following: str, in_quotes: bool, in_brackets: bool) -> str:
@@ -597,11 +605,13 @@ class SquidParser(LogParser):
                         host is not None
                         and method_ok
                         and elapsed.isdecimal()
+                        and len(elapsed) <= _NUMBER_DIGITS
                         and size.isdecimal()
                         and len(size) <= MAX_RECORD_BYTES_DIGITS
+                        and (raw.isascii() or _SURROGATE_RE.search(raw) is None)
                     ):
                         _, sep, status = result.partition("/")
-                        if sep and status.isdecimal():
+                        if sep and status.isdecimal() and len(status) <= _NUMBER_DIGITS:
                             try:
                                 seconds = float(ts)
                             except ValueError:
@@ -681,13 +691,19 @@ def _scan_run(
         return None  # NaN (which min/max do not see reliably), infinities, out of check_event's range
     # non-empty fields joined are decimal exactly when each one is: str.isdecimal is what int() accepts here
     sizes = list(map(get_size, rows))
-    if not ("".join(map(get_elapsed, rows)).isdecimal() and "".join(sizes).isdecimal()):
+    elapsed = list(map(get_elapsed, rows))
+    if not ("".join(elapsed).isdecimal() and "".join(sizes).isdecimal()):
         return None
+    if max(map(len, elapsed)) > _NUMBER_DIGITS:
+        return None  # past what int() converts (4300 digits): parse() decides
     if max(map(len, sizes)) > MAX_RECORD_BYTES_DIGITS:
         return None  # a size that may be over check_event's bound: parse() decides
+    text = "".join(run)
+    if not text.isascii() and _SURROGATE_RE.search(text) is not None:
+        return None  # a lone surrogate, which check_event refuses in a user, client or URL: parse() decides
     for result in set(map(get_result, rows)):
         _, sep, status = result.partition("/")
-        if not (sep and status.isdecimal()):
+        if not (sep and status.isdecimal() and len(status) <= _NUMBER_DIGITS):
             return None
     for method in set(map(get_method, rows)).difference(codes_of):
         if not _METHOD_RE.fullmatch(method):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,3 +28,15 @@ def parse_fixture(
 def project(event: ProxyEvent, fields: Mapping[str, Any]) -> dict[str, Any]:
     """The subset of ``event`` named in ``fields`` (so a table row lists only what it asserts)."""
     return {key: getattr(event, key) for key in fields}
+
+
+def assert_storable_sample(sample: dict[str, Any], lines: int) -> None:
+    """A malformed sample as PostgreSQL ``jsonb`` takes it: text without NUL or lone surrogates, bounded."""
+    assert set(sample) == {"line", "error", "text"}
+    assert type(sample["line"]) is int and 1 <= sample["line"] <= lines
+    for key in ("error", "text"):
+        value = sample[key]
+        assert isinstance(value, str) and len(value) <= 500
+        assert "\x00" not in value
+        value.encode("utf-8")  # raises on a lone surrogate
+    json.dumps(sample, ensure_ascii=False).encode("utf-8")
