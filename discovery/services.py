@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from core.exceptions import ApplicationError, Conflict, InvalidTransition, ValidationFailed
 from core.services import audit_log_record, model_create, model_delete, model_update
-from discovery import ingest
+from discovery import events, ingest
 from discovery.alert_services import alerts_evaluate_after_batch
 from discovery.choices import (
     RETRYABLE_BATCH_STATUSES,
@@ -97,7 +97,7 @@ def ai_service_policy_update(
     before = service.policy
     model_update(service, actor=actor, reason=reason or "policy changed", data={"policy": policy, "policy_note": note})
     audit_log_record(
-        event_type="discovery.ai_service.policy_changed",
+        event_type=events.AI_SERVICE_POLICY_CHANGED,
         actor=actor,
         target=service,
         reason=reason,
@@ -111,7 +111,7 @@ def policy_exception_create(*, actor: Any, reason: str = "", data: dict[str, Any
     """Give a department or a group its own policy for one service."""
     exception = model_create(PolicyException, actor=actor, reason=reason or "exception created", data=data)
     audit_log_record(
-        event_type="discovery.policy_exception.created",
+        event_type=events.POLICY_EXCEPTION_CREATED,
         actor=actor,
         target=exception,
         reason=reason,
@@ -379,7 +379,7 @@ def _log_batch_create(
         for i, (start, end, line) in enumerate(layout.chunks)
     )
     audit_log_record(
-        event_type="discovery.log_batch.uploaded",
+        event_type=events.LOG_BATCH_UPLOADED,
         actor=actor,
         target=batch,
         extra_data={
@@ -519,7 +519,7 @@ def _log_batch_content_record(
         LogBatch.objects.filter(pk=batch.pk).update(**update)
     chunk.batch = LogBatch.objects.select_related("source", "duplicate_of__source").get(pk=batch.pk)
     audit_log_record(
-        event_type="discovery.log_batch.content_read",
+        event_type=events.LOG_BATCH_CONTENT_READ,
         actor=None,
         target=batch,
         extra_data={
@@ -932,7 +932,7 @@ def _log_batch_retry_reset(*, batch: LogBatch, actor: Any, reason: str, enqueue:
         status=BatchStatus.PROCESSING, chunks_failed=0, error="", finished_at=None
     )
     audit_log_record(
-        event_type="discovery.log_batch.retried",
+        event_type=events.LOG_BATCH_RETRIED,
         actor=actor,
         target=locked,
         reason=reason,
@@ -990,7 +990,7 @@ def _log_batch_confirm_release(*, batch: LogBatch, actor: Any, reason: str, enqu
     held.update(status=ChunkStatus.PENDING, attempts=0, claimed_at=None, queued_at=now)
     other = locked.duplicate_of
     audit_log_record(
-        event_type="discovery.log_batch.duplicate_confirmed",
+        event_type=events.LOG_BATCH_DUPLICATE_CONFIRMED,
         actor=actor,
         target=locked,
         reason=reason,
@@ -1075,7 +1075,7 @@ def pseudonym_reidentify(*, pseudonym: str, actor: Any, reason: str) -> str:
         raise ApplicationError(f"unknown pseudonym {pseudonym[:16]}...")
     identity = decrypt_identity(bytes(row.identity_encrypted), version=row.key_version)
     audit_log_record(
-        event_type="discovery.pseudonym.reidentified",
+        event_type=events.PSEUDONYM_REIDENTIFIED,
         actor=actor,
         target=row,
         reason=reason,
@@ -1113,7 +1113,7 @@ def log_batch_samples_reveal(*, batch: LogBatch, actor: Any, reason: str) -> lis
             continue
         samples.extend(chunk_samples[: MAX_BATCH_SAMPLES - len(samples)])
     audit_log_record(
-        event_type="discovery.log_batch.samples_revealed",
+        event_type=events.LOG_BATCH_SAMPLES_REVEALED,
         actor=actor,
         target=batch,
         reason=reason,
@@ -1146,7 +1146,7 @@ def log_batches_delete(*, batches: Iterable[LogBatch], actor: Any, reason: str =
         requests = usage.aggregate(total=Sum("requests"))["total"] or 0
         chunks = LogChunk.objects.filter(batch=batch).count()
         audit_log_record(
-            event_type="discovery.log_batch.deleted",
+            event_type=events.LOG_BATCH_DELETED,
             actor=actor,
             target=batch,
             reason=reason,
@@ -1193,7 +1193,7 @@ def usage_records_delete(*, records: Iterable[UsageRecord], actor: Any, reason: 
         per_batch.setdefault(row.batch_id, []).append(row)
     for group in per_batch.values():
         audit_log_record(
-            event_type="discovery.usage_record.deleted",
+            event_type=events.USAGE_RECORD_DELETED,
             actor=actor,
             target=group[0].batch,
             reason=reason,
@@ -1258,7 +1258,7 @@ def discovery_detail_purge(*, now: datetime | None = None, batch_size: int = PUR
     Pseudonym.objects.filter(id__in=pseudonym_ids).delete()
     if usage_ids or batches or pseudonym_ids:
         audit_log_record(
-            event_type="discovery.retention.purged",
+            event_type=events.RETENTION_PURGED,
             actor=None,
             extra_data={
                 "usage_rows": len(usage_ids),
