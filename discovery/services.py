@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import IO, Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -21,11 +21,11 @@ from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, Field, Max, Min, OuterRef, Q, Sum
-from django.db.models.constants import OnConflict
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, Max, Min, OuterRef, Q, Sum
 from django.utils import timezone
 
+from core.db import bulk
 from core.exceptions import ApplicationError, Conflict, InvalidTransition, ValidationFailed
 from core.services import audit_log_record, model_create, model_delete, model_update
 from discovery import events, ingest
@@ -52,8 +52,6 @@ from discovery.parsers.pcap import CaptureError
 from discovery.parsers.streams import ArchiveLimitExceeded
 from discovery.pseudonyms import decrypt_identity, key_version, unseal_json
 
-#: usage rows written per INSERT statement (large enough to amortise round trips, small enough for SQLite's limits)
-INSERT_BATCH = 2000
 logger = logging.getLogger(__name__)
 
 #: chunk states not yet settled: a worker (or the local run) may still claim them
@@ -590,7 +588,7 @@ class _Adapters:
 
     @classmethod
     def current(cls) -> _Adapters:
-        return cls(connection.ops.adapt_datefield_value, _datetime_adapter())
+        return cls(bulk.date_adapter(), bulk.datetime_adapter())
 
 
 @dataclass(slots=True)
@@ -747,66 +745,13 @@ _USAGE_COLUMNS = (
 )
 
 
-def _datetime_adapter() -> Callable[[datetime], Any]:
-    """The backend's ``adapt_datetimefield_value``, short-cut on SQLite for the UTC datetimes ingestion produces:
-    Django makes an aware value naive in the connection's zone and stores ``str()`` of it, so a value already in UTC
-    with the connection in UTC is ``str()`` of itself less its ``+00:00`` (a third of the commit's Python time with
-    the generic adapter)."""
-    adapt = connection.ops.adapt_datetimefield_value
-    if connection.vendor != "sqlite" or not settings.USE_TZ or connection.timezone is not UTC:
-        return adapt
-
-    def adapt_sqlite(value: datetime) -> Any:
-        if value.tzinfo is UTC:
-            return str(value)[:-6]  # "YYYY-MM-DD HH:MM:SS[.ffffff]+00:00"
-        return adapt(value)
-
-    return adapt_sqlite
-
-
-def _rows_insert(
-    model: Any, columns: tuple[str, ...], rows: list[list[Any]], *, ignore_conflicts: bool = False
-) -> None:
-    """Insert ``rows`` (values already adapted, in ``columns`` order): with ``COPY`` on PostgreSQL, else with one
-    prepared INSERT run by ``executemany`` in batches of :data:`INSERT_BATCH`. Rows that would violate a unique
-    constraint are skipped when asked (always with INSERT ... ON CONFLICT: ``COPY`` cannot skip rows)."""
-    if not rows:
-        return
-    ops = connection.ops
-    fields = [model._meta.get_field(name) for name in columns]
-    db_columns = [field.column for field in fields if isinstance(field, Field) and field.column]
-    assert len(db_columns) == len(columns)
-    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
-    suffix = ops.on_conflict_suffix_sql(fields, on_conflict, None, None) if ignore_conflicts else ""
-    sql = "{} {} ({}) VALUES ({}) {}".format(
-        ops.insert_statement(on_conflict=on_conflict),
-        ops.quote_name(model._meta.db_table),
-        ", ".join(ops.quote_name(c) for c in db_columns),
-        ", ".join(["%s"] * len(db_columns)),
-        suffix,
-    ).rstrip()
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and not ignore_conflicts:
-            # COPY: PostgreSQL's bulk load, several times faster than INSERTs (which it spends its time parsing and
-            # planning row by row); the values go through psycopg's own adapters
-            copy_sql = "COPY {} ({}) FROM STDIN".format(
-                ops.quote_name(model._meta.db_table), ", ".join(ops.quote_name(c) for c in db_columns)
-            )
-            with cursor.cursor.copy(copy_sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        for start in range(0, len(rows), INSERT_BATCH):
-            cursor.executemany(sql, rows[start : start + INSERT_BATCH])
-
-
 def _pseudonyms_insert(identities: dict[str, tuple[str, bytes]], *, version: int) -> None:
     """Record the chunk's pseudonyms; those already known (from earlier chunks and files) are left as they are.
     One prepared INSERT-or-ignore instead of ``bulk_create(ignore_conflicts=True)``, whose per-value preparation
     cost as much as the usage rows' insert."""
-    created = _datetime_adapter()(timezone.now())
-    binary = connection.Database.Binary  # type: ignore[attr-defined]  # the DB-API module of the backend
-    _rows_insert(
+    created = bulk.datetime_adapter()(timezone.now())
+    binary = bulk.binary_adapter()
+    bulk.rows_insert(
         Pseudonym,
         ("pseudonym", "key_version", "kind", "identity_encrypted", "created_at"),
         [[p, version, kind, binary(token), created] for p, (kind, token) in identities.items()],
@@ -821,7 +766,7 @@ def _log_chunk_commit(*, chunk_id: int, parsed: _ParsedChunk) -> bool:
         return False  # another delivery committed first, or the reaper gave up on this one meanwhile
     result = parsed.result
     _pseudonyms_insert(result.identities, version=key_version())
-    _rows_insert(UsageRecord, _USAGE_COLUMNS, parsed.usage_rows)
+    bulk.rows_insert(UsageRecord, _USAGE_COLUMNS, parsed.usage_rows)
     counts = {
         "records_read": result.records_read,
         "records_parsed": result.records_parsed,
