@@ -53,7 +53,7 @@ def datetime_adapter(using: str = DEFAULT_DB_ALIAS) -> Callable[[datetime], Any]
 
 def binary_adapter(using: str = DEFAULT_DB_ALIAS) -> Callable[[bytes], Any]:
     """The backend's DB-API ``Binary`` constructor, for ``BinaryField`` values."""
-    return connections[using].Database.Binary  # type: ignore[attr-defined,no-any-return]
+    return connections[using].Database.Binary  # type: ignore[attr-defined]  # the DB-API module of the backend
 
 
 def rows_insert(
