@@ -9,3 +9,6 @@ class AuditsConfig(AppConfig):
     name = "audits"
     verbose_name = "Fairness audits"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from audits import events  # noqa: F401  (declares the app's audit-log event types in core.events)

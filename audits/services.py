@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
+from audits import events
 from audits.choices import FindingKind, FindingStatus, RunStatus, RunTrigger, RunVerdict
 from audits.constants import CRON_SLOT_LOOKBACK_MINUTES, FINDING_NOTIFICATION_SEVERITY, STALE_RUN_MARGIN_SECONDS
 from audits.metrics import (
@@ -200,7 +201,7 @@ def audit_run_schedule(
     )
     if created:
         audit_log_record(
-            event_type="audit_run.scheduled", actor=None, target=run, extra_data={"slot": slot.isoformat()}
+            event_type=events.AUDIT_RUN_SCHEDULED, actor=None, target=run, extra_data={"slot": slot.isoformat()}
         )
         if enqueue:
             _enqueue(run)
@@ -220,7 +221,7 @@ def audit_run_request(
         requested_by=user,
         model_version_id=definition.model_version_id,
     )
-    audit_log_record(event_type="audit_run.requested", actor=actor, target=run, reason=reason)
+    audit_log_record(event_type=events.AUDIT_RUN_REQUESTED, actor=actor, target=run, reason=reason)
     if enqueue:
         _enqueue(run)
     return run
@@ -236,7 +237,11 @@ def audit_run_retry(*, run: AuditRun, actor: Any, reason: str = "", enqueue: boo
         run.refresh_from_db(fields=["status"])
         raise InvalidTransition(f"Only failed runs can be retried; this run is {run.status}.")
     audit_log_record(
-        event_type="audit_run.retried", actor=actor, target=run, reason=reason, extra_data={"previous_error": run.error}
+        event_type=events.AUDIT_RUN_RETRIED,
+        actor=actor,
+        target=run,
+        reason=reason,
+        extra_data={"previous_error": run.error},
     )
     if enqueue:
         _enqueue(run)
@@ -439,7 +444,7 @@ def audit_run_complete(*, run: AuditRun, outcome: _Outcome) -> AuditRun:
         raise InvalidTransition("The run is no longer running; its result was not stored.")
     run.refresh_from_db()
     audit_log_record(
-        event_type="audit_run.succeeded",
+        event_type=events.AUDIT_RUN_SUCCEEDED,
         actor=None,
         target=run,
         extra_data={"verdict": run.verdict, "input_sha256": run.input_sha256, "rows": run.row_count},
@@ -471,7 +476,7 @@ def audit_run_fail(*, run: AuditRun, error: str) -> AuditRun:
     if not updated:
         raise InvalidTransition("The run is no longer running; its failure was not recorded.")
     run.refresh_from_db()
-    audit_log_record(event_type="audit_run.failed", actor=None, target=run, extra_data={"error": run.error})
+    audit_log_record(event_type=events.AUDIT_RUN_FAILED, actor=None, target=run, extra_data={"error": run.error})
     _finding_open(
         run=run,
         kind=FindingKind.RUN_ERROR,
@@ -505,7 +510,7 @@ def _finding_open(*, run: AuditRun, kind: str, title: str, description: str) -> 
                 .first(),
             },
         )
-        audit_log_record(event_type="finding.opened", actor=None, target=finding, extra_data={"run": run.pk})
+        audit_log_record(event_type=events.FINDING_OPENED, actor=None, target=finding, extra_data={"run": run.pk})
     else:
         finding = existing
     _notify(run=run, subject=title, body=f"{description}\n\nRun: {run} (id {run.pk})")

@@ -11,6 +11,7 @@ from django_celery_beat.admin import PeriodicTaskAdmin, PeriodicTaskForm
 from django_celery_beat.models import PeriodicTask
 
 from config.celery_schedule import PERIODIC_TASK_ALLOWLIST
+from core.events import event_type_choices
 from core.models import AuditLogEntry, WorkerHeartbeat
 from core.selectors import user_history_references
 from core.services import user_deactivate
@@ -29,10 +30,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class EventTypeListFilter(admin.SimpleListFilter):
+    """Filter by event type, offering every type in the registry (``core.events``), not only those already logged."""
+
+    title = "event type"
+    parameter_name = "event_type"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return event_type_choices()
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        return queryset.filter(event_type=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditLogEntry)
 class AuditLogEntryAdmin(ReadOnlyAdmin):
     list_display = ["event_time", "event_type", "actor_name", "target_repr", "reason"]
-    list_filter = ["event_type", "target_content_type", ("event_time", admin.DateFieldListFilter)]
+    list_filter = [EventTypeListFilter, "target_content_type", ("event_time", admin.DateFieldListFilter)]
     search_fields = ["event_type", "target_repr", "reason", "acting_username", "acting_user__username"]
     date_hierarchy = "event_time"
     list_select_related = ["acting_user", "target_content_type"]

@@ -15,6 +15,7 @@ class CoreConfig(AppConfig):
         from django.conf import settings
         from django.db.models.signals import pre_delete
 
+        from core import events  # noqa: F401  (the audit-log event type registry, with core's own types)
         from core.roles import sync_roles_after_migrate
         from core.services import user_delete_guard
 

@@ -6,13 +6,23 @@ import socket
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import F, ProtectedError
 from django.utils import timezone
 
+from core import events
+from core.events import event_type_check
 from core.models import AuditLogEntry, WorkerHeartbeat
+
+
+def _event_type_checked(event_type: str) -> str:
+    """``event_type`` if registered in :mod:`core.events`; otherwise raise (``AUDIT_LOG_STRICT_EVENT_TYPES``, on in
+    tests and with ``DEBUG``) or log an error and let the row be written (production: never lose an audit row)."""
+    event_type_check(event_type, strict=settings.AUDIT_LOG_STRICT_EVENT_TYPES)
+    return event_type
 
 
 def _username(user: Any) -> str:
@@ -27,7 +37,10 @@ def audit_log_record(
     reason: str = "",
     extra_data: dict[str, Any] | None = None,
 ) -> AuditLogEntry:
-    """Append one audit-log row. Call inside the service's transaction so the event and the change commit together."""
+    """Append one audit-log row. Call inside the service's transaction so the event and the change commit together.
+
+    ``event_type`` must be registered in :mod:`core.events` (declared in the writing app's ``events.py``)."""
+    _event_type_checked(event_type)
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     entry = AuditLogEntry(
         event_type=event_type,
@@ -53,6 +66,7 @@ def audit_log_record_many(
 ) -> list[AuditLogEntry]:
     """Append one audit-log row per ``(target, extra_data)`` in a single bulk INSERT: the same rows
     :func:`audit_log_record` would write one by one. Call inside the service's transaction."""
+    _event_type_checked(event_type)
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     username = _username(user)
     entries = []
@@ -146,5 +160,5 @@ def user_deactivate(*, user: Any, actor: Any, reason: str = "") -> Any:
     if user.is_active:
         user.is_active = False
         user.save(update_fields=["is_active"])
-        audit_log_record(event_type="core.user.deactivated", actor=actor, target=user, reason=reason)
+        audit_log_record(event_type=events.USER_DEACTIVATED, actor=actor, target=user, reason=reason)
     return user

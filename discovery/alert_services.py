@@ -29,6 +29,7 @@ from core.services import (
     model_delete,
     model_update,
 )
+from discovery import events
 from discovery.alert_choices import (
     ACTIVE_STATUSES,
     ALERT_TRANSITIONS,
@@ -472,7 +473,7 @@ def _alerts_write(writes: _Writes) -> None:
             snapshot.pk, snapshot.created_at = alert.pk, alert.created_at
         Alert.history.bulk_history_create([s for _, s in writes.history], update=True)
     if writes.raised:
-        audit_log_record_many(event_type="discovery.alert.raised", actor=None, events=writes.raised)
+        audit_log_record_many(event_type=events.ALERT_RAISED, actor=None, events=writes.raised)
     if writes.changed:
         Alert.objects.bulk_update(writes.changed, _EVALUATED_FIELDS)
     if writes.deliveries:
@@ -616,7 +617,7 @@ def audit_finding_notify(
             names.append(channel.name)
     if ids:
         audit_log_record(
-            event_type="discovery.audit_finding.queued",
+            event_type=events.AUDIT_FINDING_QUEUED,
             actor=None,
             target=target,
             extra_data={
@@ -691,7 +692,7 @@ def _delivery_failed(delivery: Delivery, *, error: str, permanent: bool, retry_a
             status=DeliveryStatus.DEAD, last_error=error[:2000], claimed_at=None
         )
         audit_log_record(
-            event_type="discovery.alert_delivery.dead_lettered",
+            event_type=events.ALERT_DELIVERY_DEAD_LETTERED,
             actor=None,
             target=_delivery_target(delivery),
             extra_data={
@@ -736,7 +737,7 @@ def delivery_resend(*, delivery: Delivery, actor: Any, reason: str = "") -> Deli
         status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), claimed_at=None
     )
     audit_log_record(
-        event_type="discovery.alert_delivery.resent",
+        event_type=events.ALERT_DELIVERY_RESENT,
         actor=actor,
         target=_delivery_target(delivery),
         reason=reason,
@@ -769,7 +770,7 @@ def alert_transition(*, alert: Alert, to: str, actor: Any, reason: str = "") -> 
     data["resolved_at"] = timezone.now() if to in (AlertStatus.RESOLVED, AlertStatus.FALSE_POSITIVE) else None
     model_update(alert, actor=actor, reason=reason or f"{before} -> {to}", data=data)
     audit_log_record(
-        event_type="discovery.alert.transitioned",
+        event_type=events.ALERT_TRANSITIONED,
         actor=actor,
         target=alert,
         reason=reason,
@@ -786,7 +787,7 @@ def alert_assign(*, alert: Alert, assignee: Any, actor: Any, reason: str = "") -
     before = alert.assignee_id
     model_update(alert, actor=actor, reason=reason or "assigned", data={"assignee": assignee})
     audit_log_record(
-        event_type="discovery.alert.assigned",
+        event_type=events.ALERT_ASSIGNED,
         actor=actor,
         target=alert,
         reason=reason,
@@ -803,9 +804,7 @@ def alert_comment_add(*, alert: Alert, body: str, actor: Any) -> AlertComment:
     comment = AlertComment.objects.create(
         alert=alert, author=actor if actor and actor.is_authenticated else None, body=body
     )
-    audit_log_record(
-        event_type="discovery.alert.commented", actor=actor, target=alert, extra_data={"comment": comment.pk}
-    )
+    audit_log_record(event_type=events.ALERT_COMMENTED, actor=actor, target=alert, extra_data={"comment": comment.pk})
     return comment
 
 
@@ -836,7 +835,7 @@ def silence_create(*, actor: Any, reason: str = "", data: dict[str, Any]) -> Sil
     """Mute a rule, a pseudonymous user and/or a service until a date."""
     silence = model_create(Silence, actor=actor, reason=reason or "silence created", data={**data, "created_by": actor})
     audit_log_record(
-        event_type="discovery.silence.created",
+        event_type=events.SILENCE_CREATED,
         actor=actor,
         target=silence,
         reason=reason,
@@ -907,7 +906,7 @@ def ai_service_promote(
         data={"service": service, "system": system, "alert": alert, "promoted_by": actor, "synced_stage": ""},
     )
     audit_log_record(
-        event_type="discovery.ai_service.promoted",
+        event_type=events.AI_SERVICE_PROMOTED,
         actor=actor,
         target=service,
         reason=reason,

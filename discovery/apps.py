@@ -13,6 +13,7 @@ class DiscoveryConfig(AppConfig):
     def ready(self) -> None:
         from simple_history.signals import pre_create_historical_record
 
+        from discovery import events  # noqa: F401  (declares the app's audit-log event types in core.events)
         from discovery.alert_models import Channel, channel_history_mask_secrets
 
         pre_create_historical_record.connect(

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import IO, Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -21,14 +21,14 @@ from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, Field, Max, Min, OuterRef, Q, Sum
-from django.db.models.constants import OnConflict
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, Max, Min, OuterRef, Q, Sum
 from django.utils import timezone
 
+from core.db import bulk
 from core.exceptions import ApplicationError, Conflict, InvalidTransition, ValidationFailed
 from core.services import audit_log_record, model_create, model_delete, model_update
-from discovery import ingest
+from discovery import events, ingest
 from discovery.alert_services import alerts_evaluate_after_batch
 from discovery.choices import (
     RETRYABLE_BATCH_STATUSES,
@@ -52,8 +52,6 @@ from discovery.parsers.pcap import CaptureError
 from discovery.parsers.streams import ArchiveLimitExceeded
 from discovery.pseudonyms import decrypt_identity, key_version, unseal_json
 
-#: usage rows written per INSERT statement (large enough to amortise round trips, small enough for SQLite's limits)
-INSERT_BATCH = 2000
 logger = logging.getLogger(__name__)
 
 #: chunk states not yet settled: a worker (or the local run) may still claim them
@@ -97,7 +95,7 @@ def ai_service_policy_update(
     before = service.policy
     model_update(service, actor=actor, reason=reason or "policy changed", data={"policy": policy, "policy_note": note})
     audit_log_record(
-        event_type="discovery.ai_service.policy_changed",
+        event_type=events.AI_SERVICE_POLICY_CHANGED,
         actor=actor,
         target=service,
         reason=reason,
@@ -111,7 +109,7 @@ def policy_exception_create(*, actor: Any, reason: str = "", data: dict[str, Any
     """Give a department or a group its own policy for one service."""
     exception = model_create(PolicyException, actor=actor, reason=reason or "exception created", data=data)
     audit_log_record(
-        event_type="discovery.policy_exception.created",
+        event_type=events.POLICY_EXCEPTION_CREATED,
         actor=actor,
         target=exception,
         reason=reason,
@@ -379,7 +377,7 @@ def _log_batch_create(
         for i, (start, end, line) in enumerate(layout.chunks)
     )
     audit_log_record(
-        event_type="discovery.log_batch.uploaded",
+        event_type=events.LOG_BATCH_UPLOADED,
         actor=actor,
         target=batch,
         extra_data={
@@ -519,7 +517,7 @@ def _log_batch_content_record(
         LogBatch.objects.filter(pk=batch.pk).update(**update)
     chunk.batch = LogBatch.objects.select_related("source", "duplicate_of__source").get(pk=batch.pk)
     audit_log_record(
-        event_type="discovery.log_batch.content_read",
+        event_type=events.LOG_BATCH_CONTENT_READ,
         actor=None,
         target=batch,
         extra_data={
@@ -590,7 +588,7 @@ class _Adapters:
 
     @classmethod
     def current(cls) -> _Adapters:
-        return cls(connection.ops.adapt_datefield_value, _datetime_adapter())
+        return cls(bulk.date_adapter(), bulk.datetime_adapter())
 
 
 @dataclass(slots=True)
@@ -747,66 +745,13 @@ _USAGE_COLUMNS = (
 )
 
 
-def _datetime_adapter() -> Callable[[datetime], Any]:
-    """The backend's ``adapt_datetimefield_value``, short-cut on SQLite for the UTC datetimes ingestion produces:
-    Django makes an aware value naive in the connection's zone and stores ``str()`` of it, so a value already in UTC
-    with the connection in UTC is ``str()`` of itself less its ``+00:00`` (a third of the commit's Python time with
-    the generic adapter)."""
-    adapt = connection.ops.adapt_datetimefield_value
-    if connection.vendor != "sqlite" or not settings.USE_TZ or connection.timezone is not UTC:
-        return adapt
-
-    def adapt_sqlite(value: datetime) -> Any:
-        if value.tzinfo is UTC:
-            return str(value)[:-6]  # "YYYY-MM-DD HH:MM:SS[.ffffff]+00:00"
-        return adapt(value)
-
-    return adapt_sqlite
-
-
-def _rows_insert(
-    model: Any, columns: tuple[str, ...], rows: list[list[Any]], *, ignore_conflicts: bool = False
-) -> None:
-    """Insert ``rows`` (values already adapted, in ``columns`` order): with ``COPY`` on PostgreSQL, else with one
-    prepared INSERT run by ``executemany`` in batches of :data:`INSERT_BATCH`. Rows that would violate a unique
-    constraint are skipped when asked (always with INSERT ... ON CONFLICT: ``COPY`` cannot skip rows)."""
-    if not rows:
-        return
-    ops = connection.ops
-    fields = [model._meta.get_field(name) for name in columns]
-    db_columns = [field.column for field in fields if isinstance(field, Field) and field.column]
-    assert len(db_columns) == len(columns)
-    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
-    suffix = ops.on_conflict_suffix_sql(fields, on_conflict, None, None) if ignore_conflicts else ""
-    sql = "{} {} ({}) VALUES ({}) {}".format(
-        ops.insert_statement(on_conflict=on_conflict),
-        ops.quote_name(model._meta.db_table),
-        ", ".join(ops.quote_name(c) for c in db_columns),
-        ", ".join(["%s"] * len(db_columns)),
-        suffix,
-    ).rstrip()
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and not ignore_conflicts:
-            # COPY: PostgreSQL's bulk load, several times faster than INSERTs (which it spends its time parsing and
-            # planning row by row); the values go through psycopg's own adapters
-            copy_sql = "COPY {} ({}) FROM STDIN".format(
-                ops.quote_name(model._meta.db_table), ", ".join(ops.quote_name(c) for c in db_columns)
-            )
-            with cursor.cursor.copy(copy_sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        for start in range(0, len(rows), INSERT_BATCH):
-            cursor.executemany(sql, rows[start : start + INSERT_BATCH])
-
-
 def _pseudonyms_insert(identities: dict[str, tuple[str, bytes]], *, version: int) -> None:
     """Record the chunk's pseudonyms; those already known (from earlier chunks and files) are left as they are.
     One prepared INSERT-or-ignore instead of ``bulk_create(ignore_conflicts=True)``, whose per-value preparation
     cost as much as the usage rows' insert."""
-    created = _datetime_adapter()(timezone.now())
-    binary = connection.Database.Binary  # type: ignore[attr-defined]  # the DB-API module of the backend
-    _rows_insert(
+    created = bulk.datetime_adapter()(timezone.now())
+    binary = bulk.binary_adapter()
+    bulk.rows_insert(
         Pseudonym,
         ("pseudonym", "key_version", "kind", "identity_encrypted", "created_at"),
         [[p, version, kind, binary(token), created] for p, (kind, token) in identities.items()],
@@ -821,7 +766,7 @@ def _log_chunk_commit(*, chunk_id: int, parsed: _ParsedChunk) -> bool:
         return False  # another delivery committed first, or the reaper gave up on this one meanwhile
     result = parsed.result
     _pseudonyms_insert(result.identities, version=key_version())
-    _rows_insert(UsageRecord, _USAGE_COLUMNS, parsed.usage_rows)
+    bulk.rows_insert(UsageRecord, _USAGE_COLUMNS, parsed.usage_rows)
     counts = {
         "records_read": result.records_read,
         "records_parsed": result.records_parsed,
@@ -932,7 +877,7 @@ def _log_batch_retry_reset(*, batch: LogBatch, actor: Any, reason: str, enqueue:
         status=BatchStatus.PROCESSING, chunks_failed=0, error="", finished_at=None
     )
     audit_log_record(
-        event_type="discovery.log_batch.retried",
+        event_type=events.LOG_BATCH_RETRIED,
         actor=actor,
         target=locked,
         reason=reason,
@@ -990,7 +935,7 @@ def _log_batch_confirm_release(*, batch: LogBatch, actor: Any, reason: str, enqu
     held.update(status=ChunkStatus.PENDING, attempts=0, claimed_at=None, queued_at=now)
     other = locked.duplicate_of
     audit_log_record(
-        event_type="discovery.log_batch.duplicate_confirmed",
+        event_type=events.LOG_BATCH_DUPLICATE_CONFIRMED,
         actor=actor,
         target=locked,
         reason=reason,
@@ -1075,7 +1020,7 @@ def pseudonym_reidentify(*, pseudonym: str, actor: Any, reason: str) -> str:
         raise ApplicationError(f"unknown pseudonym {pseudonym[:16]}...")
     identity = decrypt_identity(bytes(row.identity_encrypted), version=row.key_version)
     audit_log_record(
-        event_type="discovery.pseudonym.reidentified",
+        event_type=events.PSEUDONYM_REIDENTIFIED,
         actor=actor,
         target=row,
         reason=reason,
@@ -1113,7 +1058,7 @@ def log_batch_samples_reveal(*, batch: LogBatch, actor: Any, reason: str) -> lis
             continue
         samples.extend(chunk_samples[: MAX_BATCH_SAMPLES - len(samples)])
     audit_log_record(
-        event_type="discovery.log_batch.samples_revealed",
+        event_type=events.LOG_BATCH_SAMPLES_REVEALED,
         actor=actor,
         target=batch,
         reason=reason,
@@ -1146,7 +1091,7 @@ def log_batches_delete(*, batches: Iterable[LogBatch], actor: Any, reason: str =
         requests = usage.aggregate(total=Sum("requests"))["total"] or 0
         chunks = LogChunk.objects.filter(batch=batch).count()
         audit_log_record(
-            event_type="discovery.log_batch.deleted",
+            event_type=events.LOG_BATCH_DELETED,
             actor=actor,
             target=batch,
             reason=reason,
@@ -1193,7 +1138,7 @@ def usage_records_delete(*, records: Iterable[UsageRecord], actor: Any, reason: 
         per_batch.setdefault(row.batch_id, []).append(row)
     for group in per_batch.values():
         audit_log_record(
-            event_type="discovery.usage_record.deleted",
+            event_type=events.USAGE_RECORD_DELETED,
             actor=actor,
             target=group[0].batch,
             reason=reason,
@@ -1258,7 +1203,7 @@ def discovery_detail_purge(*, now: datetime | None = None, batch_size: int = PUR
     Pseudonym.objects.filter(id__in=pseudonym_ids).delete()
     if usage_ids or batches or pseudonym_ids:
         audit_log_record(
-            event_type="discovery.retention.purged",
+            event_type=events.RETENTION_PURGED,
             actor=None,
             extra_data={
                 "usage_rows": len(usage_ids),

@@ -9,3 +9,6 @@ class EvidenceConfig(AppConfig):
     name = "evidence"
     verbose_name = "Evidence packs"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from evidence import events  # noqa: F401  (declares the app's audit-log event types in core.events)

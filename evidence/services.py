@@ -23,6 +23,7 @@ from django.utils import timezone
 from audits.models import AuditRun
 from core.exceptions import ApplicationError, Conflict, ValidationFailed
 from core.services import audit_log_record
+from evidence import events
 from evidence.build import evidence_pack_render, pack_created_at
 from evidence.choices import EvidencePackStatus
 from evidence.collect import Period
@@ -33,10 +34,6 @@ from governance.models import AISystem
 
 logger = logging.getLogger(__name__)
 
-EVENT_REQUESTED = "evidence_pack.requested"
-EVENT_BUILT = "evidence_pack.built"
-EVENT_FAILED = "evidence_pack.failed"
-EVENT_DOWNLOADED = "evidence_pack.downloaded"
 DOWNLOAD_PERMISSION = "evidence.download_evidencepack"
 REQUEST_PERMISSION = "evidence.request_evidencepack"
 STORAGE_PREFIX = "evidence-packs"
@@ -99,7 +96,7 @@ def evidence_pack_request(
         requested_at=pack_created_at(timezone.now()),
     )
     audit_log_record(
-        event_type=EVENT_REQUESTED,
+        event_type=events.PACK_REQUESTED,
         actor=actor,
         target=pack,
         reason=reason,
@@ -201,7 +198,7 @@ def _evidence_pack_built(*, pack: EvidencePack, storage_key: str, rendered: Any)
     pack.refresh_from_db()
     if updated:
         audit_log_record(
-            event_type=EVENT_BUILT,
+            event_type=events.PACK_BUILT,
             actor=None,
             target=pack,
             extra_data={"sha256": pack.sha256, "size": pack.size, "key_id": pack.key_id, "storage_key": storage_key},
@@ -216,7 +213,7 @@ def evidence_pack_fail(*, pack: EvidencePack, error: str) -> EvidencePack:
         status=EvidencePackStatus.FAILED, error=error[:4000], progress_step="failed", updated_at=timezone.now()
     )
     pack.refresh_from_db()
-    audit_log_record(event_type=EVENT_FAILED, actor=None, target=pack, extra_data={"error": error[:500]})
+    audit_log_record(event_type=events.PACK_FAILED, actor=None, target=pack, extra_data={"error": error[:500]})
     logger.warning("evidence pack %s failed: %s", pack.pk, error)
     return pack
 
@@ -234,7 +231,7 @@ def evidence_pack_download(*, pack: EvidencePack, actor: Any, via: str = "") -> 
         logger.error("evidence pack %s: stored bytes do not match the recorded SHA-256", pack.pk)
         raise PackIntegrityError("The stored pack does not match its recorded SHA-256; it was not served.")
     audit_log_record(
-        event_type=EVENT_DOWNLOADED,
+        event_type=events.PACK_DOWNLOADED,
         actor=actor,
         target=pack,
         extra_data={"sha256": pack.sha256, "size": pack.size, "filename": pack.filename, "via": via},

@@ -9,3 +9,6 @@ class GovernanceConfig(AppConfig):
     name = "governance"
     verbose_name = "AI registry (EU AI Act)"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from governance import events  # noqa: F401  (declares the app's audit-log event types in core.events)

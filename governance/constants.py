@@ -26,8 +26,3 @@ REMINDER_WINDOWS_DAYS: tuple[int, ...] = (30, 7)
 
 #: Overview page horizons (days) for "obligations due soon".
 OVERVIEW_HORIZONS_DAYS: tuple[int, ...] = (30, 90)
-
-#: Audit-log event types written by the services.
-EVENT_TRANSITION = "governance.transition"
-EVENT_CLASSIFY = "governance.classify"
-EVENT_REMINDER = "governance.obligation_reminder"

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from core.exceptions import InvalidTransition, ValidationFailed
 from core.services import audit_log_record, history_stamp, model_create, model_delete, model_update
+from governance import events
 from governance.choices import OPEN_OBLIGATION_STATUSES, LifecycleStage, ObligationStatus, RiskClass
 from governance.classification import (
     ClassificationResult,
@@ -33,9 +34,6 @@ from governance.classification import (
 from governance.constants import (
     AI_SYSTEM_TRANSITIONS,
     DEFAULT_LAW_VERSION,
-    EVENT_CLASSIFY,
-    EVENT_REMINDER,
-    EVENT_TRANSITION,
     REMINDER_WINDOWS_DAYS,
     STAGES_BLOCKED_FOR_PROHIBITED,
 )
@@ -187,7 +185,11 @@ def ai_system_transition(*, system: AISystem, to: str, actor: Any, reason: str) 
     history_stamp(system, actor=actor, reason=reason)
     system.save(update_fields=["lifecycle_stage", "updated_at"])
     audit_log_record(
-        event_type=EVENT_TRANSITION, actor=actor, target=system, reason=reason, extra_data={"from": before, "to": to}
+        event_type=events.AI_SYSTEM_TRANSITIONED,
+        actor=actor,
+        target=system,
+        reason=reason,
+        extra_data={"from": before, "to": to},
     )
     return system
 
@@ -227,7 +229,7 @@ def ai_system_classify(
     """Classify a system under the EU AI Act (Arts. 2-6, 25-27, 50-55) and store an immutable record.
 
     Also sets the system's risk class and regenerates its obligations checklist (:func:`_obligations_sync`), and
-    writes a ``governance.classify`` audit row with the diff against the previous record.
+    writes a ``governance.ai_system.classified`` audit row with the diff against the previous record.
     """
     system = AISystem.objects.select_for_update().get(pk=system.pk)
     law = _resolve_law(law_version)
@@ -254,7 +256,7 @@ def ai_system_classify(
     system.save(update_fields=["facts", "risk_class", "classified_at", "updated_at"])
     _obligations_sync(system=system, result=result, actor=actor)
     audit_log_record(
-        event_type=EVENT_CLASSIFY,
+        event_type=events.AI_SYSTEM_CLASSIFIED,
         actor=actor,
         target=system,
         reason=reason,
@@ -428,7 +430,7 @@ def obligation_reminders_send(*, today: date | None = None) -> int:
                     recipient_list=[obligation.owner.email],
                 )
                 audit_log_record(
-                    event_type=EVENT_REMINDER,
+                    event_type=events.OBLIGATION_REMINDER_SENT,
                     actor=None,
                     target=obligation,
                     extra_data={"due_date": obligation.due_date.isoformat(), "window_days": window},

@@ -238,6 +238,9 @@ CELERY_TASK_SEND_SENT_EVENT = False
 # --- Service-specific -------------------------------------------------------------------------------------------
 # How long after the last heartbeat the worker/beat pair is reported unhealthy on /healthz.
 HEARTBEAT_STALE_AFTER = timedelta(seconds=env_int("HEARTBEAT_STALE_AFTER_SECONDS", 300))
+# An audit-log event type missing from the registry (core.events): raise when strict (tests, development), else log
+# an error and write the row anyway (production never loses an audit row over a naming slip).
+AUDIT_LOG_STRICT_EVENT_TYPES = env_bool("AUDIT_LOG_STRICT_EVENT_TYPES", DEBUG)
 
 # Discovery: keyed HMAC for user pseudonyms (empty = derived from SECRET_KEY), its version (bump when rotating),
 # how long raw ingestion detail is kept, the upload cap and the chunk size for parallel ingestion.

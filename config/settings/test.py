@@ -6,6 +6,8 @@ import os
 import tempfile
 
 os.environ.setdefault("DEBUG", "false")
+# An unregistered audit-log event type fails the test that writes it.
+os.environ.setdefault("AUDIT_LOG_STRICT_EVENT_TYPES", "true")
 # Tests never touch ./var: the embedded broker file and media live in a throw-away directory.
 os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="aigov-test-"))
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789abcdefghijklmnop")

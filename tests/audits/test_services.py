@@ -447,7 +447,7 @@ def test_failed_run_can_be_retried_and_then_succeeds(alice: Any, django_capture_
     assert run.status == RunStatus.PENDING and len(callbacks) == 1
     run = services.audit_run_execute(run_id=run.pk)
     assert run is not None and run.status == RunStatus.SUCCEEDED and run.attempts == 2 and run.error == ""
-    assert AuditLogEntry.objects.filter(event_type="audit_run.retried", reason="file delivered").exists()
+    assert AuditLogEntry.objects.filter(event_type="audits.audit_run.retried", reason="file delivered").exists()
 
 
 def test_only_failed_runs_can_be_retried(alice: Any) -> None:

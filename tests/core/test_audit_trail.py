@@ -93,7 +93,7 @@ def test_admin_change_records_user_and_reason(client: Any, alice: Any) -> None:
 
 def test_audit_log_entries_are_append_only(alice: Any) -> None:
     # given
-    entry = audit_log_record(event_type="test.event", actor=alice, reason="because")
+    entry = audit_log_record(event_type="core.user.deactivated", actor=alice, reason="because")
     # when / then
     with pytest.raises(ValueError, match="append-only"):
         entry.save()
@@ -102,14 +102,14 @@ def test_audit_log_entries_are_append_only(alice: Any) -> None:
 def test_audit_log_api_filters_by_target_type(api: Any, alice: Any, audrey: Any) -> None:
     # given
     system = AISystemFactory()
-    audit_log_record(event_type="governance.classified", actor=alice, target=system)
-    audit_log_record(event_type="other", actor=alice)
+    audit_log_record(event_type="governance.ai_system.classified", actor=alice, target=system)
+    audit_log_record(event_type="core.user.deactivated", actor=alice)
     api.force_authenticate(audrey)
     # when
     response = api.get(reverse("core-api:auditlogentry-list"), {"target_type": "governance.aisystem"})
     # then
     results = response.json()["results"]
-    assert [r["event_type"] for r in results] == ["governance.classified"]
+    assert [r["event_type"] for r in results] == ["governance.ai_system.classified"]
     assert results[0]["acting_user"] == "alice"
     assert results[0]["target_object_id"] == str(system.pk)
 

@@ -26,8 +26,8 @@ def test_audit_entries_keep_the_username_when_the_account_is_deleted(
 ) -> None:
     # given
     bob = django_user_model.objects.create_user(username="bob", password="x")
-    audit_log_record(event_type="core.test.done", actor=bob, reason="one")
-    audit_log_record_many(event_type="core.test.many", actor=bob, events=[(audrey, {})])
+    audit_log_record(event_type="core.user.deactivated", actor=bob, reason="one")
+    audit_log_record_many(event_type="core.user.deactivated", actor=bob, events=[(audrey, {})])
     # when
     bob.delete()
     # then

@@ -12,9 +12,10 @@ from rest_framework.test import APIClient
 
 from core.models import AuditLogEntry
 from evidence.choices import EvidencePackStatus
+from evidence.events import PACK_DOWNLOADED
 from evidence.models import EvidencePack
 from evidence.pack import verify_pack
-from evidence.services import EVENT_DOWNLOADED, evidence_pack_build, evidence_pack_request
+from evidence.services import evidence_pack_build, evidence_pack_request
 from evidence.signing import trusted_keyring
 
 from .conftest import World
@@ -54,7 +55,7 @@ def test_compliance_officer_requests_a_pack_over_the_api(world: World, alice: An
     assert response.json()["status"] == "pending" and response.json()["download_url"] is None
     pack = EvidencePack.objects.get(pk=response.json()["id"])
     assert str(pack.period_end) == "2026-03-31"
-    assert AuditLogEntry.objects.get(event_type="evidence_pack.requested").reason == "regulator request"
+    assert AuditLogEntry.objects.get(event_type="evidence.pack.requested").reason == "regulator request"
     del delay
 
 
@@ -73,7 +74,7 @@ def test_download_over_the_api_by_role(pack: EvidencePack, persona: Any, status:
     response = api_as(persona).get(reverse("evidence-api:evidencepack-download", args=[pack.pk]))
     # then
     assert response.status_code == status
-    downloads = AuditLogEntry.objects.filter(event_type=EVENT_DOWNLOADED)
+    downloads = AuditLogEntry.objects.filter(event_type=PACK_DOWNLOADED)
     if status == 200:
         assert response["Content-Type"] == "application/zip"
         assert pack.filename in response["Content-Disposition"]
@@ -143,6 +144,6 @@ def test_admin_download_is_permission_checked_and_audited(pack: EvidencePack, pe
     response = admin_as(persona).get(reverse("admin:evidence_evidencepack_download", args=[pack.pk]))
     # then
     assert response.status_code == status
-    assert AuditLogEntry.objects.filter(event_type=EVENT_DOWNLOADED).count() == (1 if status == 200 else 0)
+    assert AuditLogEntry.objects.filter(event_type=PACK_DOWNLOADED).count() == (1 if status == 200 else 0)
     if status == 200:
-        assert AuditLogEntry.objects.get(event_type=EVENT_DOWNLOADED).extra_data["via"] == "admin"
+        assert AuditLogEntry.objects.get(event_type=PACK_DOWNLOADED).extra_data["via"] == "admin"

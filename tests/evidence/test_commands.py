@@ -158,4 +158,4 @@ def test_build_with_store_keeps_a_downloadable_pack(world: World, tmp_path: Path
     pack = EvidencePack.objects.get()
     assert pack.status == "built" and pack.sha256 in output
     assert out.read_bytes() and "OK" in verify(out)[0]
-    assert AuditLogEntry.objects.get(event_type="evidence_pack.downloaded").extra_data["via"] == "command"
+    assert AuditLogEntry.objects.get(event_type="evidence.pack.downloaded").extra_data["via"] == "command"

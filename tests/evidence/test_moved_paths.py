@@ -67,7 +67,7 @@ def test_the_old_download_path_serves_the_bytes_and_is_audited(stored_pack: Evid
     response = api_as(audrey).get(f"/api/v1/audits/evidence-packs/{stored_pack.pk}/download/")
     # then
     assert response.status_code == 200 and response.content == DATA
-    assert AuditLogEntry.objects.get(event_type="evidence_pack.downloaded").extra_data["via"] == "api"
+    assert AuditLogEntry.objects.get(event_type="evidence.pack.downloaded").extra_data["via"] == "api"
 
 
 @pytest.mark.parametrize(("persona", "status"), [("alice", 202), ("audrey", 403), ("sam", 403)], indirect=["persona"])

@@ -112,7 +112,7 @@ def test_the_pack_holds_the_data_files_charts_and_audit_trail(world: World) -> N
     assert manifest["timestamp"]["status"] == "none"
     trail = json.loads(entries["audit_trail.json"])
     events = {row["event"] for row in trail}
-    assert {"governance.classify", "audit_run.scheduled", "created", "changed"} <= events
+    assert {"governance.ai_system.classified", "audits.audit_run.scheduled", "created", "changed"} <= events
     assert "Signed instructions for use" in entries["data/obligations.csv"].decode()
 
 

@@ -14,10 +14,10 @@ from audits.models import AuditRun
 from core.exceptions import ValidationFailed
 from core.models import AuditLogEntry
 from evidence.choices import EvidencePackStatus
+from evidence.events import PACK_DOWNLOADED
 from evidence.models import EvidencePack
 from evidence.pack import verify_pack
 from evidence.services import (
-    EVENT_DOWNLOADED,
     PackIntegrityError,
     PackNotDownloadable,
     PackPermissionDenied,
@@ -50,7 +50,7 @@ def test_a_request_is_enqueued_after_commit_and_audited(
     # then
     delay.assert_called_once_with(str(pack.pk))
     assert pack.status == EvidencePackStatus.PENDING
-    entry = AuditLogEntry.objects.get(event_type="evidence_pack.requested")
+    entry = AuditLogEntry.objects.get(event_type="evidence.pack.requested")
     assert entry.acting_user == alice and entry.reason == "Q4 audit"
 
 
@@ -66,7 +66,7 @@ def test_building_stores_a_verifiable_pack_with_its_hash_and_key(world: World, a
     assert report.ok and report.key_id == pack.key_id
     assert report.manifest is not None and report.manifest["pack"]["pack_id"] == str(pack.pk)
     assert pack.law_version == report.manifest["pack"]["law_version"]
-    assert AuditLogEntry.objects.filter(event_type="evidence_pack.built", target_object_id=str(pack.pk)).exists()
+    assert AuditLogEntry.objects.filter(event_type="evidence.pack.built", target_object_id=str(pack.pk)).exists()
 
 
 def test_a_built_pack_is_never_rebuilt(world: World, alice: Any) -> None:
@@ -116,7 +116,7 @@ def test_download_returns_the_stored_bytes_and_records_who_and_which_pack(
     data = evidence_pack_download(pack=pack, actor=audrey, via="test")
     # then
     assert len(data) == pack.size
-    entry = AuditLogEntry.objects.get(event_type=EVENT_DOWNLOADED)
+    entry = AuditLogEntry.objects.get(event_type=PACK_DOWNLOADED)
     assert entry.acting_user == audrey
     assert entry.target_object_id == str(pack.pk)
     assert entry.extra_data["sha256"] == pack.sha256
@@ -127,7 +127,7 @@ def test_others_may_not_download(world: World, alice: Any, persona: Any) -> None
     pack = built(world, alice)
     with pytest.raises(PackPermissionDenied):
         evidence_pack_download(pack=pack, actor=persona)
-    assert not AuditLogEntry.objects.filter(event_type=EVENT_DOWNLOADED).exists()
+    assert not AuditLogEntry.objects.filter(event_type=PACK_DOWNLOADED).exists()
 
 
 def test_auditors_may_not_request_packs(world: World, audrey: Any) -> None:

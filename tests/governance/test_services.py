@@ -108,7 +108,7 @@ def test_transition_gates(
     if blocked_by:
         with pytest.raises(InvalidTransition, match=blocked_by):
             ai_system_transition(system=system, to=target, actor=alice, reason="gate test")
-        assert not AuditLogEntry.objects.filter(event_type="governance.transition").exists()
+        assert not AuditLogEntry.objects.filter(event_type="governance.ai_system.transitioned").exists()
     else:
         ai_system_transition(system=system, to=target, actor=alice, reason="gate test")
         system.refresh_from_db()
@@ -132,7 +132,7 @@ def test_transition_records_audit_log_and_history_with_actor_and_reason(alice: A
     # when
     ai_system_transition(system=system, to="pilot", actor=alice, reason="pilot with 10 recruiters")
     # then
-    entry = AuditLogEntry.objects.get(event_type="governance.transition")
+    entry = AuditLogEntry.objects.get(event_type="governance.ai_system.transitioned")
     assert entry.acting_user == alice
     assert entry.reason == "pilot with 10 recruiters"
     assert entry.extra_data == {"from": "proposed", "to": "pilot"}
@@ -204,7 +204,7 @@ def test_classify_stores_record_sets_class_and_generates_obligations(alice: Any)
     art_26 = system.obligations.filter(article__startswith="Art. 26").first()
     assert art_26 is not None
     assert art_26.due_date == art_26.applies_from == date(2027, 12, 2)  # Annex III date moved by the 2026 text
-    entry = AuditLogEntry.objects.get(event_type="governance.classify")
+    entry = AuditLogEntry.objects.get(event_type="governance.ai_system.classified")
     assert entry.extra_data["risk_class"] == "high"
 
 

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from core.db.bulk import datetime_adapter, rows_insert
 from discovery.choices import BatchStatus
 from discovery.ingest import ChunkResult, _aggregate, _Aggregator, catalog_snapshot
 from discovery.models import AIService, LogBatch, LogSource, Pseudonym, UsageRecord
@@ -28,8 +29,6 @@ from discovery.pseudonyms import decrypt_identity, key_version, pseudonymise, ps
 from discovery.services import (
     _USAGE_COLUMNS,
     _Adapters,
-    _datetime_adapter,
-    _rows_insert,
     _usage_rows,
     log_batch_confirm,
     log_batch_ingest,
@@ -360,7 +359,7 @@ def test_ingestion_takes_the_fused_path_where_the_vector_scan_declines(
     ],
 )
 def test_the_datetime_adapter_stores_what_the_backend_would(value: datetime) -> None:
-    assert _datetime_adapter()(value) == connection.ops.adapt_datetimefield_value(value)
+    assert datetime_adapter()(value) == connection.ops.adapt_datetimefield_value(value)
 
 
 def test_pseudonym_and_token_are_those_of_the_plain_functions(settings: Any) -> None:
@@ -416,7 +415,7 @@ def test_usage_rows_read_back_as_written_by_the_bulk_insert(source: LogSource) -
     ]
     # when the rows are built and adapted as a parse builds them (possibly on a helper thread), and inserted
     with transaction.atomic():
-        _rows_insert(UsageRecord, _USAGE_COLUMNS, _usage_rows(chunk, result, snapshot, _Adapters.current()))
+        rows_insert(UsageRecord, _USAGE_COLUMNS, _usage_rows(chunk, result, snapshot, _Adapters.current()))
     # then
     columns = ("chunk", "batch", "service", "subject", "subject_kind", "key_version", "department", "day")
     more = ("requests", "upload_requests", "bytes_up", "bytes_down", "max_request_bytes", "first_seen", "last_seen")

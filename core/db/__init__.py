@@ -1,0 +1,1 @@
+"""Database helpers shared by the apps (backend-specific fast paths behind small, documented functions)."""

@@ -1,0 +1,78 @@
+"""Audit-log event types shadow-AI discovery and its alerting write (registered in ``core.events`` by
+``DiscoveryConfig.ready()``)."""
+
+from __future__ import annotations
+
+from core.events import event_type_declare
+
+_GDPR_5 = "GDPR Art. 5(1)(e) and 5(2) (storage limitation, accountability)"
+_GDPR_32 = "GDPR Art. 32 (access to personal data is controlled and logged)"
+
+# --- policy and registry ---
+AI_SERVICE_POLICY_CHANGED = event_type_declare(
+    "discovery.ai_service.policy_changed", "The usage policy of a catalogued AI service changed (before, after)."
+)
+POLICY_EXCEPTION_CREATED = event_type_declare(
+    "discovery.policy_exception.created", "A policy exception was granted to a department or group."
+)
+AI_SERVICE_PROMOTED = event_type_declare(
+    "discovery.ai_service.promoted",
+    "A discovered AI service was promoted to an AI system in the registry.",
+    evidences="EU AI Act Art. 26 (deployers know the AI systems they use)",
+)
+
+# --- ingestion ---
+LOG_BATCH_UPLOADED = event_type_declare(
+    "discovery.log_batch.uploaded", "A log file was uploaded or fetched for ingestion (SHA-256, size, source)."
+)
+LOG_BATCH_CONTENT_READ = event_type_declare(
+    "discovery.log_batch.content_read",
+    "A worker read a batch's content: SHA-256, size, format, and whether it duplicates another batch.",
+)
+LOG_BATCH_RETRIED = event_type_declare(
+    "discovery.log_batch.retried", "A failed or stuck batch was queued again (previous status kept)."
+)
+LOG_BATCH_DUPLICATE_CONFIRMED = event_type_declare(
+    "discovery.log_batch.duplicate_confirmed", "A user confirmed a batch held as a duplicate should be ingested."
+)
+LOG_BATCH_SAMPLES_REVEALED = event_type_declare(
+    "discovery.log_batch.samples_revealed",
+    "A user revealed raw sample lines of a batch (reason required).",
+    evidences=_GDPR_32,
+)
+LOG_BATCH_DELETED = event_type_declare(
+    "discovery.log_batch.deleted",
+    "A batch was deleted with its chunks, usage rows and stored file (what went is counted).",
+    evidences=_GDPR_5,
+)
+USAGE_RECORD_DELETED = event_type_declare(
+    "discovery.usage_record.deleted",
+    "Usage rows of a batch were deleted (rows and requests per service and day).",
+    evidences=_GDPR_5,
+)
+PSEUDONYM_REIDENTIFIED = event_type_declare(
+    "discovery.pseudonym.reidentified",
+    "A user re-identified the person behind a pseudonym (reason required).",
+    evidences=_GDPR_32,
+)
+RETENTION_PURGED = event_type_declare(
+    "discovery.retention.purged", "The daily retention job purged raw ingestion detail (counts).", evidences=_GDPR_5
+)
+
+# --- alerting and notifications ---
+ALERT_RAISED = event_type_declare("discovery.alert.raised", "An alert rule raised an alert.")
+ALERT_TRANSITIONED = event_type_declare(
+    "discovery.alert.transitioned", "An alert moved to another triage status (before, after)."
+)
+ALERT_ASSIGNED = event_type_declare("discovery.alert.assigned", "An alert was assigned to someone (before, after).")
+ALERT_COMMENTED = event_type_declare("discovery.alert.commented", "Someone commented on an alert.")
+SILENCE_CREATED = event_type_declare("discovery.silence.created", "Alerts matching a silence are muted until a time.")
+AUDIT_FINDING_QUEUED = event_type_declare(
+    "discovery.audit_finding.queued", "A fairness-audit finding was queued for delivery on the subscribed channels."
+)
+ALERT_DELIVERY_DEAD_LETTERED = event_type_declare(
+    "discovery.alert_delivery.dead_lettered", "A notification gave up after its retries (or a permanent error)."
+)
+ALERT_DELIVERY_RESENT = event_type_declare(
+    "discovery.alert_delivery.resent", "A user queued a dead-lettered notification again."
+)
