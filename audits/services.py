@@ -20,7 +20,6 @@ import pandas as pd
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
@@ -44,13 +43,14 @@ from audits.metrics import (
 )
 from audits.metrics.compress import COUNT, WEIGHT, Y_PRED, Y_TRUE
 from audits.models import AuditDefinition, AuditRun, Finding
+from audits.payloads import FINDING_TOPIC, AuditFindingPayload, MetricVerdictItem
 from audits.sources import AuditInputError, LocalInput, fetch_input
 from audits.validation import column_mapping, parse_cron
 from core.exceptions import InvalidTransition
 from core.roles import COMPLIANCE_OFFICER
 from core.services import audit_log_record, model_create, model_delete, model_update
-from discovery.alert_services import AuditFindingPayload, MetricVerdictItem, audit_finding_notify
 from governance.selectors import obligation_list
+from notifications.services import notification_queue
 
 logger = logging.getLogger(__name__)
 
@@ -513,9 +513,15 @@ def _finding_open(*, run: AuditRun, kind: str, title: str, description: str) -> 
         audit_log_record(event_type=events.FINDING_OPENED, actor=None, target=finding, extra_data={"run": run.pk})
     else:
         finding = existing
-    _notify(run=run, subject=title, body=f"{description}\n\nRun: {run} (id {run.pk})")
-    audit_finding_notify(
-        payload=_finding_payload(run=run, finding=finding, title=title, summary=description), target=finding
+    payload = _finding_payload(run=run, finding=finding, title=title, summary=description)
+    # one message for the subscribed channels and the direct e-mail to the compliance officers and owners, queued
+    # in this transaction and sent after commit with the outbox's retries and dead letters
+    notification_queue(
+        topic=FINDING_TOPIC,
+        event_key=payload.event_id,
+        message=payload.to_message(),
+        target=finding,
+        recipients=notification_recipients(definition),
     )
     return finding
 
@@ -583,20 +589,6 @@ def notification_recipients(definition: AuditDefinition) -> list[str]:
             continue
         recipients.append(owner)
     return sorted(set(recipients))
-
-
-def _notify(*, run: AuditRun, subject: str, body: str) -> None:
-    recipients = notification_recipients(run.definition)
-    if not recipients:
-        return
-
-    def send() -> None:
-        try:
-            send_mail(subject[:200], body, None, recipients)
-        except OSError:  # SMTP down must not undo the recorded result
-            logger.exception("could not send audit notification for run %s", run.pk)
-
-    transaction.on_commit(send)
 
 
 @transaction.atomic

@@ -6,15 +6,16 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_mixins import AuditedAdmin
 from core.exceptions import ApplicationError
-from discovery.alert_admin import promote_to_registry
 from discovery.charts import trend_chart_png
 from discovery.choices import RETRYABLE_BATCH_STATUSES, BatchStatus
 from discovery.models import (
@@ -25,16 +26,19 @@ from discovery.models import (
     LogSource,
     PolicyException,
     Pseudonym,
+    ServicePromotion,
     UsageRecord,
 )
 from discovery.selectors import usage_report
 from discovery.services import (
+    ai_service_promote,
     log_batch_confirm,
     log_batch_delete,
     log_batch_ingest,
     log_batch_retry,
     log_batch_samples_reveal,
     log_batches_delete,
+    promotions_sync_policy,
     pseudonym_reidentify,
     usage_record_delete,
     usage_records_delete,
@@ -42,6 +46,18 @@ from discovery.services import (
 
 #: the audit-log reason of deletes made in the admin (its delete pages ask for none)
 ADMIN_DELETE_REASON = "deleted in the admin"
+
+
+@admin.action(description="Promote into the AI registry (draft system for classification)")
+def promote_to_registry(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+    """For the AI-service changelist: needs ``governance.add_aisystem`` (checked by the service)."""
+    for service in queryset:
+        try:
+            promotion = ai_service_promote(service=service, actor=request.user, reason="promoted from catalog")
+        except (ApplicationError, PermissionDenied) as exc:
+            modeladmin.message_user(request, f"{service}: {getattr(exc, 'message', exc)}", messages.WARNING)
+        else:
+            modeladmin.message_user(request, f"{service} registered as {promotion.system}.", messages.SUCCESS)
 
 
 @admin.register(LogSource)
@@ -407,3 +423,18 @@ class UsageRecordAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         usage_records_delete(records=list(queryset), actor=request.user, reason=ADMIN_DELETE_REASON)
+
+
+@admin.register(ServicePromotion)
+class ServicePromotionAdmin(SimpleHistoryAdmin):
+    list_display = ["service", "system", "synced_stage", "promoted_by", "created_at"]
+    readonly_fields = ["service", "system", "alert", "promoted_by", "synced_stage"]
+    actions = ["sync_policy"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Apply the registry decision to the discovery policy now", permissions=["change"])
+    def sync_policy(self, request: HttpRequest, queryset: QuerySet[ServicePromotion]) -> None:
+        changes = promotions_sync_policy()
+        self.message_user(request, f"{len(changes)} policy change(s): {changes}", messages.SUCCESS)

@@ -1,4 +1,4 @@
-"""Audit-log event types shadow-AI discovery and its alerting write (registered in ``core.events`` by
+"""Audit-log event types shadow-AI discovery writes (registered in ``core.events`` by
 ``DiscoveryConfig.ready()``)."""
 
 from __future__ import annotations
@@ -57,22 +57,4 @@ PSEUDONYM_REIDENTIFIED = event_type_declare(
 )
 RETENTION_PURGED = event_type_declare(
     "discovery.retention.purged", "The daily retention job purged raw ingestion detail (counts).", evidences=_GDPR_5
-)
-
-# --- alerting and notifications ---
-ALERT_RAISED = event_type_declare("discovery.alert.raised", "An alert rule raised an alert.")
-ALERT_TRANSITIONED = event_type_declare(
-    "discovery.alert.transitioned", "An alert moved to another triage status (before, after)."
-)
-ALERT_ASSIGNED = event_type_declare("discovery.alert.assigned", "An alert was assigned to someone (before, after).")
-ALERT_COMMENTED = event_type_declare("discovery.alert.commented", "Someone commented on an alert.")
-SILENCE_CREATED = event_type_declare("discovery.silence.created", "Alerts matching a silence are muted until a time.")
-AUDIT_FINDING_QUEUED = event_type_declare(
-    "discovery.audit_finding.queued", "A fairness-audit finding was queued for delivery on the subscribed channels."
-)
-ALERT_DELIVERY_DEAD_LETTERED = event_type_declare(
-    "discovery.alert_delivery.dead_lettered", "A notification gave up after its retries (or a permanent error)."
-)
-ALERT_DELIVERY_RESENT = event_type_declare(
-    "discovery.alert_delivery.resent", "A user queued a dead-lettered notification again."
 )

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -45,6 +44,8 @@ from governance.models import (
     ObligationEvidence,
     ObligationReminder,
 )
+from notifications.notifiers.message import Fact, Message
+from notifications.services import notification_queue
 
 # --------------------------------------------------------------------------------------------------------------------
 # Facts
@@ -385,13 +386,19 @@ def obligation_evidence_add(
 # --------------------------------------------------------------------------------------------------------------------
 
 
+#: the notification topic of obligation reminders (registered by ``GovernanceConfig.ready``)
+REMINDER_TOPIC = "obligation_reminder"
+
+
 def obligation_reminders_send(*, today: date | None = None) -> int:
-    """Email owners about open obligations coming due within each reminder window (``REMINDER_WINDOWS_DAYS``).
+    """Remind owners of open obligations coming due within each reminder window (``REMINDER_WINDOWS_DAYS``),
+    through the notification outbox: a direct e-mail to the owner, and the channels subscribed to
+    ``obligation_reminder``, sent after commit with the outbox's retries and dead letters.
 
     Idempotent by design: an ``ObligationReminder(obligation, due_date, window_days)`` row is inserted (unique) in
-    the same transaction as the send, so a second beat tick, or a rerun, does not send it again; a changed due date
-    is a new reminder. Obligations without an owner email are skipped (and picked up once an owner is set).
-    Returns the number of emails sent.
+    the same transaction as the outbox rows, so a second beat tick, or a rerun, does not queue it again; a changed
+    due date is a new reminder. Obligations without an owner email are skipped (and picked up once an owner is
+    set). Returns the number of reminders queued.
     """
     today = today or timezone.localdate()
     sent = 0
@@ -423,11 +430,12 @@ def obligation_reminders_send(*, today: date | None = None) -> int:
                     window_days=window,
                     recipients=[obligation.owner.email],
                 )
-                send_mail(
-                    subject=_reminder_subject(obligation, days_left),
-                    message=_reminder_body(obligation, days_left),
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    recipient_list=[obligation.owner.email],
+                notification_queue(
+                    topic=REMINDER_TOPIC,
+                    event_key=f"governance.obligation.{obligation.pk}.{obligation.due_date.isoformat()}.{window}",
+                    message=_reminder_message(obligation, days_left, window=window),
+                    target=obligation,
+                    recipients=[obligation.owner.email],
                 )
                 audit_log_record(
                     event_type=events.OBLIGATION_REMINDER_SENT,
@@ -441,17 +449,35 @@ def obligation_reminders_send(*, today: date | None = None) -> int:
     return sent
 
 
-def _reminder_subject(obligation: Obligation, days_left: int) -> str:
+def _reminder_message(obligation: Obligation, days_left: int, *, window: int) -> Message:
+    """The reminder as every channel (and the owner's e-mail) renders it."""
     when = f"overdue by {-days_left} day(s)" if days_left < 0 else f"due in {days_left} day(s)"
-    return f"[AI governance] {obligation.system.name}: {obligation.article} {when}"
-
-
-def _reminder_body(obligation: Obligation, days_left: int) -> str:
-    return (
-        f"AI system: {obligation.system.name}\n"
-        f"Obligation: {obligation.article} — {obligation.duty}\n"
-        f"Due date: {obligation.due_date}\n"
-        f"Status: {obligation.get_status_display()}\n"
-        f"Deadline / retention: {obligation.deadline_text or '-'}\n\n"
-        f"Update it in the admin: {settings.SITE_URL}/admin/governance/obligation/{obligation.pk}/change/\n"
+    link = f"{settings.SITE_URL.rstrip('/')}/admin/governance/obligation/{obligation.pk}/change/"
+    overdue = days_left < 0
+    return Message(
+        topic=REMINDER_TOPIC,
+        event_id=f"governance.obligation.{obligation.pk}.{obligation.due_date}.{window}",
+        signature=f"governance.obligation.{'overdue' if overdue else 'due'}",
+        name="Obligation overdue" if overdue else "Obligation coming due",
+        title=f"[AI governance] {obligation.system.name}: {obligation.article} {when}",
+        severity="high" if overdue else ("medium" if days_left <= 7 else "low"),
+        summary=f"{obligation.article}: {obligation.duty}",
+        occurred_at=timezone.now(),
+        link=link,
+        facts=(
+            Fact("AI system", obligation.system.name, "aigov.system"),
+            Fact("Obligation", f"{obligation.article} — {obligation.duty}"[:300]),
+            Fact("Due date", str(obligation.due_date)),
+            Fact("Status", str(obligation.get_status_display())),
+            Fact("Deadline / retention", obligation.deadline_text or "-"),
+        ),
+        data={
+            "obligation_id": obligation.pk,
+            "system_id": obligation.system_id,
+            "system_name": obligation.system.name,
+            "article": obligation.article,
+            "due_date": str(obligation.due_date),
+            "days_left": days_left,
+            "status": obligation.status,
+        },
     )

@@ -11,26 +11,27 @@ from typing import Any
 
 import pytest
 
+from alerts.choices import AlertSeverity
 from audits import services
 from audits.choices import FindingKind, RunStatus, RunVerdict
 from audits.models import AuditRun, Finding
 from audits.tasks import execute_audit_run_task
-from discovery import alert_services as discovery_services
-from discovery.alert_choices import AlertSeverity, ChannelKind, ChannelTopic
-from discovery.alert_models import Delivery
+from notifications import services as notification_services
+from notifications.choices import ChannelKind
+from notifications.models import Delivery
 from tests.audits.factories import AuditDefinitionFactory, write_outputs
-from tests.discovery.alerts.factories import ChannelFactory
-from tests.discovery.alerts.receivers import HTTPReceiver, start_http_receiver
 from tests.governance.factories import AISystemFactory, ModelVersionFactory
+from tests.notifications.factories import ChannelFactory
+from tests.notifications.receivers import HTTPReceiver, start_http_receiver
 
 pytestmark = pytest.mark.django_db
-FINDINGS = [ChannelTopic.AUDIT_FINDING]
+FINDINGS = ["audit_finding"]
 
 
 @pytest.fixture
 def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Delivery ids handed to the alerts queue (the task's ``delay``), recorded instead of sent to a broker."""
-    from discovery.tasks import send_alert_delivery_task
+    from notifications.tasks import send_alert_delivery_task
 
     sent: list[int] = []
     monkeypatch.setattr(send_alert_delivery_task, "delay", sent.append)
@@ -57,7 +58,7 @@ def test_newly_failing_run_queues_one_delivery_per_subscribed_channel_on_commit(
 ) -> None:
     # given
     grc = ChannelFactory(name="grc", topics=FINDINGS)
-    both = ChannelFactory(name="both", topics=[ChannelTopic.SHADOW_AI_ALERT, ChannelTopic.AUDIT_FINDING])
+    both = ChannelFactory(name="both", topics=["shadow_ai_alert", "audit_finding"])
     ChannelFactory(name="soc-siem")  # alerts only: the default
     ChannelFactory(name="off", topics=FINDINGS, enabled=False)
     definition = AuditDefinitionFactory(source_path=str(write_outputs("biased-n1", bias=0.25)))
@@ -74,7 +75,7 @@ def test_newly_failing_run_queues_one_delivery_per_subscribed_channel_on_commit(
     assert sorted(enqueued) == sorted(d.pk for d in deliveries)
     finding = Finding.objects.get(run=run)
     for delivery in deliveries:
-        assert delivery.topic == ChannelTopic.AUDIT_FINDING
+        assert delivery.topic == "audit_finding"
         assert delivery.event_key == f"audits.run.{run.pk}.1"
         assert delivery.target == finding
 
@@ -171,7 +172,7 @@ def test_a_finding_reaches_a_real_webhook_through_the_outbox(http_receiver: HTTP
     definition = AuditDefinitionFactory(ai_system=system, source_path=str(write_outputs("biased-n6", bias=0.25)))
     run = _schedule_and_execute(definition, datetime(2026, 1, 1, tzinfo=UTC))
     # when
-    outcome = discovery_services.delivery_send(delivery_id=Delivery.objects.get().pk)
+    outcome = notification_services.delivery_send(delivery_id=Delivery.objects.get().pk)
     # then
     assert outcome.status == "sent"
     body = http_receiver.requests[0].json()

@@ -176,7 +176,7 @@ def test_the_migration_renames_old_rows_records_it_and_reverses_exactly() -> Non
     system = AISystemFactory()
     for old in ("audit_run.retried", "audit_run.retried", "governance.classify", "evidence_pack.downloaded"):
         AuditLogEntry.objects.create(event_type=old, target_repr=str(system), extra_data={"kept": old})
-    AuditLogEntry.objects.create(event_type="discovery.alert.raised")
+    AuditLogEntry.objects.create(event_type="alerts.alert.raised")
     before = sorted(AuditLogEntry.objects.values_list("pk", "event_type", "extra_data", "target_repr"))
     # when
     MIGRATION.forward(apps, None)
@@ -185,7 +185,7 @@ def test_the_migration_renames_old_rows_records_it_and_reverses_exactly() -> Non
     assert sorted(renamed.values()) == [
         "audits.audit_run.retried",
         "audits.audit_run.retried",
-        "discovery.alert.raised",
+        "alerts.alert.raised",
         "evidence.pack.downloaded",
         "governance.ai_system.classified",
     ]

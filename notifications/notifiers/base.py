@@ -1,0 +1,313 @@
+"""The notifier contract: one small class per delivery channel (Healthchecks ``hc/integrations/<kind>``).
+
+A notifier turns a :data:`Payload` (a shadow-AI :class:`AlertPayload` or a fairness-audit
+:class:`AuditFindingPayload`) into one message on its channel. It raises :class:`NotifierError` when
+delivery failed; ``permanent`` tells the outbox not to retry (bad URL, 4xx), ``retry_after`` carries a server's
+``Retry-After`` (429) so the next attempt waits at least that long. Notifiers never see raw identities: the payload
+holds the pseudonym only.
+"""
+
+from __future__ import annotations
+
+import abc
+import email.utils
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+#: seconds before an HTTP or socket delivery gives up (short: a slow receiver must not hold the alerts queue)
+DEFAULT_TIMEOUT = 10.0
+#: CEF severity (0-10) per severity label
+SEVERITY_SCORE = {"low": 3, "medium": 5, "high": 8, "critical": 10}
+
+
+class NotifierError(Exception):
+    """Delivery failed. ``permanent``: do not retry. ``retry_after``: the receiver asked us to wait (seconds)."""
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPayload:
+    """What every channel receives: stable ids, rule, severity, counts, pseudonymous subject, service, link."""
+
+    #: the ``kind`` of JSON bodies (webhook, Splunk): receivers tell shadow-AI alerts and audit findings apart by it
+    kind: ClassVar[str] = "shadow_ai_alert"
+
+    alert_id: str
+    fingerprint: str
+    rule_id: str
+    rule_name: str
+    rule_kind: str
+    severity: str
+    status: str
+    subject: str
+    subject_kind: str
+    service_slug: str
+    service_name: str
+    domain: str
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+    summary: str
+    link: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def severity_score(self) -> int:
+        return SEVERITY_SCORE.get(self.severity, 5)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["kind"] = self.kind
+        data["first_seen"] = self.first_seen.isoformat()
+        data["last_seen"] = self.last_seen.isoformat()
+        data["severity_score"] = self.severity_score
+        data["details"] = dict(self.details)
+        return data
+
+    def to_ecs(self) -> dict[str, Any]:
+        """An Elastic Common Schema shaped event (``event.kind=alert``) for JSON receivers."""
+        return {
+            "@timestamp": self.last_seen.isoformat(),
+            "kind": self.kind,
+            "event": {
+                "kind": "alert",
+                "category": ["network", "web"],
+                "type": ["info"],
+                "action": self.rule_kind,
+                "severity": self.severity_score,
+                "id": self.alert_id,
+                "start": self.first_seen.isoformat(),
+                "end": self.last_seen.isoformat(),
+                "url": self.link,
+            },
+            "rule": {"id": self.rule_id, "name": self.rule_name},
+            "user": {"id": self.subject},
+            "url": {"domain": self.domain},
+            "message": self.summary,
+            "aigov": self.to_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MetricVerdictItem:
+    """One judged value of an audit run: an aggregate (``group`` empty) or a group's impact ratio."""
+
+    analysis: str  # the sensitive feature(s) analysed, e.g. "sex" or "sex x race"
+    metric: str
+    verdict: str  # pass, warn, fail, insufficient_data
+    value: float | None = None
+    group: str = ""
+    control: str = ""
+    fail: float | None = None  # the failing threshold
+    higher_is_better: bool = True
+
+    def line(self) -> str:
+        """``impact_ratio F (sex) = 0.62: fail (threshold 0.8)`` for people."""
+        where = " ".join(p for p in (self.group, f"({self.analysis})" if self.analysis else "") if p)
+        if self.control:
+            where += f" [control {self.control}]"
+        value = "n/a" if self.value is None else f"{self.value:.3g}"
+        threshold = "" if self.fail is None else f" (threshold {'<' if self.higher_is_better else '>'} {self.fail:g})"
+        return f"{self.metric} {where} = {value}: {self.verdict}{threshold}".replace("  ", " ")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MetricVerdictItem:
+        return cls(
+            analysis=str(data.get("analysis") or ""),
+            metric=str(data["metric"]),
+            verdict=str(data["verdict"]),
+            value=None if data.get("value") is None else float(data["value"]),
+            group=str(data.get("group") or ""),
+            control=str(data.get("control") or ""),
+            fail=None if data.get("fail") is None else float(data["fail"]),
+            higher_is_better=bool(data.get("higher_is_better", True)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFindingPayload:
+    """A fairness-audit finding (EU AI Act Art. 10(2)(f)-(g) bias examination) as channels receive it.
+
+    Built by the audits app when a run fails or its verdict turns to failing, stored as a snapshot on the delivery
+    (:meth:`to_dict` / :meth:`from_dict`), so the message says what was true when the event happened. Carries no
+    personal data: the system, the audit, the run and the judged metric values.
+    """
+
+    kind: ClassVar[str] = "audit_finding"
+
+    event_id: str  # stable per run attempt, e.g. "audits.run.12.1"
+    finding_id: int
+    finding_kind: str  # e.g. "failing" or "run_error"
+    finding_kind_label: str  # e.g. "Audit verdict is failing"
+    severity: str
+    title: str
+    summary: str
+    system_id: int
+    system_name: str
+    definition_id: int
+    definition_name: str
+    legal_basis: str  # label of the legal basis the audit serves
+    obligation: str  # registry obligation it is linked to (e.g. "Art. 10"), empty when the registry has none
+    run_id: int
+    run_slot: datetime
+    occurred_at: datetime
+    link: str  # the run in the admin
+    finding_link: str
+    verdict: str = ""  # overall verdict; empty when the run could not complete
+    error: str = ""
+    metrics: tuple[MetricVerdictItem, ...] = ()
+    model_version: str = ""  # the registered model release the run audited, when the definition names one
+
+    @property
+    def severity_score(self) -> int:
+        return SEVERITY_SCORE.get(self.severity, 5)
+
+    @property
+    def signature(self) -> str:
+        """Stable event-class id for SIEM correlation (CEF signature id, ECS ``rule.id``)."""
+        return f"audit.{self.finding_kind}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["kind"] = self.kind
+        data["run_slot"] = self.run_slot.isoformat()
+        data["occurred_at"] = self.occurred_at.isoformat()
+        data["severity_score"] = self.severity_score
+        data["metrics"] = [asdict(m) for m in self.metrics]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AuditFindingPayload:
+        """The payload back from :meth:`to_dict` (the delivery's stored snapshot); unknown keys are ignored."""
+        return cls(
+            event_id=str(data["event_id"]),
+            finding_id=int(data["finding_id"]),
+            finding_kind=str(data["finding_kind"]),
+            finding_kind_label=str(data.get("finding_kind_label") or data["finding_kind"]),
+            severity=str(data["severity"]),
+            title=str(data["title"]),
+            summary=str(data.get("summary") or ""),
+            system_id=int(data["system_id"]),
+            system_name=str(data["system_name"]),
+            definition_id=int(data["definition_id"]),
+            definition_name=str(data["definition_name"]),
+            legal_basis=str(data.get("legal_basis") or ""),
+            obligation=str(data.get("obligation") or ""),
+            run_id=int(data["run_id"]),
+            run_slot=datetime.fromisoformat(str(data["run_slot"])),
+            occurred_at=datetime.fromisoformat(str(data["occurred_at"])),
+            link=str(data["link"]),
+            finding_link=str(data.get("finding_link") or ""),
+            verdict=str(data.get("verdict") or ""),
+            error=str(data.get("error") or ""),
+            metrics=tuple(MetricVerdictItem.from_dict(m) for m in data.get("metrics") or ()),
+            model_version=str(data.get("model_version") or ""),
+        )
+
+    def to_ecs(self) -> dict[str, Any]:
+        """An ECS-shaped event for JSON receivers; ``kind`` (top level) is ``audit_finding``."""
+        return {
+            "@timestamp": self.occurred_at.isoformat(),
+            "kind": self.kind,
+            "event": {
+                "kind": "alert",
+                "type": ["info"],
+                "outcome": "failure",
+                "dataset": "aigov.audit_finding",
+                "action": self.finding_kind,
+                "severity": self.severity_score,
+                "id": self.event_id,
+                "url": self.link,
+            },
+            "rule": {"id": self.signature, "name": self.finding_kind_label},
+            "message": self.summary,
+            "aigov": self.to_dict(),
+        }
+
+
+#: anything a notifier can deliver
+type Payload = AlertPayload | AuditFindingPayload
+
+
+class Notifier(abc.ABC):
+    """One channel. ``config`` is the channel's admin-edited settings; :meth:`validate_config` checks its shape."""
+
+    kind: ClassVar[str]
+    required: ClassVar[tuple[str, ...]] = ()
+    #: config keys holding credentials (write-only: never shown by the API, admin or history); the first one is
+    #: the channel's main secret, the one the admin's write-only field sets. See :mod:`notifications.secrets`.
+    secret_keys: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = dict(config)
+
+    @classmethod
+    def validate_config(cls, config: Mapping[str, Any]) -> list[str]:
+        """Problems with ``config`` (empty: fine)."""
+        return [f"'{key}' is required" for key in cls.required if not config.get(key)]
+
+    @abc.abstractmethod
+    def send(self, payload: Payload) -> None:
+        """Deliver one alert or audit finding, or raise :class:`NotifierError`."""
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds: delta-seconds or an HTTP date (RFC 9110 10.2.3); None when absent/invalid."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def http_post(
+    url: str, body: bytes, *, headers: Mapping[str, str] | None = None, timeout: float = DEFAULT_TIMEOUT
+) -> int:
+    """POST ``body`` and map failures onto :class:`NotifierError`: 429 -> transient with ``retry_after``; 408 and
+    5xx -> transient; other 4xx -> permanent; connection errors and timeouts -> transient."""
+    if not url.startswith(("http://", "https://")):
+        # never echo the URL itself into ``last_error``: a chat webhook URL is a credential
+        scheme = url.partition(":")[0][:12] if ":" in url else "none"
+        raise NotifierError(f"not an http(s) URL (scheme {scheme!r})", permanent=True)
+    request = urllib.request.Request(url, data=body, method="POST")
+    for name, value in {"Content-Type": "application/json", **(headers or {})}.items():
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            response.read(1024)
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        code = exc.code
+        detail = exc.read(300).decode("utf-8", "replace") if exc.fp is not None else ""
+        message = f"HTTP {code} from receiver: {detail}".strip()
+        if code == 429:
+            raise NotifierError(message, retry_after=parse_retry_after(exc.headers.get("Retry-After"))) from exc
+        if code == 408 or code >= 500:
+            raise NotifierError(message, retry_after=parse_retry_after(exc.headers.get("Retry-After"))) from exc
+        raise NotifierError(message, permanent=True) from exc
+    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise NotifierError(f"connection failed: {reason}") from exc
+
+
+def json_bytes(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":"), sort_keys=True, default=str).encode()
