@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -20,7 +20,6 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from audits.models import AuditRun
 from core.exceptions import ApplicationError, Conflict, ValidationFailed
 from core.services import audit_log_record
 from evidence import events
@@ -30,7 +29,10 @@ from evidence.collect import Period
 from evidence.models import EvidencePack
 from evidence.pack import EvidencePackError
 from evidence.signing import TimestampUnavailable
-from governance.models import AISystem
+
+if TYPE_CHECKING:  # annotations only: other apps' data is read through their selectors
+    from audits.models import AuditRun
+    from governance.models import AISystem
 
 logger = logging.getLogger(__name__)
 
