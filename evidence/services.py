@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -21,7 +21,6 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from audits.models import AuditRun
 from core.exceptions import ApplicationError, Conflict, ValidationFailed
 from core.services import audit_log_record
 from evidence import events
@@ -31,9 +30,12 @@ from evidence.collect import Period
 from evidence.models import EvidencePack
 from evidence.pack import EvidencePackError
 from evidence.signing import TimestampUnavailable
-from governance.models import AISystem
 from notifications.notifiers.message import Fact, Message
 from notifications.services import notification_queue
+
+if TYPE_CHECKING:  # annotations only: other apps' data is read through their selectors
+    from audits.models import AuditRun
+    from governance.models import AISystem
 
 logger = logging.getLogger(__name__)
 
