@@ -672,7 +672,7 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> SendOutco
     try:
         if not delivery.channel.enabled:
             raise NotifierError("channel disabled", permanent=True)
-        notifier_for(delivery.channel.kind, delivery.channel.config).send(delivery_payload(delivery))
+        notifier_for(delivery.channel.kind, delivery.channel.config).send(delivery_payload(delivery).to_message())
     except NotifierError as exc:
         return _delivery_failed(delivery, error=exc.message, permanent=exc.permanent, retry_after=exc.retry_after)
     except Exception as exc:  # a bug in a notifier (or a bad snapshot) must not leave the row stuck in "sending"

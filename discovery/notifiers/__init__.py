@@ -1,5 +1,6 @@
-"""Delivery channels for shadow-AI alerts and fairness-audit findings, one module each behind
-:class:`~discovery.notifiers.base.Notifier`."""
+"""Delivery channels, one module each behind :class:`~discovery.notifiers.base.Notifier`: each renders a
+:class:`~discovery.notifiers.message.Message` and knows nothing about its topic (shadow-AI alerts and fairness-audit
+findings today, via their payloads' ``to_message``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from discovery.notifiers.base import (
     Payload,
 )
 from discovery.notifiers.email import EmailNotifier
+from discovery.notifiers.message import Fact, Link, Message
 from discovery.notifiers.slack import SlackNotifier
 from discovery.notifiers.splunk_hec import SplunkHECNotifier
 from discovery.notifiers.syslog_cef import SyslogCEFNotifier
@@ -40,6 +42,9 @@ __all__ = [
     "NOTIFIERS",
     "AlertPayload",
     "AuditFindingPayload",
+    "Fact",
+    "Link",
+    "Message",
     "MetricVerdictItem",
     "Notifier",
     "NotifierError",
