@@ -1,5 +1,6 @@
-"""Delivery channels for shadow-AI alerts and fairness-audit findings, one module each behind
-:class:`~notifications.notifiers.base.Notifier`."""
+"""Delivery channels, one module each behind :class:`~notifications.notifiers.base.Notifier`: each renders a
+:class:`~notifications.notifiers.message.Message` and knows nothing about its topic (shadow-AI alerts and fairness-audit
+findings today, via their payloads' ``to_message``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from notifications.notifiers.base import (
     Payload,
 )
 from notifications.notifiers.email import EmailNotifier
+from notifications.notifiers.message import Fact, Link, Message
 from notifications.notifiers.slack import SlackNotifier
 from notifications.notifiers.splunk_hec import SplunkHECNotifier
 from notifications.notifiers.syslog_cef import SyslogCEFNotifier
@@ -40,6 +42,9 @@ __all__ = [
     "NOTIFIERS",
     "AlertPayload",
     "AuditFindingPayload",
+    "Fact",
+    "Link",
+    "Message",
     "MetricVerdictItem",
     "Notifier",
     "NotifierError",

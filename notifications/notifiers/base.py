@@ -1,10 +1,11 @@
 """The notifier contract: one small class per delivery channel (Healthchecks ``hc/integrations/<kind>``).
 
-A notifier turns a :data:`Payload` (a shadow-AI :class:`AlertPayload` or a fairness-audit
-:class:`AuditFindingPayload`) into one message on its channel. It raises :class:`NotifierError` when
-delivery failed; ``permanent`` tells the outbox not to retry (bad URL, 4xx), ``retry_after`` carries a server's
-``Retry-After`` (429) so the next attempt waits at least that long. Notifiers never see raw identities: the payload
-holds the pseudonym only.
+A notifier renders one :class:`~notifications.notifiers.message.Message` on its channel and knows nothing about what
+the message is about. The topics turn their events into a ``Message``: here, for now, a shadow-AI
+:class:`AlertPayload` and a fairness-audit :class:`AuditFindingPayload` (``to_message``; they move to their owning
+apps). A notifier raises :class:`NotifierError` when delivery failed; ``permanent`` tells the outbox not to retry
+(bad URL, 4xx), ``retry_after`` carries a server's ``Retry-After`` (429) so the next attempt waits at least that
+long. Notifiers never see raw identities: a message holds the pseudonym only.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from notifications.notifiers.message import SEVERITY_SCORE, Fact, Link, Message
+
 #: seconds before an HTTP or socket delivery gives up (short: a slow receiver must not hold the alerts queue)
 DEFAULT_TIMEOUT = 10.0
-#: CEF severity (0-10) per severity label
-SEVERITY_SCORE = {"low": 3, "medium": 5, "high": 8, "critical": 10}
 
 
 class NotifierError(Exception):
@@ -37,7 +38,8 @@ class NotifierError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class AlertPayload:
-    """What every channel receives: stable ids, rule, severity, counts, pseudonymous subject, service, link."""
+    """A shadow-AI alert as the outbox delivers it: stable ids, rule, severity, counts, pseudonymous subject,
+    service, link. Channels render its :meth:`to_message`."""
 
     #: the ``kind`` of JSON bodies (webhook, Splunk): receivers tell shadow-AI alerts and audit findings apart by it
     kind: ClassVar[str] = "shadow_ai_alert"
@@ -74,28 +76,62 @@ class AlertPayload:
         data["details"] = dict(self.details)
         return data
 
-    def to_ecs(self) -> dict[str, Any]:
-        """An Elastic Common Schema shaped event (``event.kind=alert``) for JSON receivers."""
-        return {
-            "@timestamp": self.last_seen.isoformat(),
-            "kind": self.kind,
-            "event": {
-                "kind": "alert",
-                "category": ["network", "web"],
-                "type": ["info"],
-                "action": self.rule_kind,
-                "severity": self.severity_score,
-                "id": self.alert_id,
-                "start": self.first_seen.isoformat(),
-                "end": self.last_seen.isoformat(),
-                "url": self.link,
+    def to_message(self) -> Message:
+        """The alert as every channel renders it: rule, pseudonymous user, service, domain, count, first/last seen;
+        for SIEMs the signature ``shadow-ai.<rule kind>``, ECS ``rule.id`` = the rule's key, ``user.id`` and
+        ``url.domain``, and the CEF extension the channel has always sent (``suser``, ``dhost``, ``cnt``, cs1-cs5)."""
+        return Message(
+            topic=self.kind,
+            event_id=self.alert_id,
+            signature=f"shadow-ai.{self.rule_kind}",
+            name=self.rule_name,
+            title=f"{self.rule_name}: {self.service_name}",
+            severity=self.severity,
+            summary=self.summary,
+            occurred_at=self.last_seen,
+            start=self.first_seen,
+            link=self.link,
+            link_label="Open in AIGov",
+            category="shadow-ai",
+            facts=(
+                Fact("Rule", f"{self.rule_name} ({self.rule_id})", key="rule.id"),
+                Fact("User (pseudonym)", self.subject or "organisation-wide", key="user.id"),
+                Fact("Service", f"{self.service_name} ({self.domain})", key="url.domain"),
+                Fact("Occurrences", str(self.count), key="count"),
+                Fact("First seen", f"{self.first_seen:%Y-%m-%d %H:%M} UTC", key="event.start"),
+                Fact("Last seen", f"{self.last_seen:%Y-%m-%d %H:%M} UTC", key="event.end"),
+                Fact("Alert", self.alert_id, key="event.id"),
+            ),
+            footer=(
+                "The user is shown as a pseudonym; re-identification is possible in AIGov with permission and is"
+                " audited."
+            ),
+            data={k: v for k, v in self.to_dict().items() if k != "kind"},
+            ecs={
+                "event": {"category": ["network", "web"], "action": self.rule_kind},
+                "rule": {"id": self.rule_id},
+                "user": {"id": self.subject},
+                "url": {"domain": self.domain},
             },
-            "rule": {"id": self.rule_id, "name": self.rule_name},
-            "user": {"id": self.subject},
-            "url": {"domain": self.domain},
-            "message": self.summary,
-            "aigov": self.to_dict(),
-        }
+            cef=(
+                ("suser", self.subject),
+                ("dhost", self.domain),
+                ("app", self.service_name),
+                ("act", "observed"),
+                ("cnt", self.count),
+                ("cs1Label", "ruleId"),
+                ("cs1", self.rule_id),
+                ("cs2Label", "alertId"),
+                ("cs2", self.alert_id),
+                ("cs3Label", "fingerprint"),
+                ("cs3", self.fingerprint),
+                ("cs4Label", "link"),
+                ("cs4", self.link),
+                ("cs5Label", "status"),
+                ("cs5", self.status),
+            ),
+            refs={"alert_id": self.alert_id},
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,28 +250,66 @@ class AuditFindingPayload:
             model_version=str(data.get("model_version") or ""),
         )
 
-    def to_ecs(self) -> dict[str, Any]:
-        """An ECS-shaped event for JSON receivers; ``kind`` (top level) is ``audit_finding``."""
-        return {
-            "@timestamp": self.occurred_at.isoformat(),
-            "kind": self.kind,
-            "event": {
-                "kind": "alert",
-                "type": ["info"],
-                "outcome": "failure",
-                "dataset": "aigov.audit_finding",
-                "action": self.finding_kind,
-                "severity": self.severity_score,
-                "id": self.event_id,
-                "url": self.link,
-            },
-            "rule": {"id": self.signature, "name": self.finding_kind_label},
-            "message": self.summary,
-            "aigov": self.to_dict(),
-        }
+    def to_message(self) -> Message:
+        """The finding as every channel renders it: system, audit, model version, legal basis, registry obligation,
+        verdict and run as facts, the failing and warning metric values (and an error the summary does not already
+        say) as lines, the run as the main link and the finding as a second one; for SIEMs the signature
+        ``audit.<finding kind>`` and the CEF extension the channel has always sent (cs1-cs6, cn1-cn2)."""
+        judged = [m.line() for m in self.metrics if m.verdict in ("fail", "warn")]
+        summary = self.summary or self.error
+        error = [f"Error: {self.error}"] if self.error and self.error.strip() != summary.strip() else []
+        return Message(
+            topic=self.kind,
+            event_id=self.event_id,
+            signature=self.signature,
+            name=self.finding_kind_label,
+            title=self.title,
+            severity=self.severity,
+            summary=summary,
+            occurred_at=self.occurred_at,
+            start=self.run_slot,
+            link=self.link,
+            link_label="Open the run in AIGov",
+            links=(Link("Open the finding", self.finding_link),) if self.finding_link else (),
+            category="fairness-audit",
+            facts=(
+                Fact("Finding", self.finding_kind_label, key="finding.kind"),
+                Fact("AI system", f"{self.system_name} (#{self.system_id})", key="ai_system.name"),
+                Fact("Audit", f"{self.definition_name} (#{self.definition_id})", key="audit.name"),
+                Fact("Model version", self.model_version or "not recorded", key="model.version"),
+                Fact("Verdict", self.verdict or "could not run", key="audit.verdict"),
+                Fact("Legal basis", self.legal_basis, key="audit.legal_basis"),
+                Fact("Obligation", self.obligation or "none linked in the registry", key="obligation"),
+                Fact("Run", f"#{self.run_id}, slot {self.run_slot:%Y-%m-%d %H:%M} UTC", key="audit_run.id"),
+            ),
+            lines=(*error, *judged),
+            data={k: v for k, v in self.to_dict().items() if k != "kind"},
+            ecs={"event": {"outcome": "failure", "action": self.finding_kind}},
+            cef=(
+                ("act", self.finding_kind),
+                ("outcome", "failure"),
+                ("cs1Label", "auditId"),
+                ("cs1", self.definition_id),
+                ("cs2Label", "findingId"),
+                ("cs2", self.finding_id),
+                ("cs3Label", "aiSystem"),
+                ("cs3", self.system_name),
+                ("cs4Label", "link"),
+                ("cs4", self.link),
+                ("cs5Label", "verdict"),
+                ("cs5", self.verdict or "error"),
+                ("cs6Label", "legalBasis"),
+                ("cs6", self.legal_basis),
+                ("cn1Label", "auditRunId"),
+                ("cn1", self.run_id),
+                ("cn2Label", "aiSystemId"),
+                ("cn2", self.system_id),
+            ),
+            refs={"finding_id": self.finding_id, "ai_system_id": self.system_id, "audit_run_id": self.run_id},
+        )
 
 
-#: anything a notifier can deliver
+#: the events the outbox delivers today (each turns into a :class:`Message` for the channels)
 type Payload = AlertPayload | AuditFindingPayload
 
 
@@ -257,8 +331,8 @@ class Notifier(abc.ABC):
         return [f"'{key}' is required" for key in cls.required if not config.get(key)]
 
     @abc.abstractmethod
-    def send(self, payload: Payload) -> None:
-        """Deliver one alert or audit finding, or raise :class:`NotifierError`."""
+    def send(self, message: Message) -> None:
+        """Deliver one message, or raise :class:`NotifierError`."""
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

@@ -1,4 +1,8 @@
-"""E-mail through Django's mail backend (``EMAIL_URL``): for people, a fallback to the SIEM and chat channels."""
+"""E-mail through Django's mail backend (``EMAIL_URL``): for people, a fallback to the SIEM and chat channels.
+
+One layout for every message: the subject ``[AIGov SEVERITY] title``; the body has the title, the summary, the
+severity and the facts aligned in two columns, the detail lines, the links, then the footer.
+"""
 
 from __future__ import annotations
 
@@ -7,68 +11,32 @@ from typing import ClassVar
 
 from django.core.mail import EmailMessage
 
-from notifications.notifiers.base import AlertPayload, AuditFindingPayload, Notifier, NotifierError, Payload
+from notifications.notifiers.base import Notifier, NotifierError
+from notifications.notifiers.message import Message, capped
 
-#: metric verdicts listed in a finding's e-mail (the run page has all of them)
-MAX_METRIC_LINES = 30
-
-
-def email_subject(payload: Payload) -> str:
-    if isinstance(payload, AuditFindingPayload):
-        return f"[AIGov {payload.severity.upper()}] {payload.title}"[:200]
-    return f"[AIGov {payload.severity.upper()}] {payload.rule_name}: {payload.service_name}"[:200]
+#: detail lines listed in an e-mail (the topic's page has all of them)
+MAX_LINES = 30
+#: labels are padded to at least this width, so values line up
+LABEL_WIDTH = 16
 
 
-def email_body(payload: Payload) -> str:
-    if isinstance(payload, AuditFindingPayload):
-        return finding_email_body(payload)
-    return alert_email_body(payload)
+def email_subject(message: Message) -> str:
+    return f"[AIGov {message.severity.upper()}] {message.title}"[:200].replace("\r", " ").replace("\n", " ")
 
 
-def alert_email_body(payload: AlertPayload) -> str:
-    lines = [
-        payload.summary,
-        "",
-        f"Rule:            {payload.rule_name} ({payload.rule_id})",
-        f"Severity:        {payload.severity}",
-        f"Service:         {payload.service_name} ({payload.domain})",
-        f"User pseudonym:  {payload.subject or 'organisation-wide'}",
-        f"Occurrences:     {payload.count}",
-        f"First seen:      {payload.first_seen:%Y-%m-%d %H:%M} UTC",
-        f"Last seen:       {payload.last_seen:%Y-%m-%d %H:%M} UTC",
-        f"Alert id:        {payload.alert_id}",
-        "",
-        f"Triage: {payload.link}",
-        "",
-        "The user is shown as a pseudonym; re-identification is possible in AIGov with permission and is audited.",
-    ]
-    return "\n".join(lines)
-
-
-def finding_email_body(payload: AuditFindingPayload) -> str:
-    lines = [
-        payload.title,
-        "",
-        f"Finding:         {payload.finding_kind_label}",
-        f"Severity:        {payload.severity}",
-        f"AI system:       {payload.system_name} (#{payload.system_id})",
-        f"Audit:           {payload.definition_name} (#{payload.definition_id})",
-        f"Model version:   {payload.model_version or 'not recorded'}",
-        f"Legal basis:     {payload.legal_basis}",
-        f"Obligation:      {payload.obligation or 'none linked in the registry'}",
-        f"Run:             #{payload.run_id}, slot {payload.run_slot:%Y-%m-%d %H:%M} UTC",
-        f"Verdict:         {payload.verdict or 'the run could not complete'}",
-    ]
-    if payload.error:
-        lines += ["", "Error:", payload.error]
-    judged = [m for m in payload.metrics if m.verdict in ("fail", "warn")]
-    if judged:
-        lines += ["", "Metric verdicts:"] + [f"  - {m.line()}" for m in judged[:MAX_METRIC_LINES]]
-        if len(judged) > MAX_METRIC_LINES:
-            lines.append(f"  ... and {len(judged) - MAX_METRIC_LINES} more on the run page")
-    lines += ["", f"Run: {payload.link}"]
-    if payload.finding_link:
-        lines.append(f"Finding: {payload.finding_link}")
+def email_body(message: Message) -> str:
+    rows = [("Severity", message.severity), *((f.label, f.value) for f in message.facts)]
+    width = max(LABEL_WIDTH, *(len(label) + 1 for label, _ in rows))
+    lines = [message.title, ""]
+    if message.summary:
+        lines += [message.summary, ""]
+    lines += [f"{label + ':':<{width}} {value}" for label, value in rows]
+    if message.lines:
+        lines += ["", *capped((f"  - {line}" for line in message.lines), MAX_LINES, more="  ... and {n} more in AIGov")]
+    links = [(message.link_label, message.link), *((link.label, link.url) for link in message.links)]
+    lines += ["", *(f"{label}: {url}" for label, url in links if url)]
+    if message.footer:
+        lines += ["", message.footer]
     return "\n".join(lines)
 
 
@@ -84,13 +52,13 @@ class EmailNotifier(Notifier):
             to = to.split(",")
         return [address.strip() for address in to if address and address.strip()]
 
-    def send(self, payload: Payload) -> None:
+    def send(self, message: Message) -> None:
         recipients = self.recipients()
         if not recipients:
             raise NotifierError("no recipients configured", permanent=True)
-        message = EmailMessage(email_subject(payload), email_body(payload), to=recipients)
+        mail = EmailMessage(email_subject(message), email_body(message), to=recipients)
         try:
-            message.send(fail_silently=False)
+            mail.send(fail_silently=False)
         except smtplib.SMTPRecipientsRefused as exc:
             raise NotifierError(f"recipients refused: {exc}", permanent=True) from exc
         except (OSError, smtplib.SMTPException) as exc:

@@ -1,25 +1,25 @@
 """Slack incoming webhook (``hooks.slack.com/services/...``): ``text`` fallback plus Block Kit blocks.
 
-Slack allows about one message per second per webhook and answers 429 with ``Retry-After`` beyond that; the
-outbox honours it.
+One layout for every message: a header (``[SEVERITY] title``), the summary, the facts as section fields, the
+detail lines as a bullet list, the footer as context, then the link buttons. Slack allows about one message per
+second per webhook and answers 429 with ``Retry-After`` beyond that; the outbox honours it.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from notifications.notifiers.base import (
-    DEFAULT_TIMEOUT,
-    AlertPayload,
-    AuditFindingPayload,
-    Notifier,
-    Payload,
-    http_post,
-    json_bytes,
-)
+from notifications.notifiers.base import DEFAULT_TIMEOUT, Notifier, http_post, json_bytes
+from notifications.notifiers.message import Message, capped, shorten
 
-#: metric verdicts listed in a finding's message (a section's text is limited to 3000 characters)
-MAX_METRIC_LINES = 10
+#: detail lines listed (the topic's page has all of them)
+MAX_LINES = 10
+#: Block Kit limits: header text 150, section text 3000, a field 2000, fields per section 10, fallback text kept short
+HEADER_LIMIT = 150
+SECTION_LIMIT = 3000
+FIELD_LIMIT = 2000
+FIELDS_PER_SECTION = 10
+TEXT_LIMIT = 500
 
 
 def _mrkdwn(text: str) -> str:
@@ -27,68 +27,35 @@ def _mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def slack_message(payload: Payload) -> dict[str, Any]:
-    """The webhook body for an alert or an audit finding."""
-    if isinstance(payload, AuditFindingPayload):
-        return slack_finding_message(payload)
-    return slack_alert_message(payload)
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": shorten(text, SECTION_LIMIT)}}
 
 
-def slack_alert_message(payload: AlertPayload) -> dict[str, Any]:
-    title = f"[{payload.severity.upper()}] {payload.rule_name}: {payload.service_name}"
-    fields = [
-        f"*User (pseudonym)*\n`{payload.subject[:16] or 'organisation'}`",
-        f"*Service*\n{_mrkdwn(payload.service_name)} ({_mrkdwn(payload.domain)})",
-        f"*Count*\n{payload.count}",
-        f"*Last seen*\n{payload.last_seen:%Y-%m-%d %H:%M} UTC",
-    ]
-    return {
-        "text": f"{title} - {payload.summary}",
-        "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": _mrkdwn(payload.summary)}},
-            {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
-            {
-                "type": "actions",
-                "elements": [
-                    {"type": "button", "text": {"type": "plain_text", "text": "Open in AIGov"}, "url": payload.link}
-                ],
-            },
-        ],
-    }
+def _button(label: str, url: str) -> dict[str, Any]:
+    return {"type": "button", "text": {"type": "plain_text", "text": label[:75]}, "url": url}
 
 
-def slack_finding_message(payload: AuditFindingPayload) -> dict[str, Any]:
-    title = f"[{payload.severity.upper()}] {payload.title}"
-    fields = [
-        f"*AI system*\n{_mrkdwn(payload.system_name)}",
-        f"*Audit*\n{_mrkdwn(payload.definition_name)}"
-        + (f" (model {_mrkdwn(payload.model_version)})" if payload.model_version else ""),
-        f"*Verdict*\n{payload.verdict or 'could not run'}",
-        f"*Legal basis*\n{_mrkdwn(payload.legal_basis)}"
-        + (f" ({_mrkdwn(payload.obligation)})" if payload.obligation else ""),
-    ]
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
-    ]
-    judged = [m for m in payload.metrics if m.verdict in ("fail", "warn")]
-    if judged:
-        lines = [f"• `{_mrkdwn(m.line())}`" for m in judged[:MAX_METRIC_LINES]]
-        if len(judged) > MAX_METRIC_LINES:
-            lines.append(f"… and {len(judged) - MAX_METRIC_LINES} more on the run page")
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Metric verdicts*\n" + "\n".join(lines)}})
-    if payload.error:
-        blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"*Error*\n{_mrkdwn(payload.error[:2900])}"}}
-        )
-    buttons = [{"type": "button", "text": {"type": "plain_text", "text": "Open the run in AIGov"}, "url": payload.link}]
-    if payload.finding_link:
-        buttons.append(
-            {"type": "button", "text": {"type": "plain_text", "text": "Open the finding"}, "url": payload.finding_link}
-        )
-    blocks.append({"type": "actions", "elements": buttons})
-    return {"text": f"{title} - {payload.finding_kind_label}", "blocks": blocks}
+def slack_message(message: Message) -> dict[str, Any]:
+    """The webhook body for one message."""
+    title = f"[{message.severity.upper()}] {message.title}"
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": title[:HEADER_LIMIT]}}]
+    if message.summary:
+        blocks.append(_section(_mrkdwn(message.summary)))
+    fields = [shorten(f"*{_mrkdwn(f.label)}*\n{_mrkdwn(f.value)}", FIELD_LIMIT) for f in message.facts]
+    for start in range(0, len(fields), FIELDS_PER_SECTION):
+        chunk = fields[start : start + FIELDS_PER_SECTION]
+        blocks.append({"type": "section", "fields": [{"type": "mrkdwn", "text": text} for text in chunk]})
+    if message.lines:
+        bullets = [f"• {_mrkdwn(line)}" for line in message.lines]
+        blocks.append(_section("\n".join(capped(bullets, MAX_LINES, more="… and {n} more in AIGov"))))
+    if message.footer:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _mrkdwn(message.footer)}]})
+    buttons = [_button(message.link_label, message.link)] if message.link else []
+    buttons += [_button(link.label, link.url) for link in message.links if link.url]
+    if buttons:
+        blocks.append({"type": "actions", "elements": buttons})
+    text = f"{title} - {message.summary}" if message.summary else title
+    return {"text": shorten(text, TEXT_LIMIT), "blocks": blocks}
 
 
 class SlackNotifier(Notifier):
@@ -98,9 +65,9 @@ class SlackNotifier(Notifier):
     required = ("url",)
     secret_keys = ("url",)  # an incoming-webhook URL embeds its credential: whoever holds it can post
 
-    def send(self, payload: Payload) -> None:
+    def send(self, message: Message) -> None:
         http_post(
             str(self.config["url"]),
-            json_bytes(slack_message(payload)),
+            json_bytes(slack_message(message)),
             timeout=float(self.config.get("timeout", DEFAULT_TIMEOUT)),
         )

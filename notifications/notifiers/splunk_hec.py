@@ -1,7 +1,8 @@
 """Splunk HTTP Event Collector: ``POST /services/collector/event`` with ``Authorization: Splunk <token>``.
 
-The event is the ECS-shaped JSON of the webhook; the indexed ``fields`` carry ``kind`` (``shadow_ai_alert`` or
-``audit_finding``) so searches can split the two without parsing the event.
+The event is the ECS-shaped JSON of the webhook; the indexed ``fields`` carry ``kind`` (the topic:
+``shadow_ai_alert``, ``audit_finding``, ...), ``rule_id``, ``severity`` and the message's ``refs`` (``alert_id``,
+``finding_id``, ...) so searches can split and join events without parsing them.
 """
 
 from __future__ import annotations
@@ -9,42 +10,25 @@ from __future__ import annotations
 import socket
 from typing import Any, ClassVar
 
-from notifications.notifiers.base import (
-    DEFAULT_TIMEOUT,
-    AuditFindingPayload,
-    Notifier,
-    Payload,
-    http_post,
-    json_bytes,
-)
+from notifications.notifiers.base import DEFAULT_TIMEOUT, Notifier, http_post, json_bytes
+from notifications.notifiers.message import Message
 
 
-def hec_event(payload: Payload, *, index: str = "", source: str = "aigov", host: str = "") -> dict[str, Any]:
-    fields: dict[str, Any]
-    if isinstance(payload, AuditFindingPayload):
-        at = payload.occurred_at
-        fields = {
-            "kind": payload.kind,
-            "rule_id": payload.signature,
-            "severity": payload.severity,
-            "finding_id": payload.finding_id,
-            "ai_system_id": payload.system_id,
-            "audit_run_id": payload.run_id,
-        }
-    else:
-        at = payload.last_seen
-        fields = {
-            "kind": payload.kind,
-            "rule_id": payload.rule_id,
-            "severity": payload.severity,
-            "alert_id": payload.alert_id,
-        }
+def hec_event(message: Message, *, index: str = "", source: str = "aigov", host: str = "") -> dict[str, Any]:
+    """The HEC envelope of one message."""
+    ecs = message.to_ecs()
+    fields: dict[str, Any] = {
+        **message.refs,
+        "kind": message.topic,
+        "rule_id": ecs.get("rule", {}).get("id", message.signature),
+        "severity": message.severity,
+    }
     event: dict[str, Any] = {
-        "time": round(at.timestamp(), 3),
+        "time": round(message.occurred_at.timestamp(), 3),
         "host": host or socket.gethostname(),
         "source": source,
         "sourcetype": "_json",
-        "event": payload.to_ecs(),
+        "event": ecs,
         "fields": fields,
     }
     if index:
@@ -60,9 +44,9 @@ class SplunkHECNotifier(Notifier):
     required = ("url", "token")
     secret_keys = ("token",)  # the HEC token
 
-    def send(self, payload: Payload) -> None:
+    def send(self, message: Message) -> None:
         body = hec_event(
-            payload, index=str(self.config.get("index", "")), source=str(self.config.get("source") or "aigov")
+            message, index=str(self.config.get("index", "")), source=str(self.config.get("source") or "aigov")
         )
         http_post(
             str(self.config["url"]),

@@ -4,9 +4,13 @@ CEF escaping (ArcSight "Implementing ArcSight CEF"): in header fields ``\\`` and
 line breaks are not allowed; in extension values ``\\`` and ``=`` are escaped and CR/LF become ``\\r``/``\\n``;
 extension keys are alphanumeric.
 
-Shadow-AI alerts have the signature ``shadow-ai.<rule kind>`` and the syslog MSGID ``shadow-ai``; fairness-audit
-findings ``audit.<finding kind>`` (``audit.failing``, ``audit.run_error``), category ``fairness-audit`` and the
-MSGID ``fairness-audit``, so a SIEM can route or ignore them by either.
+One record per :class:`~notifications.notifiers.message.Message`: the header's signature, name and severity are the
+message's; the extension has ``rt`` (when it happened), ``start``/``end`` (when it has a span), ``externalId``
+(the event id), ``cat`` (the category), ``msg`` (the summary, bounded), ``request`` (the link), then the topic's
+own pairs (:attr:`~notifications.notifiers.message.Message.cef`), which win over the generic ones. The syslog MSGID is
+the category (else the topic), so a SIEM can route or ignore events by either: shadow-AI alerts have the signature
+``shadow-ai.<rule kind>`` and category ``shadow-ai``, fairness-audit findings ``audit.<finding kind>`` and
+``fairness-audit``.
 """
 
 from __future__ import annotations
@@ -17,14 +21,8 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from notifications.notifiers.base import (
-    DEFAULT_TIMEOUT,
-    AlertPayload,
-    AuditFindingPayload,
-    Notifier,
-    NotifierError,
-    Payload,
-)
+from notifications.notifiers.base import DEFAULT_TIMEOUT, Notifier, NotifierError
+from notifications.notifiers.message import Message, shorten
 
 CEF_VENDOR = "AIGov"
 CEF_PRODUCT = "AIGov"
@@ -34,10 +32,8 @@ SYSLOG_SEVERITY = {"critical": 2, "high": 3, "medium": 4, "low": 5}
 #: facility 13 = "log audit" (RFC 5424 table 1)
 DEFAULT_FACILITY = 13
 _KEY = re.compile(r"^[A-Za-z0-9_]+$")
-#: a finding's ``msg`` is cut to this many characters: classic syslog receivers drop frames beyond a few kB
-FINDING_MSG_LIMIT = 1000
-#: failing metric values listed in a finding's ``msg``
-MAX_METRIC_LINES = 5
+#: ``msg`` is cut to this many characters: classic syslog receivers drop frames beyond a few kB
+MSG_LIMIT = 1000
 
 
 def cef_header_escape(value: object) -> str:
@@ -61,97 +57,23 @@ def cef_extension(pairs: Iterable[tuple[str, object]]) -> str:
     return " ".join(out)
 
 
-def cef_line(payload: Payload, *, vendor: str = CEF_VENDOR, product: str = CEF_PRODUCT) -> str:
-    """``CEF:0|vendor|product|version|signature|name|severity|extension`` for one alert or audit finding."""
-    if isinstance(payload, AuditFindingPayload):
-        return cef_finding_line(payload, vendor=vendor, product=product)
-    return cef_alert_line(payload, vendor=vendor, product=product)
+def _millis(when: datetime) -> int:
+    return int(when.timestamp() * 1000)
 
 
-def _cef(vendor: str, product: str, signature: str, name: str, severity: object, fields: list[tuple[str, Any]]) -> str:
-    """One CEF record: the escaped header, then the extension's ``key=value`` pairs."""
-    header = "|".join(cef_header_escape(part) for part in (vendor, product, CEF_VERSION, signature, name, severity))
-    return f"CEF:0|{header}|{cef_extension(fields)}"
-
-
-def cef_alert_line(payload: AlertPayload, *, vendor: str = CEF_VENDOR, product: str = CEF_PRODUCT) -> str:
-    return _cef(
-        vendor,
-        product,
-        f"shadow-ai.{payload.rule_kind}",
-        payload.rule_name,
-        payload.severity_score,
-        [
-            ("rt", int(payload.last_seen.timestamp() * 1000)),
-            ("start", int(payload.first_seen.timestamp() * 1000)),
-            ("end", int(payload.last_seen.timestamp() * 1000)),
-            ("suser", payload.subject),
-            ("dhost", payload.domain),
-            ("app", payload.service_name),
-            ("act", "observed"),
-            ("cat", "shadow-ai"),
-            ("cnt", payload.count),
-            ("msg", payload.summary),
-            ("cs1Label", "ruleId"),
-            ("cs1", payload.rule_id),
-            ("cs2Label", "alertId"),
-            ("cs2", payload.alert_id),
-            ("cs3Label", "fingerprint"),
-            ("cs3", payload.fingerprint),
-            ("cs4Label", "link"),
-            ("cs4", payload.link),
-            ("cs5Label", "status"),
-            ("cs5", payload.status),
-        ],
-    )
-
-
-def _finding_message(payload: AuditFindingPayload) -> str:
-    if payload.error:
-        text = payload.error
-    else:
-        failing = [m.line() for m in payload.metrics if m.verdict == "fail"]
-        text = f"verdict {payload.verdict}" + (": " + "; ".join(failing[:MAX_METRIC_LINES]) if failing else "")
-        if len(failing) > MAX_METRIC_LINES:
-            text += f"; and {len(failing) - MAX_METRIC_LINES} more"
-    text = f"{payload.title}. {text}"
-    return text if len(text) <= FINDING_MSG_LIMIT else text[: FINDING_MSG_LIMIT - 3] + "..."
-
-
-def cef_finding_line(payload: AuditFindingPayload, *, vendor: str = CEF_VENDOR, product: str = CEF_PRODUCT) -> str:
-    """The CEF line of a fairness-audit finding: signature ``audit.<kind>``, the finding kind as the name."""
-    return _cef(
-        vendor,
-        product,
-        payload.signature,
-        payload.finding_kind_label,
-        payload.severity_score,
-        [
-            ("rt", int(payload.occurred_at.timestamp() * 1000)),
-            ("start", int(payload.run_slot.timestamp() * 1000)),
-            ("externalId", payload.event_id),
-            ("act", payload.finding_kind),
-            ("cat", "fairness-audit"),
-            ("outcome", "failure"),
-            ("msg", _finding_message(payload)),
-            ("cs1Label", "auditId"),
-            ("cs1", payload.definition_id),
-            ("cs2Label", "findingId"),
-            ("cs2", payload.finding_id),
-            ("cs3Label", "aiSystem"),
-            ("cs3", payload.system_name),
-            ("cs4Label", "link"),
-            ("cs4", payload.link),
-            ("cs5Label", "verdict"),
-            ("cs5", payload.verdict or "error"),
-            ("cs6Label", "legalBasis"),
-            ("cs6", payload.legal_basis),
-            ("cn1Label", "auditRunId"),
-            ("cn1", payload.run_id),
-            ("cn2Label", "aiSystemId"),
-            ("cn2", payload.system_id),
-        ],
-    )
+def cef_line(message: Message, *, vendor: str = CEF_VENDOR, product: str = CEF_PRODUCT) -> str:
+    """``CEF:0|vendor|product|version|signature|name|severity|extension`` for one message."""
+    pairs: dict[str, object] = {"rt": _millis(message.occurred_at)}
+    if message.start is not None:
+        pairs["start"] = _millis(message.start)
+        pairs["end"] = _millis(message.occurred_at)
+    pairs["externalId"] = message.event_id
+    pairs["cat"] = message.category
+    pairs["msg"] = shorten(message.summary or message.title, MSG_LIMIT)
+    pairs["request"] = message.link
+    pairs.update(message.cef)  # the topic's pairs win (a key keeps its first position)
+    header = (vendor, product, CEF_VERSION, message.signature, message.name, message.severity_score)
+    return f"CEF:0|{'|'.join(cef_header_escape(part) for part in header)}|{cef_extension(pairs.items())}"
 
 
 def _header_token(value: str, limit: int) -> str:
@@ -206,24 +128,23 @@ class SyslogCEFNotifier(Notifier):
             problems.append("'protocol' must be udp or tcp")
         return problems
 
-    def frame(self, payload: Payload) -> bytes:
-        finding = isinstance(payload, AuditFindingPayload)
+    def frame(self, message: Message) -> bytes:
         return rfc5424_frame(
-            cef_line(payload),
-            severity=SYSLOG_SEVERITY.get(payload.severity, 4),
+            cef_line(message),
+            severity=SYSLOG_SEVERITY.get(message.severity, 4),
             facility=int(self.config.get("facility", DEFAULT_FACILITY)),
             hostname=str(self.config.get("hostname", "")),
             app_name=str(self.config.get("app_name", "aigov")),
-            msgid="fairness-audit" if finding else "shadow-ai",
-            timestamp=payload.occurred_at if isinstance(payload, AuditFindingPayload) else payload.last_seen,
+            msgid=message.category or message.topic,
+            timestamp=message.occurred_at,
         )
 
-    def send(self, payload: Payload) -> None:
+    def send(self, message: Message) -> None:
         host = str(self.config["host"])
         port = int(self.config.get("port", 514))
         protocol = str(self.config.get("protocol", "udp")).lower()
         timeout = float(self.config.get("timeout", DEFAULT_TIMEOUT))
-        frame = self.frame(payload)
+        frame = self.frame(message)
         try:
             if protocol == "tcp":
                 with socket.create_connection((host, port), timeout=timeout) as sock:

@@ -1,8 +1,9 @@
 """Generic JSON webhook: ECS-shaped body, signed with HMAC-SHA256 over ``<timestamp>.<body>``.
 
 Headers: ``X-AIGov-Timestamp`` (Unix seconds) and ``X-AIGov-Signature: sha256=<hex>``. A receiver recomputes the
-HMAC with the shared secret and rejects timestamps older than a few minutes (replay protection). The body's
-top-level ``kind`` says what it carries: ``shadow_ai_alert`` or ``audit_finding``.
+HMAC with the shared secret and rejects timestamps older than a few minutes (replay protection). The body is
+:meth:`Message.to_ecs <notifications.notifiers.message.Message.to_ecs>`: its top-level ``kind`` is the message's topic
+(``shadow_ai_alert``, ``audit_finding``, ...) and ``aigov`` the topic's own fields.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import hmac
 import time
 from typing import ClassVar
 
-from notifications.notifiers.base import DEFAULT_TIMEOUT, Notifier, Payload, http_post, json_bytes
+from notifications.notifiers.base import DEFAULT_TIMEOUT, Notifier, http_post, json_bytes
+from notifications.notifiers.message import Message
 
 TIMESTAMP_HEADER = "X-AIGov-Timestamp"
 SIGNATURE_HEADER = "X-AIGov-Signature"
@@ -35,8 +37,8 @@ class WebhookNotifier(Notifier):
     required = ("url", "secret")
     secret_keys = ("secret",)  # the HMAC key: whoever holds it can forge signed alerts
 
-    def send(self, payload: Payload) -> None:
-        body = json_bytes(payload.to_ecs())
+    def send(self, message: Message) -> None:
+        body = json_bytes(message.to_ecs())
         timestamp = str(int(time.time()))
         headers = {
             TIMESTAMP_HEADER: timestamp,

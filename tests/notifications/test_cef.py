@@ -1,14 +1,20 @@
-"""CEF escaping and RFC 5424 / 6587 framing, table-driven."""
+"""CEF escaping, the CEF record of a Message, and RFC 5424 / 6587 framing, table-driven."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
+from notifications.notifiers.message import Message
 from notifications.notifiers.syslog_cef import (
+    MSG_LIMIT,
+    SyslogCEFNotifier,
     cef_extension,
     cef_header_escape,
+    cef_line,
     cef_value_escape,
     octet_count,
     rfc5424_frame,
@@ -95,3 +101,70 @@ def test_octet_counting_frames_split_back() -> None:
     stream = b"".join(octet_count(f) for f in frames)
     assert list(split_octet_counted(stream)) == frames
     assert octet_count(b"abc") == b"3 abc"
+
+
+AT = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
+BASE = Message(
+    topic="evidence_pack_ready",
+    event_id="evidence.pack.9",
+    signature="evidence.pack_ready",
+    name="Evidence pack | ready",
+    title="Pack ready",
+    severity="medium",
+    summary="",
+    occurred_at=AT,
+    link="",
+)
+RT = str(int(AT.timestamp() * 1000))
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({}, {"rt": RT, "externalId": "evidence.pack.9", "msg": "Pack ready"}),  # no summary: the title
+        (
+            {"summary": "a=b\nc", "link": "http://x/1", "category": "evidence"},
+            {"rt": RT, "externalId": "evidence.pack.9", "cat": "evidence", "msg": "a=b\nc", "request": "http://x/1"},
+        ),
+        (
+            {"start": datetime(2026, 3, 31, 8, 0, tzinfo=UTC)},
+            {
+                "rt": RT,
+                "start": str(int(datetime(2026, 3, 31, 8, 0, tzinfo=UTC).timestamp() * 1000)),
+                "end": RT,
+                "externalId": "evidence.pack.9",
+                "msg": "Pack ready",
+            },
+        ),
+        (
+            {"category": "evidence", "cef": (("cat", "grc"), ("cn1", 0), ("suser", ""), ("cs1", "x"))},
+            {"rt": RT, "externalId": "evidence.pack.9", "cat": "grc", "msg": "Pack ready", "cn1": "0", "cs1": "x"},
+        ),
+    ],
+    ids=["minimal", "summary-link-category", "span", "topic-pairs-win-and-empty-ones-drop"],
+)
+def test_cef_line_of_a_message(changes: dict[str, Any], expected: dict[str, str]) -> None:
+    # when
+    header, ext = parse_cef(cef_line(replace(BASE, **changes)))
+    # then
+    assert header == ["0", "AIGov", "AIGov", "1.0", "evidence.pack_ready", "Evidence pack | ready", "5"]
+    assert ext == expected
+
+
+def test_cef_msg_is_bounded() -> None:
+    _, ext = parse_cef(cef_line(replace(BASE, summary="x" * 5000)))
+    assert len(ext["msg"]) == MSG_LIMIT and ext["msg"].endswith("...")
+
+
+@pytest.mark.parametrize(
+    ("category", "severity", "msgid", "pri"),
+    [("", "low", "evidence_pack_ready", 13 * 8 + 5), ("shadow-ai", "critical", "shadow-ai", 13 * 8 + 2)],
+)
+def test_syslog_msgid_is_the_category_else_the_topic(category: str, severity: str, msgid: str, pri: int) -> None:
+    # when
+    frame = SyslogCEFNotifier({"host": "h", "hostname": "aigov"}).frame(
+        replace(BASE, category=category, severity=severity)
+    )
+    # then
+    fields = parse_rfc5424(frame)
+    assert (fields["msgid"], fields["pri"], fields["timestamp"]) == (msgid, pri, "2026-04-01T08:00:00.000Z")

@@ -1,4 +1,5 @@
-"""Every channel against a real local receiver: HTTP server, UDP and TCP syslog sockets, Django's mail outbox."""
+"""Every channel renders a shadow-AI alert's message, against a real local receiver: HTTP server, UDP and TCP syslog
+sockets, Django's mail outbox."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def test_webhook_posts_ecs_json_with_a_valid_hmac_signature_and_timestamp(
     # given
     notifier = notifier_for("webhook", {"url": http_receiver.url, "secret": "s3cret"})
     # when
-    notifier.send(payload)
+    notifier.send(payload.to_message())
     # then
     (request,) = http_receiver.requests
     timestamp = request.headers[TIMESTAMP_HEADER.lower()]
@@ -34,6 +35,10 @@ def test_webhook_posts_ecs_json_with_a_valid_hmac_signature_and_timestamp(
     assert body["url"] == {"domain": "chat.deepseek.com"}
     assert body["aigov"]["count"] == 42
     assert body["aigov"]["fingerprint"] == payload.fingerprint
+    assert body["event"]["category"] == ["network", "web"]
+    assert body["event"]["action"] == "unsanctioned"
+    assert (body["event"]["start"], body["event"]["end"]) == ("2026-03-02T09:00:00+00:00", "2026-03-02T17:30:00+00:00")
+    assert body["@timestamp"] == "2026-03-02T17:30:00+00:00"
 
 
 def test_signature_changes_with_body_and_timestamp() -> None:
@@ -47,7 +52,7 @@ def test_signature_changes_with_body_and_timestamp() -> None:
 
 def test_slack_posts_text_and_blocks(http_receiver: HTTPReceiver, payload: AlertPayload) -> None:
     # when
-    notifier_for("slack", {"url": http_receiver.url}).send(payload)
+    notifier_for("slack", {"url": http_receiver.url}).send(payload.to_message())
     # then
     body = http_receiver.requests[0].json()
     assert body["text"].startswith("[HIGH] ")
@@ -55,11 +60,12 @@ def test_slack_posts_text_and_blocks(http_receiver: HTTPReceiver, payload: Alert
     assert body["blocks"][0]["type"] == "header"
     assert body["blocks"][-1]["elements"][0]["url"] == payload.link
     assert "PSEUDO7XQ2ABCDEF" in str(body["blocks"])
+    assert body["blocks"][-2]["type"] == "context"  # the pseudonym note
 
 
 def test_teams_posts_an_adaptive_card(http_receiver: HTTPReceiver, payload: AlertPayload) -> None:
     # when
-    notifier_for("teams", {"url": http_receiver.url}).send(payload)
+    notifier_for("teams", {"url": http_receiver.url}).send(payload.to_message())
     # then
     body = http_receiver.requests[0].json()
     assert body["type"] == "message"
@@ -68,13 +74,16 @@ def test_teams_posts_an_adaptive_card(http_receiver: HTTPReceiver, payload: Aler
     card = attachment["content"]
     assert card["type"] == "AdaptiveCard"
     facts = {f["title"]: f["value"] for f in card["body"][2]["facts"]}
-    assert facts["Count"] == "42"
+    assert facts["Occurrences"] == "42"
+    assert facts["User (pseudonym)"] == "PSEUDO7XQ2ABCDEF"
     assert card["actions"][0]["url"] == payload.link
 
 
 def test_splunk_hec_sends_token_and_event(http_receiver: HTTPReceiver, payload: AlertPayload) -> None:
     # when
-    notifier_for("splunk_hec", {"url": http_receiver.url, "token": "tok-1", "index": "security"}).send(payload)
+    notifier_for("splunk_hec", {"url": http_receiver.url, "token": "tok-1", "index": "security"}).send(
+        payload.to_message()
+    )
     # then
     request = http_receiver.requests[0]
     assert request.headers["authorization"] == "Splunk tok-1"
@@ -83,7 +92,12 @@ def test_splunk_hec_sends_token_and_event(http_receiver: HTTPReceiver, payload: 
     assert body["index"] == "security"
     assert body["time"] == pytest.approx(payload.last_seen.timestamp())
     assert body["event"]["event"]["id"] == payload.alert_id
-    assert body["fields"]["rule_id"] == "unsanctioned-use"
+    assert body["fields"] == {
+        "kind": "shadow_ai_alert",
+        "rule_id": "unsanctioned-use",
+        "severity": "high",
+        "alert_id": payload.alert_id,
+    }
 
 
 @pytest.mark.parametrize(
@@ -111,7 +125,7 @@ def test_http_errors_map_to_transient_or_permanent(
     http_receiver.respond((status, headers))
     # when
     with pytest.raises(NotifierError) as caught:
-        notifier_for("slack", {"url": http_receiver.url}).send(payload)
+        notifier_for("slack", {"url": http_receiver.url}).send(payload.to_message())
     # then
     assert caught.value.permanent is permanent
     assert caught.value.retry_after == retry_after
@@ -127,14 +141,16 @@ def _closed_port() -> int:
 def test_connection_refused_is_transient(payload: AlertPayload) -> None:
     # when
     with pytest.raises(NotifierError) as caught:
-        notifier_for("webhook", {"url": f"http://127.0.0.1:{_closed_port()}/x", "secret": "k"}).send(payload)
+        notifier_for("webhook", {"url": f"http://127.0.0.1:{_closed_port()}/x", "secret": "k"}).send(
+            payload.to_message()
+        )
     # then
     assert caught.value.permanent is False
 
 
 def test_non_http_url_is_permanent(payload: AlertPayload) -> None:
     with pytest.raises(NotifierError) as caught:
-        notifier_for("webhook", {"url": "file:///etc/passwd", "secret": "k"}).send(payload)
+        notifier_for("webhook", {"url": "file:///etc/passwd", "secret": "k"}).send(payload.to_message())
     assert caught.value.permanent is True
 
 
@@ -161,18 +177,20 @@ def test_parse_retry_after_http_date() -> None:
 
 def test_email_goes_to_the_outbox_with_pseudonym_and_link(mailoutbox: list[Any], payload: AlertPayload) -> None:
     # when
-    notifier_for("email", {"to": "soc@example.com, ciso@example.com"}).send(payload)
+    notifier_for("email", {"to": "soc@example.com, ciso@example.com"}).send(payload.to_message())
     # then
     (message,) = mailoutbox
     assert message.to == ["soc@example.com", "ciso@example.com"]
     assert message.subject.startswith("[AIGov HIGH]")
-    assert "PSEUDO7XQ2ABCDEF" in message.body
-    assert payload.link in message.body
+    assert "User (pseudonym): PSEUDO7XQ2ABCDEF" in message.body
+    assert "Occurrences:      42" in message.body
+    assert f"Open in AIGov: {payload.link}" in message.body
+    assert message.body.endswith("re-identification is possible in AIGov with permission and is audited.")
 
 
 def test_email_without_recipients_is_permanent(payload: AlertPayload) -> None:
     with pytest.raises(NotifierError) as caught:
-        notifier_for("email", {"to": []}).send(payload)
+        notifier_for("email", {"to": []}).send(payload.to_message())
     assert caught.value.permanent is True
 
 
@@ -192,12 +210,19 @@ def _assert_cef(frame: bytes, payload: AlertPayload) -> None:
     assert ext["cs1Label"] == "ruleId" and ext["cs1"] == "unsanctioned-use"
     assert ext["cs2"] == payload.alert_id
     assert ext["cnt"] == "42"
-    assert ext["rt"] == str(int(payload.last_seen.timestamp() * 1000))
+    assert ext["rt"] == ext["end"] == str(int(payload.last_seen.timestamp() * 1000))
+    assert ext["start"] == str(int(payload.first_seen.timestamp() * 1000))
+    assert ext["externalId"] == ext["cs2"] == payload.alert_id
+    assert ext["cat"] == "shadow-ai"
+    assert ext["request"] == ext["cs4"] == payload.link
+    assert (ext["cs3"], ext["cs5"]) == (payload.fingerprint, "open")
 
 
 def test_syslog_cef_over_udp(udp_listener: SyslogUDPListener, payload: AlertPayload) -> None:
     # when
-    notifier_for("syslog_cef", {"host": "127.0.0.1", "port": udp_listener.port, "protocol": "udp"}).send(payload)
+    notifier_for("syslog_cef", {"host": "127.0.0.1", "port": udp_listener.port, "protocol": "udp"}).send(
+        payload.to_message()
+    )
     # then
     frame = udp_listener.receive()
     assert b"\n" not in frame
@@ -208,8 +233,8 @@ def test_syslog_cef_over_tcp_uses_octet_counting(tcp_listener: SyslogTCPListener
     # given
     notifier = notifier_for("syslog_cef", {"host": "127.0.0.1", "port": tcp_listener.port, "protocol": "tcp"})
     # when
-    notifier.send(payload)
-    notifier.send(payload)
+    notifier.send(payload.to_message())
+    notifier.send(payload.to_message())
     # then
     deadline = time.time() + 5
     while len(tcp_listener.messages) < 2 and time.time() < deadline:
@@ -221,7 +246,9 @@ def test_syslog_cef_over_tcp_uses_octet_counting(tcp_listener: SyslogTCPListener
 
 def test_syslog_tcp_refused_is_transient(payload: AlertPayload) -> None:
     with pytest.raises(NotifierError) as caught:
-        notifier_for("syslog_cef", {"host": "127.0.0.1", "port": _closed_port(), "protocol": "tcp"}).send(payload)
+        notifier_for("syslog_cef", {"host": "127.0.0.1", "port": _closed_port(), "protocol": "tcp"}).send(
+            payload.to_message()
+        )
     assert caught.value.permanent is False
 
 
