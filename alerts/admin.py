@@ -56,7 +56,7 @@ class AlertRuleAdmin(AuditedAdmin):
     search_fields = ["key", "name", "description"]
     filter_horizontal = ["channels"]
 
-    def save_model(self, request: HttpRequest, obj: AlertRule, form: Any, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         reason = form.cleaned_data.get("change_reason") or ""
         if change:
             services.alert_rule_update(rule=obj, actor=request.user, reason=reason, data=_changed(form))
@@ -272,7 +272,7 @@ class SilenceAdmin(AuditedAdmin):
     readonly_fields = ["created_by"]
     autocomplete_fields = ["service"]
 
-    def save_model(self, request: HttpRequest, obj: Silence, form: ModelForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
         """Through ``silence_create`` (audit-logged, ``created_by`` = the user) / ``silence_update``."""
         reason = form.cleaned_data.get("change_reason") or ""
         if change:

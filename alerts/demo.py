@@ -1,4 +1,5 @@
-"""Demo alerting for `manage.py demo` (run after ``discovery.demo``): the seven rule kinds, an e-mail channel and a (disabled) signed-webhook channel, then one evaluation over the demo week.
+"""Demo alerting for `manage.py demo` (run after ``discovery.demo``): the seven rule kinds, an e-mail channel and
+a (disabled) signed-webhook channel, then one evaluation over the demo week.
 
 Idempotent: rules and channels are created once by key/name, and alerts are keyed by (fingerprint, window), so a
 second run finds everything in place and changes nothing.

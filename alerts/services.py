@@ -549,10 +549,12 @@ def alert_message(alert: Alert) -> Message:
 def alert_delivery_message(delivery: Delivery) -> Message | None:
     """The ``refresh`` hook of the alert topic: an alert's message is rebuilt when sent, so it shows the latest
     counts; None when the alert is gone."""
+    if not str(delivery.target_object_id or "").isdigit():
+        return None
     alert = (
         Alert.objects.select_related("rule", "service")
         .prefetch_related("service__rules")
-        .filter(pk=delivery.target_object_id or None)
+        .filter(pk=int(delivery.target_object_id))
         .first()
     )
     return alert_message(alert) if alert is not None else None

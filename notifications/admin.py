@@ -127,7 +127,7 @@ class ChannelAdmin(AuditedAdmin):
         labels = dict(topic_choices())
         return ", ".join(str(labels.get(t, t)) for t in obj.topics or [])
 
-    def save_model(self, request: HttpRequest, obj: Channel, form: Any, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         """Through ``channel_create`` / ``channel_update`` (history with the reason, secrets merged)."""
         reason = form.cleaned_data.get("change_reason") or ""
         if change:

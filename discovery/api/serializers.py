@@ -236,7 +236,7 @@ class PromotionInputSerializer(serializers.Serializer[Any]):
     service = serializers.SlugRelatedField(slug_field="slug", queryset=AIService.objects.all())
     # the alert model is reached through the promotion's foreign key: discovery does not import the alerts app
     alert = serializers.PrimaryKeyRelatedField(
-        queryset=ServicePromotion._meta.get_field("alert").related_model._default_manager.all(),  # type: ignore[union-attr]
+        queryset=ServicePromotion._meta.get_field("alert").related_model._default_manager.all(),
         required=False,
         allow_null=True,
         help_text="The alert the service is promoted from, if any.",

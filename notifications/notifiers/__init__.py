@@ -1,20 +1,13 @@
 """Delivery channels, one module each behind :class:`~notifications.notifiers.base.Notifier`: each renders a
 :class:`~notifications.notifiers.message.Message` and knows nothing about its topic (shadow-AI alerts and fairness-audit
-findings today, via their payloads' ``to_message``)."""
+findings, obligation reminders, evidence packs ready; the producing apps build the messages)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from notifications.notifiers.base import (
-    AlertPayload,
-    AuditFindingPayload,
-    MetricVerdictItem,
-    Notifier,
-    NotifierError,
-    Payload,
-)
+from notifications.notifiers.base import Notifier, NotifierError
 from notifications.notifiers.email import EmailNotifier
 from notifications.notifiers.message import Fact, Link, Message
 from notifications.notifiers.slack import SlackNotifier
@@ -40,14 +33,10 @@ def notifier_for(kind: str, config: Mapping[str, Any]) -> Notifier:
 
 __all__ = [
     "NOTIFIERS",
-    "AlertPayload",
-    "AuditFindingPayload",
     "Fact",
     "Link",
     "Message",
-    "MetricVerdictItem",
     "Notifier",
     "NotifierError",
-    "Payload",
     "notifier_for",
 ]

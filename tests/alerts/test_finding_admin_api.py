@@ -10,9 +10,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from alerts import services
+from audits.payloads import AuditFindingPayload
 from discovery.models import LogSource
 from notifications.models import Channel, Delivery
-from notifications.notifiers import AuditFindingPayload
 from tests.notifications.factories import ChannelFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,11 +12,11 @@ from django.db import IntegrityError, transaction
 
 from alerts import services
 from alerts.choices import AlertSeverity
+from audits.payloads import AuditFindingPayload
 from core.models import AuditLogEntry
 from discovery.models import LogSource
 from notifications.choices import ChannelKind, DeliveryStatus
 from notifications.models import Channel, Delivery
-from notifications.notifiers import AuditFindingPayload
 from tests.alerts.factories import AlertRuleFactory, add_usage
 from tests.notifications.factories import ChannelFactory
 from tests.notifications.receivers import HTTPReceiver

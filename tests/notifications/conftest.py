@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from notifications.notifiers import AlertPayload, AuditFindingPayload, MetricVerdictItem
+from alerts.payloads import AlertPayload
+from audits.payloads import AuditFindingPayload, MetricVerdictItem
 from tests.notifications.receivers import HTTPReceiver, SyslogTCPListener, SyslogUDPListener, start_http_receiver
 
 

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from notifications.notifiers import AlertPayload, AuditFindingPayload, notifier_for
+from alerts.payloads import AlertPayload
+from audits.payloads import AuditFindingPayload
+from notifications.notifiers import notifier_for
 from notifications.notifiers.syslog_cef import MSG_LIMIT, cef_line
 from notifications.notifiers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tests.notifications.receivers import HTTPReceiver, SyslogTCPListener, SyslogUDPListener, parse_cef, parse_rfc5424

@@ -18,7 +18,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifications.notifiers import NOTIFIERS, AlertPayload, AuditFindingPayload, Fact, Link, Message, notifier_for
+from alerts.payloads import AlertPayload
+from audits.payloads import AuditFindingPayload
+from notifications.notifiers import NOTIFIERS, Fact, Link, Message, notifier_for
 from notifications.notifiers import message as message_module
 from notifications.notifiers.email import MAX_LINES as EMAIL_MAX_LINES
 from notifications.notifiers.email import email_body

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from notifications.notifiers import NOTIFIERS, AlertPayload, NotifierError, notifier_for
+from alerts.payloads import AlertPayload
+from notifications.notifiers import NOTIFIERS, NotifierError, notifier_for
 from notifications.notifiers.base import parse_retry_after
 from notifications.notifiers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, verify
 from tests.notifications.receivers import HTTPReceiver, SyslogTCPListener, SyslogUDPListener, parse_cef, parse_rfc5424
