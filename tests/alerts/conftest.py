@@ -1,5 +1,7 @@
-"""The local receivers (HTTP, syslog UDP/TCP) and sample payloads of the notification tests, for the alert tests."""
+"""Fixtures the alert tests share with the discovery tests (the catalogue, a source) and the notification tests
+(local HTTP and syslog receivers, sample payloads)."""
 
+from tests.discovery.conftest import catalog, small_chunks, source  # noqa: F401  (fixtures)
 from tests.notifications.conftest import (  # noqa: F401  (fixtures)
     finding_payload,
     http_receiver,

@@ -34,14 +34,22 @@ def raise_alerts(*subjects: str) -> list[Alert]:
 
 
 @pytest.mark.parametrize(
-    "url_name", ["alert-list", "alertrule-list", "channel-list", "silence-list", "delivery-list", "promotion-list"]
+    "url_name",
+    [
+        "alerts-api:alert-list",
+        "alerts-api:alertrule-list",
+        "notifications-api:channel-list",
+        "alerts-api:silence-list",
+        "notifications-api:delivery-list",
+        "discovery-api:promotion-list",
+    ],
 )
 @pytest.mark.parametrize(("persona", "status"), ROLES, indirect=["persona"])
 def test_every_role_reads_alerts_and_charlie_is_refused(
     api: APIClient, persona: Any, status: int, url_name: str
 ) -> None:
     api.force_authenticate(persona)
-    assert api.get(reverse(f"discovery-api:{url_name}")).status_code == status
+    assert api.get(reverse(url_name)).status_code == status
 
 
 @pytest.mark.parametrize(

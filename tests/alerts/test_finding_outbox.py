@@ -15,6 +15,7 @@ from alerts.choices import AlertSeverity
 from audits.payloads import AuditFindingPayload
 from core.models import AuditLogEntry
 from discovery.models import LogSource
+from notifications import services as notification_services
 from notifications.choices import ChannelKind, DeliveryStatus
 from notifications.models import Channel, Delivery
 from tests.alerts.factories import AlertRuleFactory, add_usage
@@ -116,8 +117,8 @@ def test_a_finding_delivery_is_sent_with_the_snapshot(
     ChannelFactory(kind=ChannelKind.WEBHOOK, config={"url": http_receiver.url, "secret": "k"}, topics=BOTH)
     (delivery_id,) = services.audit_finding_notify(payload=finding_payload, target=target)
     # when
-    first = services.delivery_send(delivery_id=delivery_id)
-    second = services.delivery_send(delivery_id=delivery_id)
+    first = notification_services.delivery_send(delivery_id=delivery_id)
+    second = notification_services.delivery_send(delivery_id=delivery_id)
     # then
     delivery = Delivery.objects.get(pk=delivery_id)
     assert (first.status, second.status, delivery.status, delivery.attempts) == ("sent", "skipped", "sent", 1)
@@ -135,13 +136,13 @@ def test_a_finding_delivery_retries_dead_letters_and_is_resent(
     (delivery_id,) = services.audit_finding_notify(payload=finding_payload, target=target)
     http_receiver.respond((503, {}), (404, {}))
     # when
-    transient = services.delivery_send(delivery_id=delivery_id)
+    transient = notification_services.delivery_send(delivery_id=delivery_id)
     delivery = Delivery.objects.get(pk=delivery_id)
-    permanent = services.delivery_send(delivery_id=delivery_id, now=delivery.next_attempt_at)
+    permanent = notification_services.delivery_send(delivery_id=delivery_id, now=delivery.next_attempt_at)
     dead = Delivery.objects.get(pk=delivery_id)
     dead_status = dead.status
-    services.delivery_resend(delivery=dead, actor=sam, reason="fixed the webhook")
-    resent = services.delivery_send(delivery_id=delivery_id, now=datetime.now(UTC) + timedelta(seconds=1))
+    notification_services.delivery_resend(delivery=dead, actor=sam, reason="fixed the webhook")
+    resent = notification_services.delivery_send(delivery_id=delivery_id, now=datetime.now(UTC) + timedelta(seconds=1))
     # then
     assert (transient.status, permanent.status, dead_status, resent.status) == ("retry", "dead", "dead", "sent")
     assert len(http_receiver.requests) == 3
@@ -166,7 +167,7 @@ def test_an_unreadable_snapshot_is_a_dead_letter_at_once(
         next_attempt_at=datetime.now(UTC),
     )
     # when
-    outcome = services.delivery_send(delivery_id=delivery.pk)
+    outcome = notification_services.delivery_send(delivery_id=delivery.pk)
     # then
     delivery.refresh_from_db()
     assert (outcome.status, delivery.status, delivery.attempts) == ("dead", DeliveryStatus.DEAD, 1)

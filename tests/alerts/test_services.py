@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from alerts.rules.delivery import MAX_ATTEMPTS
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
@@ -17,10 +16,13 @@ from alerts.choices import AlertRuleKind, AlertSeverity, AlertStatus
 from alerts.models import Alert, Silence
 from core.exceptions import Conflict, InvalidTransition, ValidationFailed
 from core.models import AuditLogEntry
+from discovery import services as discovery_services
 from discovery.choices import PolicyStatus
 from discovery.models import AIService, LogSource, ServicePromotion
 from discovery.selectors import blocklist_domains, blocklist_render
 from discovery.services import ai_service_policy_update, log_batch_ingest
+from notifications import services as notification_services
+from notifications.backoff import MAX_ATTEMPTS
 from notifications.choices import ChannelKind, DeliveryStatus
 from notifications.models import Delivery
 from tests.alerts.factories import AlertRuleFactory, add_usage
@@ -230,7 +232,7 @@ def test_delivery_is_sent_to_a_real_webhook(http_receiver: HTTPReceiver) -> None
     # given
     delivery = _one_delivery(ChannelKind.WEBHOOK, {"url": http_receiver.url, "secret": "k"})
     # when
-    outcome = services.delivery_send(delivery_id=delivery.pk)
+    outcome = notification_services.delivery_send(delivery_id=delivery.pk)
     # then
     delivery.refresh_from_db()
     assert (outcome.status, delivery.status, delivery.attempts) == ("sent", DeliveryStatus.SENT, 1)
@@ -242,8 +244,8 @@ def test_delivery_is_sent_to_a_real_webhook(http_receiver: HTTPReceiver) -> None
 
 def test_a_claimed_delivery_is_not_sent_twice(http_receiver: HTTPReceiver) -> None:
     delivery = _one_delivery(ChannelKind.SLACK, {"url": http_receiver.url})
-    assert services.delivery_send(delivery_id=delivery.pk).status == "sent"
-    assert services.delivery_send(delivery_id=delivery.pk).status == "skipped"
+    assert notification_services.delivery_send(delivery_id=delivery.pk).status == "sent"
+    assert notification_services.delivery_send(delivery_id=delivery.pk).status == "skipped"
     assert len(http_receiver.requests) == 1
 
 
@@ -252,13 +254,13 @@ def test_retry_with_backoff_then_recovery(http_receiver: HTTPReceiver) -> None:
     delivery = _one_delivery(ChannelKind.SLACK, {"url": http_receiver.url})
     http_receiver.respond((503, {}), (502, {}))
     # when
-    first = services.delivery_send(delivery_id=delivery.pk)
-    early = services.delivery_send(delivery_id=delivery.pk)  # not due yet
+    first = notification_services.delivery_send(delivery_id=delivery.pk)
+    early = notification_services.delivery_send(delivery_id=delivery.pk)  # not due yet
     delivery.refresh_from_db()
     due = delivery.next_attempt_at
-    second = services.delivery_send(delivery_id=delivery.pk, now=due)
+    second = notification_services.delivery_send(delivery_id=delivery.pk, now=due)
     delivery.refresh_from_db()
-    third = services.delivery_send(delivery_id=delivery.pk, now=delivery.next_attempt_at)
+    third = notification_services.delivery_send(delivery_id=delivery.pk, now=delivery.next_attempt_at)
     # then
     assert [first.status, early.status, second.status, third.status] == ["retry", "skipped", "retry", "sent"]
     assert first.delay is not None and second.delay is not None
@@ -272,7 +274,7 @@ def test_retry_with_backoff_then_recovery(http_receiver: HTTPReceiver) -> None:
 def test_retry_after_is_honoured_on_429(http_receiver: HTTPReceiver) -> None:
     delivery = _one_delivery(ChannelKind.SLACK, {"url": http_receiver.url})
     http_receiver.respond((429, {"Retry-After": "600"}))
-    outcome = services.delivery_send(delivery_id=delivery.pk)
+    outcome = notification_services.delivery_send(delivery_id=delivery.pk)
     delivery.refresh_from_db()
     assert outcome.status == "retry" and outcome.delay is not None and outcome.delay >= 600
     assert delivery.status == DeliveryStatus.PENDING
@@ -282,7 +284,7 @@ def test_retry_after_is_honoured_on_429(http_receiver: HTTPReceiver) -> None:
 def test_permanent_error_dead_letters_at_once(http_receiver: HTTPReceiver) -> None:
     delivery = _one_delivery(ChannelKind.SLACK, {"url": http_receiver.url})
     http_receiver.respond((404, {}))
-    assert services.delivery_send(delivery_id=delivery.pk).status == "dead"
+    assert notification_services.delivery_send(delivery_id=delivery.pk).status == "dead"
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.DEAD
     assert AuditLogEntry.objects.filter(event_type="notifications.delivery.dead_lettered").count() == 1
@@ -295,12 +297,14 @@ def test_dead_letter_after_max_attempts_then_resend_recovers(http_receiver: HTTP
     outcomes = []
     for _ in range(MAX_ATTEMPTS):
         delivery.refresh_from_db()
-        outcomes.append(services.delivery_send(delivery_id=delivery.pk, now=delivery.next_attempt_at).status)
+        outcomes.append(
+            notification_services.delivery_send(delivery_id=delivery.pk, now=delivery.next_attempt_at).status
+        )
     assert outcomes == ["retry"] * (MAX_ATTEMPTS - 1) + ["dead"]
     # when: an analyst re-sends it after the receiver recovered
     delivery.refresh_from_db()
-    services.delivery_resend(delivery=delivery, actor=sam, reason="receiver fixed")
-    outcome = services.delivery_send(delivery_id=delivery.pk, now=datetime.now(UTC) + timedelta(seconds=1))
+    notification_services.delivery_resend(delivery=delivery, actor=sam, reason="receiver fixed")
+    outcome = notification_services.delivery_send(delivery_id=delivery.pk, now=datetime.now(UTC) + timedelta(seconds=1))
     # then
     delivery.refresh_from_db()
     assert outcome.status == "sent"
@@ -311,7 +315,7 @@ def test_dead_letter_after_max_attempts_then_resend_recovers(http_receiver: HTTP
 def test_resend_refuses_a_queued_delivery(sam: Any) -> None:
     delivery = _one_delivery(ChannelKind.EMAIL, {"to": ["a@b.c"]})
     with pytest.raises(Conflict):
-        services.delivery_resend(delivery=delivery, actor=sam)
+        notification_services.delivery_resend(delivery=delivery, actor=sam)
 
 
 def test_a_down_channel_does_not_block_the_others(http_receiver: HTTPReceiver, mailoutbox: list[Any]) -> None:
@@ -322,7 +326,9 @@ def test_a_down_channel_does_not_block_the_others(http_receiver: HTTPReceiver, m
     add_usage("u1", "deepseek", D0)
     evaluate()
     # when
-    results = {d.channel.kind: services.delivery_send(delivery_id=d.pk).status for d in Delivery.objects.all()}
+    results = {
+        d.channel.kind: notification_services.delivery_send(delivery_id=d.pk).status for d in Delivery.objects.all()
+    }
     # then
     assert results == {"slack": "retry", "email": "sent"}
     assert len(mailoutbox) == 1
@@ -333,7 +339,7 @@ def test_deliveries_due_recovers_rows_whose_worker_died() -> None:
     delivery = _one_delivery(ChannelKind.EMAIL, {"to": ["a@b.c"]})
     long_ago = datetime.now(UTC) - timedelta(hours=1)
     Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SENDING, claimed_at=long_ago)
-    assert services.deliveries_due() == [delivery.pk]
+    assert notification_services.deliveries_due() == [delivery.pk]
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.PENDING
 
@@ -419,7 +425,7 @@ def test_compliance_officer_promotes_a_discovered_service_into_the_registry(alic
     add_usage("u1", "deepseek", datetime.now(UTC).date(), requests=4, bytes_up=3 * 1_048_576)
     deepseek = AIService.objects.get(slug="deepseek")
     # when
-    promotion = services.ai_service_promote(service=deepseek, actor=alice, reason="classify it")
+    promotion = discovery_services.ai_service_promote(service=deepseek, actor=alice, reason="classify it")
     # then
     system = promotion.system
     assert system.name == f"{deepseek.name} (discovered)"
@@ -429,12 +435,12 @@ def test_compliance_officer_promotes_a_discovered_service_into_the_registry(alic
     assert system.history.first().history_user == alice
     assert AuditLogEntry.objects.filter(event_type="discovery.ai_service.promoted", acting_user=alice).exists()
     with pytest.raises(Conflict):
-        services.ai_service_promote(service=deepseek, actor=alice)
+        discovery_services.ai_service_promote(service=deepseek, actor=alice)
 
 
 def test_security_analyst_cannot_write_the_registry(sam: Any) -> None:
     with pytest.raises(PermissionDenied):
-        services.ai_service_promote(service=AIService.objects.get(slug="deepseek"), actor=sam)
+        discovery_services.ai_service_promote(service=AIService.objects.get(slug="deepseek"), actor=sam)
     assert not ServicePromotion.objects.exists()
 
 
@@ -451,11 +457,11 @@ def test_registry_decision_flows_back_to_the_discovery_policy(alice: Any, stage:
     # given
     deepseek = AIService.objects.get(slug="deepseek")
     ai_service_policy_update(service=deepseek, policy=PolicyStatus.TOLERATED, actor=alice, reason="setup")
-    promotion = services.ai_service_promote(service=deepseek, actor=alice)
+    promotion = discovery_services.ai_service_promote(service=deepseek, actor=alice)
     type(promotion.system).objects.filter(pk=promotion.system.pk).update(lifecycle_stage=stage)
     # when
-    services.promotions_sync_policy()
-    again = services.promotions_sync_policy()
+    discovery_services.promotions_sync_policy()
+    again = discovery_services.promotions_sync_policy()
     # then
     deepseek.refresh_from_db()
     assert deepseek.policy == policy
@@ -469,8 +475,8 @@ def test_registry_decision_flows_back_to_the_discovery_policy(alice: Any, stage:
 def test_proposed_stage_leaves_the_policy_alone(alice: Any) -> None:
     deepseek = AIService.objects.get(slug="deepseek")
     before = deepseek.policy
-    services.ai_service_promote(service=deepseek, actor=alice)
-    assert services.promotions_sync_policy() == []
+    discovery_services.ai_service_promote(service=deepseek, actor=alice)
+    assert discovery_services.promotions_sync_policy() == []
     deepseek.refresh_from_db()
     assert deepseek.policy == before
 

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from alerts import services
+from notifications import services as notification_services
 from notifications.models import Channel
 from notifications.secrets import MASK, config_masked, config_merge_secrets, primary_secret_key, secret_keys
 
@@ -40,10 +40,12 @@ def _rotated(kind: str) -> dict[str, Any]:
 def make_channel(kind: str, actor: Any) -> Channel:
     """A channel created with the OLD secret, then rotated to NEW: its history holds both."""
     config, _ = CHANNELS[kind]
-    channel = services.channel_create(
+    channel = notification_services.channel_create(
         actor=actor, reason="created", data={"name": f"{kind} channel", "kind": kind, "config": dict(config)}
     )
-    return services.channel_update(channel=channel, actor=actor, reason="rotated", data={"config": _rotated(kind)})
+    return notification_services.channel_update(
+        channel=channel, actor=actor, reason="rotated", data={"config": _rotated(kind)}
+    )
 
 
 def assert_no_secret(body: bytes | str) -> None:
@@ -136,11 +138,16 @@ def test_history_rows_never_store_the_secret(sam: Any, kind: str) -> None:
 def test_migration_masks_secrets_already_in_history(sam: Any) -> None:
     # given: a history row written before the fix, holding the secret in clear
     channel = make_channel("webhook", sam)
-    historical = django_apps.get_model("discovery", "HistoricalChannel")
+    historical = django_apps.get_model("notifications", "HistoricalChannel")
     historical.objects.filter(id=channel.pk).update(config={"url": "https://siem.example/hook", "secret": OLD})
     migration = importlib.import_module("discovery.migrations.0010_secrets_mask_channel_history")
+
+    class MovedApps:  # the migration ran while the model was discovery's; the same table is notifications' now
+        def get_model(self, app_label: str, name: str) -> Any:
+            return django_apps.get_model("notifications", name)
+
     # when
-    migration.mask_channel_history(django_apps, None)
+    migration.mask_channel_history(MovedApps(), None)
     # then
     rows = list(historical.objects.filter(id=channel.pk).values_list("config", flat=True))
     assert rows and all(row["secret"].startswith(MASK + ":") for row in rows)
