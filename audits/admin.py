@@ -370,7 +370,7 @@ class FindingAdmin(AuditedAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def save_model(self, request: HttpRequest, obj: Finding, form: Any, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         data = form_data(form, changed_only=True)
         if change and data:
             services.finding_update(finding=stored(obj), actor=request.user, reason=change_reason(form), data=data)

@@ -8,7 +8,6 @@ from typing import Any
 
 from django import forms
 from django.db import models
-from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
@@ -98,18 +97,18 @@ def stored[M: models.Model](obj: M) -> M:
 
 
 def formset_save_through(
-    formset: BaseInlineFormSet,
+    formset: Any,
     *,
-    create: Callable[[dict[str, Any]], models.Model],
-    update: Callable[[models.Model, dict[str, Any]], models.Model],
-    delete: Callable[[models.Model], None],
+    create: Callable[[dict[str, Any]], Any],
+    update: Callable[[Any, dict[str, Any]], Any],
+    delete: Callable[[Any], None],
 ) -> None:
     """Save an inline formset row by row through services instead of ``formset.save()``: ``delete(instance)`` for
     a row marked for deletion, ``update(stored instance, changed fields)`` for a changed row, ``create(fields with
     the parent set)`` for a new one. Fills ``new_objects``/``changed_objects``/``deleted_objects`` as
     ``formset.save()`` would, for the admin's change message."""
     formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-    fk_name = formset.fk.name  # type: ignore[attr-defined]
+    fk_name = formset.fk.name
     for item in formset.initial_forms:
         instance = item.instance
         if instance.pk is None:

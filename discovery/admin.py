@@ -51,7 +51,7 @@ class LogSourceAdmin(AuditedAdmin):
     list_filter = ["log_format"]
     search_fields = ["name", "description"]
 
-    def save_model(self, request: HttpRequest, obj: LogSource, form: Any, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         reason = change_reason(form)
         if change:
             saved = services.log_source_update(
@@ -101,7 +101,7 @@ class AIServiceAdmin(AuditedAdmin):
     def risk_factors_display(self, obj: AIService) -> str:
         return "; ".join(f"{f['reason']} (+{f['points']})" for f in obj.risk_factors or [])
 
-    def save_model(self, request: HttpRequest, obj: AIService, form: Any, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         reason = change_reason(form)
         if change:
             data = form_data(form, changed_only=True)
