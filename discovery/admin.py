@@ -5,7 +5,8 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -14,8 +15,9 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_mixins import AuditedAdmin
+from core.admin_mixins import ADMIN_DELETE_REASON, AuditedAdmin, change_reason, form_data, formset_save_through, stored
 from core.exceptions import ApplicationError
+from discovery import services
 from discovery.charts import trend_chart_png
 from discovery.choices import RETRYABLE_BATCH_STATUSES, BatchStatus
 from discovery.models import (
@@ -44,9 +46,6 @@ from discovery.services import (
     usage_records_delete,
 )
 
-#: the audit-log reason of deletes made in the admin (its delete pages ask for none)
-ADMIN_DELETE_REASON = "deleted in the admin"
-
 
 @admin.action(description="Promote into the AI registry (draft system for classification)")
 def promote_to_registry(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]) -> None:
@@ -62,9 +61,31 @@ def promote_to_registry(modeladmin: admin.ModelAdmin, request: HttpRequest, quer
 
 @admin.register(LogSource)
 class LogSourceAdmin(AuditedAdmin):
+    """Log sources; adds, changes and deletes go through the ``log_source_*`` services (history + audit log)."""
+
     list_display = ["name", "log_format", "time_zone", "strip_domain", "lowercase_users", "updated_at"]
     list_filter = ["log_format"]
     search_fields = ["name", "description"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        reason = change_reason(form)
+        if change:
+            saved = services.log_source_update(
+                source=stored(obj), actor=request.user, reason=reason, data=form_data(form, changed_only=True)
+            )
+        else:
+            saved = services.log_source_create(
+                actor=request.user, reason=reason, data=form_data(form, changed_only=False)
+            )
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: LogSource) -> None:
+        services.log_source_delete(source=obj, actor=request.user, reason=ADMIN_DELETE_REASON)
+
+    @transaction.atomic
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for source in queryset:
+            services.log_source_delete(source=source, actor=request.user, reason=ADMIN_DELETE_REASON)
 
 
 class AIServiceRuleInline(admin.TabularInline):
@@ -81,6 +102,10 @@ class PolicyExceptionInline(admin.TabularInline):
 
 @admin.register(AIService)
 class AIServiceAdmin(AuditedAdmin):
+    """The catalog. The service, its rules and its policy exceptions are saved through the ``ai_service_*``,
+    ``ai_service_rule_*`` and ``policy_exception_*`` services, so a policy change made here is audited as one
+    made through the API."""
+
     list_display = ["name", "vendor", "category", "policy", "risk_score", "data_region", "trains_on_user_data"]
     list_filter = ["policy", "category", "data_region", "trains_on_user_data", "enterprise_tier_available"]
     search_fields = ["name", "vendor", "slug", "rules__value"]
@@ -91,6 +116,52 @@ class AIServiceAdmin(AuditedAdmin):
     @admin.display(description="risk factors")
     def risk_factors_display(self, obj: AIService) -> str:
         return "; ".join(f"{f['reason']} (+{f['points']})" for f in obj.risk_factors or [])
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        reason = change_reason(form)
+        if change:
+            data = form_data(form, changed_only=True)
+            if data:
+                services.ai_service_update(service=stored(obj), actor=request.user, reason=reason, data=data)
+        else:
+            obj.pk = services.ai_service_create(
+                actor=request.user, reason=reason, data=form_data(form, changed_only=False)
+            ).pk
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        actor, reason = request.user, change_reason(form)
+        if formset.model is AIServiceRule:
+            formset_save_through(
+                formset,
+                create=lambda data: services.ai_service_rule_create(actor=actor, reason=reason, data=data),
+                update=lambda rule, data: services.ai_service_rule_update(
+                    rule=rule, actor=actor, reason=reason, data=data
+                ),
+                delete=lambda rule: services.ai_service_rule_delete(
+                    rule=rule, actor=actor, reason=reason or ADMIN_DELETE_REASON
+                ),
+            )
+        elif formset.model is PolicyException:
+            formset_save_through(
+                formset,
+                create=lambda data: services.policy_exception_create(actor=actor, reason=reason, data=data),
+                update=lambda exception, data: services.policy_exception_update(
+                    exception=exception, actor=actor, reason=reason, data=data
+                ),
+                delete=lambda exception: services.policy_exception_delete(
+                    exception=exception, actor=actor, reason=reason or ADMIN_DELETE_REASON
+                ),
+            )
+        else:  # pragma: no cover - every inline of this admin is handled above
+            raise ImproperlyConfigured(f"no service saves {formset.model.__name__} rows")
+
+    def delete_model(self, request: HttpRequest, obj: AIService) -> None:
+        services.ai_service_delete(service=obj, actor=request.user, reason=ADMIN_DELETE_REASON)
+
+    @transaction.atomic
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for service in queryset:
+            services.ai_service_delete(service=service, actor=request.user, reason=ADMIN_DELETE_REASON)
 
 
 class UploadForm(forms.Form):

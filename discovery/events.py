@@ -15,6 +15,31 @@ AI_SERVICE_POLICY_CHANGED = event_type_declare(
 POLICY_EXCEPTION_CREATED = event_type_declare(
     "discovery.policy_exception.created", "A policy exception was granted to a department or group."
 )
+POLICY_EXCEPTION_UPDATED = event_type_declare(
+    "discovery.policy_exception.updated", "A policy exception was changed (the fields changed; values in its history)."
+)
+POLICY_EXCEPTION_DELETED = event_type_declare("discovery.policy_exception.deleted", "A policy exception was withdrawn.")
+AI_SERVICE_CREATED = event_type_declare("discovery.ai_service.created", "An AI service was added to the catalog.")
+AI_SERVICE_UPDATED = event_type_declare(
+    "discovery.ai_service.updated", "A catalogued AI service was changed (the fields changed; values in its history)."
+)
+AI_SERVICE_DELETED = event_type_declare(
+    "discovery.ai_service.deleted", "An AI service was removed from the catalog with its rules and exceptions."
+)
+AI_SERVICE_RULE_CREATED = event_type_declare(
+    "discovery.ai_service_rule.created", "A detection rule (domain, prefix, ...) was added to an AI service."
+)
+AI_SERVICE_RULE_UPDATED = event_type_declare(
+    "discovery.ai_service_rule.updated", "A detection rule of an AI service was changed (the fields changed)."
+)
+AI_SERVICE_RULE_DELETED = event_type_declare(
+    "discovery.ai_service_rule.deleted", "A detection rule was removed from an AI service."
+)
+LOG_SOURCE_CREATED = event_type_declare("discovery.log_source.created", "A log source was registered.")
+LOG_SOURCE_UPDATED = event_type_declare(
+    "discovery.log_source.updated", "A log source's settings changed (the fields changed; values in its history)."
+)
+LOG_SOURCE_DELETED = event_type_declare("discovery.log_source.deleted", "A log source was deleted.")
 AI_SERVICE_PROMOTED = event_type_declare(
     "discovery.ai_service.promoted",
     "A discovered AI service was promoted to an AI system in the registry.",

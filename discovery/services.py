@@ -27,7 +27,14 @@ from django.utils import timezone
 
 from core.db import bulk
 from core.exceptions import ApplicationError, Conflict, InvalidTransition, ValidationFailed
-from core.services import audit_log_record, model_create, model_delete, model_update
+from core.services import (
+    audit_log_record,
+    model_create,
+    model_create_audited,
+    model_delete_audited,
+    model_update,
+    model_update_audited,
+)
 from discovery import events, ingest, signals
 from discovery.choices import (
     RETRYABLE_BATCH_STATUSES,
@@ -47,6 +54,7 @@ from discovery.constants import (
 )
 from discovery.models import (
     AIService,
+    AIServiceRule,
     LogBatch,
     LogChunk,
     LogSource,
@@ -74,20 +82,24 @@ PARSE_THREADS = 1
 
 @transaction.atomic
 def log_source_create(*, actor: Any, reason: str = "", data: dict[str, Any]) -> LogSource:
-    """Register a proxy/firewall/sensor whose logs will be ingested."""
-    return model_create(LogSource, actor=actor, reason=reason or "created", data=data)
+    """Register a proxy/firewall/sensor whose logs will be ingested; audited."""
+    return model_create_audited(
+        LogSource, event_type=events.LOG_SOURCE_CREATED, actor=actor, reason=reason or "created", data=data
+    )
 
 
 @transaction.atomic
 def log_source_update(*, source: LogSource, actor: Any, reason: str = "", data: dict[str, Any]) -> LogSource:
-    """Change a log source's settings; the history keeps before/after."""
-    return model_update(source, actor=actor, reason=reason, data=data)
+    """Change a log source's settings; the history keeps before/after, the audit log the fields changed."""
+    return model_update_audited(
+        source, event_type=events.LOG_SOURCE_UPDATED, actor=actor, reason=reason or "updated", data=data
+    )
 
 
 @transaction.atomic
 def log_source_delete(*, source: LogSource, actor: Any, reason: str = "") -> None:
-    """Delete a log source; its history is kept."""
-    model_delete(source, actor=actor, reason=reason)
+    """Delete a log source; its history is kept; audited."""
+    model_delete_audited(source, event_type=events.LOG_SOURCE_DELETED, actor=actor, reason=reason or "deleted")
 
 
 # --- catalog policy ----------------------------------------------------------------------------------------------
@@ -124,6 +136,93 @@ def policy_exception_create(*, actor: Any, reason: str = "", data: dict[str, Any
         extra_data={"department": exception.department, "group": exception.group, "policy": exception.policy},
     )
     return exception
+
+
+@transaction.atomic
+def policy_exception_update(
+    *, exception: PolicyException, actor: Any, reason: str = "", data: dict[str, Any]
+) -> PolicyException:
+    """Change a policy exception (department, group, policy, note); history and audit log record who and why."""
+    return model_update_audited(
+        exception,
+        event_type=events.POLICY_EXCEPTION_UPDATED,
+        actor=actor,
+        reason=reason or "exception updated",
+        data=data,
+    )
+
+
+@transaction.atomic
+def policy_exception_delete(*, exception: PolicyException, actor: Any, reason: str = "") -> None:
+    """Withdraw a policy exception; its history is kept; audited."""
+    model_delete_audited(
+        exception, event_type=events.POLICY_EXCEPTION_DELETED, actor=actor, reason=reason or "exception deleted"
+    )
+
+
+# --- catalog -------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ai_service_create(*, actor: Any, reason: str = "", data: dict[str, Any]) -> AIService:
+    """Add an AI service to the catalog by hand; audited."""
+    return model_create_audited(
+        AIService, event_type=events.AI_SERVICE_CREATED, actor=actor, reason=reason or "created", data=data
+    )
+
+
+@transaction.atomic
+def ai_service_update(*, service: AIService, actor: Any, reason: str = "", data: dict[str, Any]) -> AIService:
+    """Change a catalogued AI service. A change of its policy is also recorded as the event
+    :func:`ai_service_policy_update` writes (before, after), so policy changes read the same however they are made."""
+    if "policy" in data and data["policy"] not in PolicyStatus.values:
+        raise ValidationFailed(f"unknown policy {data['policy']!r}")
+    before = service.policy
+    model_update_audited(
+        service, event_type=events.AI_SERVICE_UPDATED, actor=actor, reason=reason or "updated", data=data
+    )
+    if service.policy != before:
+        audit_log_record(
+            event_type=events.AI_SERVICE_POLICY_CHANGED,
+            actor=actor,
+            target=service,
+            reason=reason,
+            extra_data={"before": before, "after": service.policy},
+        )
+    return service
+
+
+@transaction.atomic
+def ai_service_delete(*, service: AIService, actor: Any, reason: str = "") -> None:
+    """Remove an AI service from the catalog (its rules and policy exceptions go with it, each with a history
+    record); audited."""
+    for rule in service.rules.all():
+        ai_service_rule_delete(rule=rule, actor=actor, reason=reason)
+    for exception in service.policy_exceptions.all():
+        policy_exception_delete(exception=exception, actor=actor, reason=reason)
+    model_delete_audited(service, event_type=events.AI_SERVICE_DELETED, actor=actor, reason=reason or "deleted")
+
+
+@transaction.atomic
+def ai_service_rule_create(*, actor: Any, reason: str = "", data: dict[str, Any]) -> AIServiceRule:
+    """Add a detection rule to an AI service; audited."""
+    return model_create_audited(
+        AIServiceRule, event_type=events.AI_SERVICE_RULE_CREATED, actor=actor, reason=reason or "rule added", data=data
+    )
+
+
+@transaction.atomic
+def ai_service_rule_update(*, rule: AIServiceRule, actor: Any, reason: str = "", data: dict[str, Any]) -> AIServiceRule:
+    """Change a detection rule; history keeps before/after, the audit log the fields changed."""
+    return model_update_audited(
+        rule, event_type=events.AI_SERVICE_RULE_UPDATED, actor=actor, reason=reason or "rule updated", data=data
+    )
+
+
+@transaction.atomic
+def ai_service_rule_delete(*, rule: AIServiceRule, actor: Any, reason: str = "") -> None:
+    """Remove a detection rule from an AI service; its history is kept; audited."""
+    model_delete_audited(rule, event_type=events.AI_SERVICE_RULE_DELETED, actor=actor, reason=reason or "rule deleted")
 
 
 # --- ingestion ---------------------------------------------------------------------------------------------------

@@ -15,7 +15,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.exceptions import InvalidTransition, ValidationFailed
-from core.services import audit_log_record, history_stamp, model_create, model_delete, model_update
+from core.services import (
+    audit_log_record,
+    history_stamp,
+    model_create,
+    model_create_audited,
+    model_delete_audited,
+    model_update,
+    model_update_audited,
+)
 from governance import events
 from governance.choices import OPEN_OBLIGATION_STATUSES, LifecycleStage, ObligationStatus, RiskClass
 from governance.classification import (
@@ -84,7 +92,13 @@ def ai_system_register(*, actor: Any, reason: str = "", data: dict[str, Any]) ->
     New systems always start in ``proposed``; the stage only moves through :func:`ai_system_transition`.
     """
     data = {k: v for k, v in data.items() if k not in PROTECTED_FIELDS}
-    return model_create(AISystem, actor=actor, reason=reason or "registered", data=_with_normalised_facts(data, None))
+    return model_create_audited(
+        AISystem,
+        event_type=events.AI_SYSTEM_REGISTERED,
+        actor=actor,
+        reason=reason or "registered",
+        data=_with_normalised_facts(data, None),
+    )
 
 
 PROTECTED_FIELDS = ("lifecycle_stage", "risk_class", "classified_at")
@@ -102,7 +116,13 @@ def ai_system_update(*, system: AISystem, actor: Any, reason: str = "", data: di
     here (use :func:`ai_system_transition` and :func:`ai_system_classify`)."""
     data = {k: v for k, v in data.items() if k not in PROTECTED_FIELDS}
     _refresh_protected(system)
-    return model_update(system, actor=actor, reason=reason, data=_with_normalised_facts(data, system))
+    return model_update_audited(
+        system,
+        event_type=events.AI_SYSTEM_UPDATED,
+        actor=actor,
+        reason=reason or "updated",
+        data=_with_normalised_facts(data, system),
+    )
 
 
 @transaction.atomic
@@ -120,7 +140,7 @@ def ai_system_facts_update(*, system: AISystem, actor: Any, reason: str = "", fa
 @transaction.atomic
 def ai_system_delete(*, system: AISystem, actor: Any, reason: str = "") -> None:
     """Remove an AI system (refused with 409 while audits or classification records reference it); history kept."""
-    model_delete(system, actor=actor, reason=reason)
+    model_delete_audited(system, event_type=events.AI_SYSTEM_DELETED, actor=actor, reason=reason or "deleted")
 
 
 def _current_facts(system: AISystem) -> dict[str, Any] | None:
@@ -339,19 +359,27 @@ def ai_systems_reclassify(
 @transaction.atomic
 def model_version_create(*, actor: Any, reason: str = "", data: dict[str, Any]) -> ModelVersion:
     """Record a released model version of a system (Annex IV technical documentation inputs)."""
-    return model_create(ModelVersion, actor=actor, reason=reason or "model version added", data=data)
+    return model_create_audited(
+        ModelVersion,
+        event_type=events.MODEL_VERSION_CREATED,
+        actor=actor,
+        reason=reason or "model version added",
+        data=data,
+    )
 
 
 @transaction.atomic
 def model_version_update(*, version: ModelVersion, actor: Any, reason: str = "", data: dict[str, Any]) -> ModelVersion:
     """Change a model version's details; history keeps before/after."""
-    return model_update(version, actor=actor, reason=reason, data=data)
+    return model_update_audited(
+        version, event_type=events.MODEL_VERSION_UPDATED, actor=actor, reason=reason or "updated", data=data
+    )
 
 
 @transaction.atomic
 def model_version_delete(*, version: ModelVersion, actor: Any, reason: str = "") -> None:
     """Remove a model version; its history is kept."""
-    model_delete(version, actor=actor, reason=reason)
+    model_delete_audited(version, event_type=events.MODEL_VERSION_DELETED, actor=actor, reason=reason or "deleted")
 
 
 OBLIGATION_EDITABLE_FIELDS = frozenset({"status", "not_applicable_reason", "owner", "due_date"})
@@ -368,7 +396,9 @@ def obligation_update(*, obligation: Obligation, actor: Any, reason: str = "", d
         raise ValidationFailed(f"Not editable: {', '.join(sorted(unknown))}.")
     if data.get("status", obligation.status) != ObligationStatus.NOT_APPLICABLE:
         data = {**data, "not_applicable_reason": data.get("not_applicable_reason", "")}
-    return model_update(obligation, actor=actor, reason=reason or "obligation updated", data=data)
+    return model_update_audited(
+        obligation, event_type=events.OBLIGATION_UPDATED, actor=actor, reason=reason or "obligation updated", data=data
+    )
 
 
 @transaction.atomic
@@ -376,8 +406,34 @@ def obligation_evidence_add(
     *, obligation: Obligation, actor: Any, reason: str = "", data: dict[str, Any]
 ) -> ObligationEvidence:
     """Attach a URL or a file as evidence that an obligation is met."""
-    return model_create(
-        ObligationEvidence, actor=actor, reason=reason or "evidence added", data={**data, "obligation": obligation}
+    return model_create_audited(
+        ObligationEvidence,
+        event_type=events.OBLIGATION_EVIDENCE_ADDED,
+        actor=actor,
+        reason=reason or "evidence added",
+        data={**data, "obligation": obligation},
+    )
+
+
+@transaction.atomic
+def obligation_evidence_update(
+    *, evidence: ObligationEvidence, actor: Any, reason: str = "", data: dict[str, Any]
+) -> ObligationEvidence:
+    """Change the description, URL or file of an obligation's evidence; audited."""
+    return model_update_audited(
+        evidence,
+        event_type=events.OBLIGATION_EVIDENCE_UPDATED,
+        actor=actor,
+        reason=reason or "evidence updated",
+        data=data,
+    )
+
+
+@transaction.atomic
+def obligation_evidence_delete(*, evidence: ObligationEvidence, actor: Any, reason: str = "") -> None:
+    """Detach evidence from an obligation; its history is kept; audited."""
+    model_delete_audited(
+        evidence, event_type=events.OBLIGATION_EVIDENCE_DELETED, actor=actor, reason=reason or "evidence deleted"
     )
 
 

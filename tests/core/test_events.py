@@ -32,6 +32,14 @@ from tests.governance.factories import AISystemFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("core", "governance", "audits", "discovery", "evidence")
+#: the core.services functions that write an audit-log row of the event type they are given
+AUDIT_WRITERS = (
+    "audit_log_record",
+    "audit_log_record_many",
+    "model_create_audited",
+    "model_update_audited",
+    "model_delete_audited",
+)
 MIGRATION = importlib.import_module("core.migrations.0004_audit_event_types_one_style")
 
 
@@ -48,7 +56,7 @@ def _written_event_types() -> list[tuple[str, str]]:
                 if not isinstance(node, ast.Call):
                     continue
                 func = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
-                if func not in ("audit_log_record", "audit_log_record_many"):
+                if func not in AUDIT_WRITERS:
                     continue
                 arg = next(k.value for k in node.keywords if k.arg == "event_type")
                 where = f"{module}:{node.lineno}"
