@@ -293,7 +293,7 @@ class _Writes:
     history: list[tuple[Alert, Alert]] = field(default_factory=list)  # (alert, snapshot after the change)
     raised: list[tuple[Alert, dict[str, Any]]] = field(default_factory=list)  # audit "alert raised"
     notify: list[tuple[Alert, int, list[Channel]]] = field(default_factory=list)  # (alert, notification, channels)
-    deliveries: dict[int, list[int]] = field(default_factory=dict)  # id(alert) -> its delivery ids, once written
+    deliveries: dict[int, list[int]] = field(default_factory=dict)  # index in ``notify`` -> delivery ids, once written
 
 
 def alert_record(*, rule: AlertRule, finding: Finding, service: AIService, now: datetime) -> RecordResult:
@@ -350,7 +350,7 @@ def _alerts_record_once(
             alerts[(alert.fingerprint, alert.window_start)] = alert
     loaded = {alert.pk: _evaluated_values(alert) for alert in alerts.values()}
     writes = _Writes()
-    outcomes: list[tuple[Alert, bool, bool]] = []
+    outcomes: list[tuple[Alert, bool, int | None]] = []  # (alert, created, index of its notification in ``notify``)
     for fp, item in keyed:
         key = (fp, item.finding.window_start)
         existing = alerts.get(key)
@@ -363,13 +363,13 @@ def _alerts_record_once(
         due = _notify_if_due(alert=alert, rule=item.rule, now=now, channels=channels)
         if due is not None:
             writes.notify.append((alert, alert.notifications, due))
-        outcomes.append((alert, created, due is not None))
+        outcomes.append((alert, created, len(writes.notify) - 1 if due is not None else None))
     # only alerts that end up different are written: a re-run over the same traffic writes nothing
     writes.changed = [a for a in alerts.values() if a.pk in loaded and _evaluated_values(a) != loaded[a.pk]]
     _alerts_write(writes, now=now)
     return [
-        RecordResult(alert, created, notified, writes.deliveries.get(id(alert), []) if notified else [])
-        for alert, created, notified in outcomes
+        RecordResult(alert, created, index is not None, writes.deliveries.get(index, []) if index is not None else [])
+        for alert, created, index in outcomes
     ]
 
 
@@ -444,7 +444,7 @@ def _alerts_write(writes: _Writes, *, now: datetime) -> None:
     if writes.notify:
         rows: list[Delivery] = []
         owners: list[int] = []
-        for alert, number, wanted in writes.notify:
+        for index, (alert, number, wanted) in enumerate(writes.notify):
             built = deliveries_build(
                 topic=TOPIC,
                 event_key=alert_event_key(alert, number),
@@ -454,7 +454,7 @@ def _alerts_write(writes: _Writes, *, now: datetime) -> None:
                 now=now,
             )
             rows.extend(built)
-            owners.extend([id(alert)] * len(built))
+            owners.extend([index] * len(built))
         for owner, delivery_id in zip(owners, deliveries_insert(rows), strict=True):
             writes.deliveries.setdefault(owner, []).append(delivery_id)
 

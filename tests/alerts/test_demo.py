@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from alerts import demo as alerts_demo
 from alerts.models import Alert, AlertRule
 from discovery import demo
 from notifications.models import Channel, Delivery
@@ -18,10 +19,12 @@ def test_demo_raises_the_expected_alerts_once_each(
     # when
     with django_capture_on_commit_callbacks(execute=False):
         demo.load(users=users)
+        alerts_demo.load(users=users)
     counts = (AlertRule.objects.count(), Channel.objects.count(), Alert.objects.count(), Delivery.objects.count())
     per_rule = Counter(Alert.objects.values_list("rule__key", flat=True))
     with django_capture_on_commit_callbacks(execute=False):
         demo.load(users=users)
+        alerts_demo.load(users=users)
     # then
     assert (AlertRule.objects.count(), Channel.objects.count(), Alert.objects.count(), Delivery.objects.count()) == (
         counts

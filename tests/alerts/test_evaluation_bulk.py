@@ -18,6 +18,7 @@ from alerts.models import Alert, Silence
 from core.models import AuditLogEntry
 from discovery.choices import PolicyStatus, SubjectKind
 from discovery.models import AIService, LogBatch, LogChunk, LogSource, UsageRecord
+from notifications import services as notification_services
 from notifications.models import Delivery
 from tests.alerts.factories import AlertRuleFactory, add_usage
 from tests.notifications.factories import ChannelFactory
@@ -109,7 +110,7 @@ def state() -> dict[str, Any]:
         ),
         "details": sorted((a.fingerprint, a.window_start, sorted(a.details.items())) for a in Alert.objects.all()),
         "deliveries": sorted(
-            (*alerts[d.alert_id], d.channel.name, d.notification, d.status)
+            (*alerts[int(d.target_object_id)], d.channel.name, d.event_key.rsplit(".", 1)[1], d.status)
             for d in Delivery.objects.select_related("channel")
         ),
         "history": sorted(
@@ -210,7 +211,8 @@ def test_findings_of_one_alert_in_one_run_fold_like_separate_evaluations() -> No
     assert (alert.severity, alert.notifications, alert.notified_severity) == (AlertSeverity.HIGH, 2, "high")
     assert alert.details["day_bytes_up"] == 5000
     assert alert.last_seen == datetime(2026, 3, 3, 9, 30, tzinfo=UTC)
-    assert list(Delivery.objects.order_by("notification").values_list("notification", flat=True)) == [1, 2]
+    numbers = sorted(int(key.rsplit(".", 1)[1]) for key in Delivery.objects.values_list("event_key", flat=True))
+    assert numbers == [1, 2]
     history = list(alert.history.order_by("history_date", "history_id"))
     assert [(h.history_type, h.history_change_reason, h.severity) for h in history] == [
         ("+", None, AlertSeverity.MEDIUM),
@@ -268,7 +270,7 @@ def test_a_batch_that_loses_an_insert_race_is_recorded_over_the_winners_alert() 
     assert (outcome.created, outcome.updated, outcome.notified) == (0, 1, 1)
     alert = Alert.objects.get()
     assert (alert.pk, alert.count, alert.notifications) == (winner.pk, 3, 1)
-    assert Delivery.objects.get().alert == alert
+    assert Delivery.objects.get().target == alert
     assert AuditLogEntry.objects.filter(event_type="alerts.alert.raised").count() == 1
 
 
@@ -282,7 +284,7 @@ def test_notifications_are_enqueued_once_per_batch_on_commit(
         add_usage(who, "deepseek", D0)
     monkeypatch.setattr(services, "EVALUATION_BATCH", 2)
     sent: list[list[int]] = []
-    monkeypatch.setattr(services, "_enqueue_deliveries", lambda ids: sent.append(list(ids)))
+    monkeypatch.setattr(notification_services, "deliveries_enqueue", lambda ids: sent.append(list(ids)))
     # when
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         outcome = evaluate()

@@ -131,14 +131,15 @@ def test_channels_get_one_delivery_per_notification_with_severity_and_rule_filte
     ChannelFactory(name="all")
     ChannelFactory(name="high+", min_severity=AlertSeverity.HIGH)
     only_low_rule = ChannelFactory(name="low rule")
-    only_low_rule.rules.set([low])
+    low.channels.set([only_low_rule])  # the low rule routes to its own channel only
     ChannelFactory(name="off", enabled=False)
     add_usage("u1", "deepseek", D0)
     # when
     evaluate()
-    # then
-    got = sorted((d.alert.rule.key, d.channel.name) for d in Delivery.objects.select_related("alert__rule", "channel"))
-    assert got == [("high", "all"), ("high", "high+"), ("low", "all"), ("low", "low rule")]
+    # then: a rule naming no channel goes to every subscribed one its severity passes
+    got = sorted((d.target.rule.key, d.channel.name) for d in Delivery.objects.prefetch_related("target", "channel"))
+    assert got == [("high", "all"), ("high", "high+"), ("high", "low rule"), ("low", "low rule")]
+    assert {d.event_key for d in Delivery.objects.all()} == {f"alerts.alert.{a.pk}.1" for a in Alert.objects.all()}
     assert high.alerts.get().notifications == 1
 
 
@@ -170,7 +171,8 @@ def test_renotify_only_after_repeat_interval_with_new_traffic_or_on_severity_inc
     # then
     alert = rule.alerts.get()
     assert alert.severity == AlertSeverity.HIGH
-    assert list(Delivery.objects.order_by("notification").values_list("notification", flat=True)) == [1, 2, 3]
+    numbers = sorted(int(key.rsplit(".", 1)[1]) for key in Delivery.objects.values_list("event_key", flat=True))
+    assert numbers == [1, 2, 3]
     assert alert.history.filter(severity=AlertSeverity.HIGH).exists()
 
 
@@ -238,8 +240,8 @@ def test_delivery_is_sent_to_a_real_webhook(http_receiver: HTTPReceiver) -> None
     assert (outcome.status, delivery.status, delivery.attempts) == ("sent", DeliveryStatus.SENT, 1)
     body = http_receiver.requests[0].json()
     assert body["user"]["id"] == "u1"
-    assert body["aigov"]["alert_id"] == str(delivery.alert.uuid)
-    assert body["event"]["url"].endswith(f"/admin/alerts/alert/{delivery.alert.pk}/change/")
+    assert body["aigov"]["alert_id"] == str(delivery.target.uuid)
+    assert body["event"]["url"].endswith(f"/admin/alerts/alert/{delivery.target.pk}/change/")
 
 
 def test_a_claimed_delivery_is_not_sent_twice(http_receiver: HTTPReceiver) -> None:

@@ -15,13 +15,18 @@ from alerts.choices import AlertRuleKind
 from alerts.models import Alert
 from alerts.tasks import evaluate_alert_rules_task
 from config.celery import app
-from config.celery_schedule import BEAT_SCHEDULE, TASK_ROUTES
+from config.celery_schedule import BEAT_SCHEDULE
 from discovery.models import LogSource
 from discovery.services import log_batch_ingest
 from discovery.tasks import sync_promoted_policies_task
 from notifications.choices import ChannelKind, DeliveryStatus
 from notifications.models import Delivery
-from notifications.tasks import dispatch_alert_deliveries_task, send_alert_delivery_task
+from notifications.tasks import (
+    dispatch_alert_deliveries_task,
+    dispatch_deliveries_task,
+    send_alert_delivery_task,
+    send_delivery_task,
+)
 from tests.alerts.factories import AlertRuleFactory, add_usage
 from tests.discovery.factories import squid_bytes
 from tests.notifications.factories import ChannelFactory
@@ -30,18 +35,30 @@ from tests.notifications.receivers import HTTPReceiver
 pytestmark = pytest.mark.usefixtures("catalog")
 
 
-def test_alert_tasks_are_routed_to_the_alerts_queue() -> None:
-    for name in ("evaluate_alert_rules_task", "send_alert_delivery_task", "dispatch_alert_deliveries_task"):
-        route = app.amqp.router.route({}, f"discovery.tasks.{name}")
-        assert route["queue"].name == "alerts"
-    assert "discovery.tasks.*" in TASK_ROUTES
+#: the task names from before alerting and the outbox left discovery (messages queued by an older release)
+OLD_NAMES = (
+    "discovery.tasks.evaluate_alert_rules_task",
+    "discovery.tasks.send_alert_delivery_task",
+    "discovery.tasks.dispatch_alert_deliveries_task",
+)
+NEW_NAMES = (
+    "alerts.tasks.evaluate_alert_rules_task",
+    "notifications.tasks.send_delivery_task",
+    "notifications.tasks.dispatch_deliveries_task",
+)
+
+
+@pytest.mark.parametrize("name", [*OLD_NAMES, *NEW_NAMES, "discovery.tasks.sync_promoted_policies_task"])
+def test_alert_tasks_are_routed_to_the_alerts_queue_and_registered(name: str) -> None:
+    assert app.amqp.router.route({}, name)["queue"].name == "alerts"
+    assert name in app.tasks
 
 
 def test_beat_entries_exist_with_expiry() -> None:
     tasks = {entry["task"]: entry for entry in BEAT_SCHEDULE.values()}
-    for name in ("evaluate_alert_rules_task", "dispatch_alert_deliveries_task", "sync_promoted_policies_task"):
-        entry = tasks[f"discovery.tasks.{name}"]
-        assert entry["options"]["expires"] > 0
+    for name in (*NEW_NAMES[::2], "discovery.tasks.sync_promoted_policies_task"):
+        assert tasks[name]["options"]["expires"] > 0
+    assert not set(OLD_NAMES) & set(tasks)  # beat schedules the new names; the old ones only drain old queues
 
 
 def test_evaluate_task_for_a_gone_batch_returns_quietly() -> None:
@@ -66,8 +83,8 @@ def test_send_task_reschedules_itself_with_the_backoff(http_receiver: HTTPReceiv
     delivery = Delivery.objects.get()
     http_receiver.respond((429, {"Retry-After": "90"}))
     # when
-    with mock.patch.object(send_alert_delivery_task, "apply_async") as again:
-        send_alert_delivery_task(delivery.pk)
+    with mock.patch.object(send_delivery_task, "apply_async") as again:
+        send_alert_delivery_task(delivery.pk)  # a message queued under the old name is handled the same way
     # then
     (args, kwargs) = again.call_args
     assert args == ((delivery.pk,),)
@@ -85,9 +102,10 @@ def test_dispatcher_fans_out_due_deliveries() -> None:
     ChannelFactory()
     add_usage("u1", "deepseek", date(2026, 3, 2))
     evaluate_alert_rules_task_now()
-    with mock.patch.object(send_alert_delivery_task, "delay") as delay:
-        dispatch_alert_deliveries_task()
-    delay.assert_called_once_with(Delivery.objects.get().pk)
+    for dispatcher in (dispatch_deliveries_task, dispatch_alert_deliveries_task):  # new name, and the old alias
+        with mock.patch.object(send_delivery_task, "delay") as delay:
+            dispatcher()
+        delay.assert_called_once_with(Delivery.objects.get().pk)
 
 
 def test_sync_task_runs() -> None:

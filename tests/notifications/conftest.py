@@ -7,6 +7,7 @@ import pytest
 
 from alerts.payloads import AlertPayload
 from audits.payloads import AuditFindingPayload, MetricVerdictItem
+from tests.discovery.conftest import catalog  # noqa: F401  (fixture)
 from tests.notifications.receivers import HTTPReceiver, SyslogTCPListener, SyslogUDPListener, start_http_receiver
 
 

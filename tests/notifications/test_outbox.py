@@ -1,5 +1,6 @@
-"""The outbox carrying fairness-audit findings: channel topics, one delivery per (event, channel) enforced by the
-database, send/retry/dead letter/re-send with the real receivers, and alert routing unaffected by the topics."""
+"""The notification outbox, with a fairness-audit finding as the event: channel topics, one delivery per (event,
+channel) and per direct e-mail enforced by the database, send/retry/dead letter/re-send with the real receivers,
+direct e-mails, and alert routing unaffected by the topics."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from alerts import services
 from alerts.choices import AlertSeverity
-from audits.payloads import AuditFindingPayload
+from audits.payloads import FINDING_TOPIC, AuditFindingPayload
 from core.models import AuditLogEntry
 from discovery.models import LogSource
 from notifications import services as notification_services
@@ -25,6 +26,16 @@ from tests.notifications.receivers import HTTPReceiver
 BOTH = ["shadow_ai_alert", "audit_finding"]
 D0 = date(2026, 3, 2)
 pytestmark = pytest.mark.django_db
+
+
+def queue(payload: AuditFindingPayload, target: Any, *, recipients: tuple[str, ...] = ()) -> list[int]:
+    return notification_services.notification_queue(
+        topic=FINDING_TOPIC,
+        event_key=payload.event_id,
+        message=payload.to_message(),
+        target=target,
+        recipients=recipients,
+    )
 
 
 @pytest.fixture
@@ -50,20 +61,19 @@ def test_finding_goes_to_enabled_subscribed_channels_at_or_below_its_severity(
     ChannelFactory(name="critical-only", topics=BOTH, min_severity=AlertSeverity.CRITICAL)
     # when
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        ids = services.audit_finding_notify(payload=finding_payload, target=target)
+        ids = queue(finding_payload, target)
     # then
     deliveries = Delivery.objects.filter(pk__in=ids).order_by("channel__name")
     assert [d.channel for d in deliveries] == [both, grc]
     for delivery in deliveries:
-        assert delivery.alert is None
         assert (delivery.topic, delivery.event_key, delivery.status) == (
             "audit_finding",
             "audits.run.41.1",
             DeliveryStatus.PENDING,
         )
-        assert delivery.payload == finding_payload.to_dict()
+        assert delivery.payload == finding_payload.to_message().to_dict()
         assert delivery.target == target
-        assert delivery.title == finding_payload.title
+        assert delivery.title == finding_payload.to_message().title
     assert len(callbacks) == 1  # enqueued after commit, not before
     entry = AuditLogEntry.objects.get(event_type="notifications.delivery.queued")
     assert entry.extra_data["channels"] == ["grc", "both"]
@@ -75,10 +85,10 @@ def test_notifying_the_same_event_again_creates_nothing(
 ) -> None:
     # given
     ChannelFactory(topics=["audit_finding"])
-    services.audit_finding_notify(payload=finding_payload, target=target)
+    queue(finding_payload, target)
     # when
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        again = services.audit_finding_notify(payload=finding_payload, target=target)
+        again = queue(finding_payload, target)
     # then
     assert again == [] and callbacks == []
     assert Delivery.objects.count() == 1
@@ -97,17 +107,44 @@ def test_the_database_refuses_a_second_delivery_of_one_event_to_one_channel(
         Delivery.objects.create(**row, next_attempt_at=datetime.now(UTC))
 
 
-@pytest.mark.parametrize(
-    "row",
-    [
-        {"topic": "audit_finding", "event_key": ""},  # a non-alert event needs its key
-        {"topic": "shadow_ai_alert", "event_key": "x"},  # an alert delivery needs its alert
-    ],
-)
-def test_a_delivery_carries_exactly_one_kind_of_event(row: dict[str, Any]) -> None:
+def test_a_delivery_needs_its_event_key() -> None:
     channel = ChannelFactory()
     with pytest.raises(IntegrityError), transaction.atomic():
-        Delivery.objects.create(channel=channel, next_attempt_at=datetime.now(UTC), **row)
+        Delivery.objects.create(channel=channel, topic="audit_finding", event_key="", next_attempt_at=datetime.now(UTC))
+
+
+def test_the_database_refuses_a_second_direct_e_mail_of_one_event() -> None:
+    row = {"channel": None, "recipients": ["a@example.com"], "topic": "audit_finding", "event_key": "audits.run.1.1"}
+    Delivery.objects.create(**row, next_attempt_at=datetime.now(UTC))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Delivery.objects.create(**row, next_attempt_at=datetime.now(UTC))
+
+
+def test_direct_recipients_get_one_e_mail_beside_the_channels_and_only_once(
+    finding_payload: AuditFindingPayload, target: LogSource, mailoutbox: list[Any]
+) -> None:
+    # given
+    ChannelFactory(name="grc", topics=["audit_finding"], config={"to": ["grc@example.com"]})
+    # when
+    ids = queue(finding_payload, target, recipients=("co@example.com", "owner@example.com", "co@example.com"))
+    again = queue(finding_payload, target, recipients=("co@example.com",))
+    outcomes = [notification_services.delivery_send(delivery_id=i).status for i in ids]
+    # then
+    assert again == [] and outcomes == ["sent", "sent"]
+    direct = Delivery.objects.get(channel__isnull=True)
+    assert direct.recipients == ["co@example.com", "owner@example.com"]
+    assert sorted(tuple(m.to) for m in mailoutbox) == [("co@example.com", "owner@example.com"), ("grc@example.com",)]
+    assert all(finding_payload.title in m.subject for m in mailoutbox)
+    entry = AuditLogEntry.objects.get(event_type="notifications.delivery.queued")
+    assert (entry.extra_data["channels"], entry.extra_data["direct_recipients"]) == (["grc"], 2)
+
+
+def test_an_unregistered_topic_is_refused_before_anything_is_written(finding_payload: AuditFindingPayload) -> None:
+    with pytest.raises(LookupError):
+        notification_services.notification_queue(
+            topic="no_such_topic", event_key="x.y.1", message=finding_payload.to_message()
+        )
+    assert not Delivery.objects.exists()
 
 
 def test_a_finding_delivery_is_sent_with_the_snapshot(
@@ -115,7 +152,7 @@ def test_a_finding_delivery_is_sent_with_the_snapshot(
 ) -> None:
     # given
     ChannelFactory(kind=ChannelKind.WEBHOOK, config={"url": http_receiver.url, "secret": "k"}, topics=BOTH)
-    (delivery_id,) = services.audit_finding_notify(payload=finding_payload, target=target)
+    (delivery_id,) = queue(finding_payload, target)
     # when
     first = notification_services.delivery_send(delivery_id=delivery_id)
     second = notification_services.delivery_send(delivery_id=delivery_id)
@@ -133,7 +170,7 @@ def test_a_finding_delivery_retries_dead_letters_and_is_resent(
 ) -> None:
     # given
     ChannelFactory(kind=ChannelKind.SLACK, config={"url": http_receiver.url}, topics=["audit_finding"])
-    (delivery_id,) = services.audit_finding_notify(payload=finding_payload, target=target)
+    (delivery_id,) = queue(finding_payload, target)
     http_receiver.respond((503, {}), (404, {}))
     # when
     transient = notification_services.delivery_send(delivery_id=delivery_id)
@@ -186,4 +223,4 @@ def test_alerts_skip_channels_subscribed_only_to_audit_findings() -> None:
     services.alert_rules_evaluate(since=D0, until=D0, now=datetime(2026, 3, 2, 18, tzinfo=UTC))
     # then
     assert sorted(d.channel.name for d in Delivery.objects.all()) == [both.name, soc.name]
-    assert all(d.topic == "shadow_ai_alert" and d.alert is not None for d in Delivery.objects.all())
+    assert all(d.topic == "shadow_ai_alert" and d.target is not None for d in Delivery.objects.all())

@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from alerts import services
-from audits.payloads import AuditFindingPayload
+from audits.payloads import FINDING_TOPIC, AuditFindingPayload
+from notifications import services as notification_services
 from discovery.models import LogSource
 from notifications.models import Channel, Delivery
 from tests.notifications.factories import ChannelFactory
@@ -22,7 +22,9 @@ pytestmark = pytest.mark.django_db
 def finding_delivery(finding_payload: AuditFindingPayload) -> Delivery:
     ChannelFactory(name="GRC", topics=["audit_finding"])
     target = LogSource.objects.create(name="stand-in for a finding")
-    (delivery_id,) = services.audit_finding_notify(payload=finding_payload, target=target)
+    (delivery_id,) = notification_services.notification_queue(
+        topic=FINDING_TOPIC, event_key=finding_payload.event_id, message=finding_payload.to_message(), target=target
+    )
     return Delivery.objects.get(pk=delivery_id)
 
 
@@ -107,12 +109,14 @@ def test_api_lists_finding_deliveries_with_topic_event_and_target(
     # then
     (row,) = listed["results"]
     assert row["topic"] == "audit_finding"
-    assert row["alert"] is None
+    assert "alert" not in row and row["recipients"] == 0  # generic: what it is about is the target
     assert row["event_key"] == "audits.run.41.1"
     assert row["title"].startswith("Fairness audit failing")
     assert (row["target_type"], row["target_id"]) == ("discovery.logsource", str(finding_delivery.target_object_id))
     assert row["channel_name"] == "GRC"
     assert none["count"] == 0
+    about = api.get(url, {"target_type": "discovery.logsource", "target_id": finding_delivery.target_object_id})
+    assert [r["id"] for r in about.json()["results"]] == [finding_delivery.pk]
 
 
 # --- admin -----------------------------------------------------------------------------------------------------
