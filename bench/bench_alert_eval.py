@@ -116,7 +116,7 @@ def timed_run(since: date) -> tuple[float, Any, int, int]:
     from django.db import connection
 
     from alerts.services import alert_rules_evaluate
-    from notifications.tasks import send_alert_delivery_task
+    from notifications.tasks import send_delivery_task
 
     queries = 0
 
@@ -125,7 +125,7 @@ def timed_run(since: date) -> tuple[float, Any, int, int]:
         queries += 1
         return execute(sql, params, many, context)
 
-    with mock.patch.object(send_alert_delivery_task, "delay") as delay, connection.execute_wrapper(count):
+    with mock.patch.object(send_delivery_task, "delay") as delay, connection.execute_wrapper(count):
         start = time.perf_counter()
         outcome = alert_rules_evaluate(since=since, until=NOW.date(), now=NOW)
         seconds = time.perf_counter() - start
@@ -165,7 +165,7 @@ def main() -> None:
                 f"  (enqueued {enqueued:,})  queries {queries:,}"
             )
         history = Alert.history.count()
-        audit = AuditLogEntry.objects.filter(event_type="discovery.alert.raised").count()
+        audit = AuditLogEntry.objects.filter(event_type="alerts.alert.raised").count()
         print(
             f"alerts {Alert.objects.count():,}; deliveries {Delivery.objects.count():,}; "
             f"alert history rows {history:,}; audit 'raised' rows {audit:,}"

@@ -208,6 +208,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # one schema name for the severity scale that alerts, rules, channels and findings share
+    "ENUM_NAME_OVERRIDES": {"SeverityEnum": "notifications.choices.Severity"},
 }
 
 # --- Celery -----------------------------------------------------------------------------------------------------

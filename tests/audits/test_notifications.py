@@ -31,10 +31,10 @@ FINDINGS = ["audit_finding"]
 @pytest.fixture
 def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Delivery ids handed to the alerts queue (the task's ``delay``), recorded instead of sent to a broker."""
-    from notifications.tasks import send_alert_delivery_task
+    from notifications.tasks import send_delivery_task
 
     sent: list[int] = []
-    monkeypatch.setattr(send_alert_delivery_task, "delay", sent.append)
+    monkeypatch.setattr(send_delivery_task, "delay", sent.append)
     return sent
 
 
@@ -97,8 +97,9 @@ def test_the_delivery_snapshot_describes_the_finding() -> None:
     run = _schedule_and_execute(definition, datetime(2026, 1, 1, tzinfo=UTC))
     # then
     finding = Finding.objects.get(run=run)
-    payload = Delivery.objects.get().payload
-    assert payload["kind"] == "audit_finding"
+    snapshot = Delivery.objects.get().payload  # the message as every channel renders it
+    assert (snapshot["topic"], snapshot["title"]) == ("audit_finding", finding.title)
+    payload = snapshot["data"]  # the finding's machine-readable body
     assert (payload["finding_id"], payload["finding_kind"], payload["severity"]) == (finding.pk, "failing", "high")
     assert (payload["system_id"], payload["system_name"]) == (system.pk, str(system))
     assert (payload["definition_id"], payload["run_id"], payload["verdict"]) == (definition.pk, run.pk, "fail")
@@ -159,7 +160,7 @@ def test_a_failed_run_queues_a_medium_run_error_and_each_failed_attempt_its_own(
     deliveries = list(Delivery.objects.order_by("id"))
     assert [d.event_key for d in deliveries] == [f"audits.run.{run.pk}.1", f"audits.run.{run.pk}.2"]
     assert {d.channel for d in deliveries} == {everything}
-    payload = deliveries[0].payload
+    payload = deliveries[0].payload["data"]
     assert (payload["finding_kind"], payload["severity"], payload["verdict"]) == ("run_error", "medium", "")
     assert payload["finding_id"] == finding.pk
     assert payload["error"] == run.error and "missing-n5.csv" in run.error

@@ -10,8 +10,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from audits.payloads import FINDING_TOPIC, AuditFindingPayload
-from notifications import services as notification_services
 from discovery.models import LogSource
+from notifications import services as notification_services
 from notifications.models import Channel, Delivery
 from tests.notifications.factories import ChannelFactory
 
