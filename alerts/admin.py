@@ -20,7 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from alerts import services
 from alerts.choices import AlertStatus
 from alerts.models import Alert, AlertComment, AlertRule, Silence
-from core.admin_mixins import AuditedAdmin
+from core.admin_mixins import AuditedAdmin, stored
 from core.exceptions import ApplicationError
 from discovery.blocklist import FILE_NAMES, BlocklistFormat
 from discovery.selectors import blocklist_render
@@ -59,7 +59,7 @@ class AlertRuleAdmin(AuditedAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         reason = form.cleaned_data.get("change_reason") or ""
         if change:
-            services.alert_rule_update(rule=obj, actor=request.user, reason=reason, data=_changed(form))
+            services.alert_rule_update(rule=stored(obj), actor=request.user, reason=reason, data=_changed(form))
         else:
             obj.pk = services.alert_rule_create(actor=request.user, reason=reason, data=_cleaned(form)).pk
 
@@ -276,7 +276,7 @@ class SilenceAdmin(AuditedAdmin):
         """Through ``silence_create`` (audit-logged, ``created_by`` = the user) / ``silence_update``."""
         reason = form.cleaned_data.get("change_reason") or ""
         if change:
-            services.silence_update(silence=obj, actor=request.user, reason=reason, data=_changed(form))
+            services.silence_update(silence=stored(obj), actor=request.user, reason=reason, data=_changed(form))
         else:
             obj.pk = services.silence_create(actor=request.user, reason=reason, data=_cleaned(form)).pk
 

@@ -31,8 +31,9 @@ from core.services import (
     audit_log_record_many,
     history_stamp,
     model_create,
-    model_delete,
+    model_delete_audited,
     model_update,
+    model_update_audited,
 )
 from discovery.choices import RuleType
 from discovery.models import AIService, LogBatch, UsageRecord
@@ -658,6 +659,13 @@ def alert_rule_create(*, actor: Any, reason: str = "", data: dict[str, Any]) -> 
     rule = model_create(AlertRule, actor=actor, reason=reason or "rule created", data=data)
     if channels is not None:
         rule.channels.set(channels)
+    audit_log_record(
+        event_type=events.ALERT_RULE_CREATED,
+        actor=actor,
+        target=rule,
+        reason=reason,
+        extra_data={"channels": sorted(c.pk for c in rule.channels.all())},
+    )
     return rule
 
 
@@ -665,26 +673,37 @@ def alert_rule_create(*, actor: Any, reason: str = "", data: dict[str, Any]) -> 
 def alert_rule_update(*, rule: AlertRule, actor: Any, reason: str = "", data: dict[str, Any]) -> AlertRule:
     """Change a rule (enable/disable, severity, thresholds, channels); history keeps before/after."""
     channels = data.pop("channels", None)
+    before = {field: getattr(rule, field) for field in data}
+    routed = sorted(c.pk for c in rule.channels.all())
     model_update(rule, actor=actor, reason=reason, data=data)
+    changed = [field for field in data if getattr(rule, field) != before[field]]
     if channels is not None:
         rule.channels.set(channels)
+        if sorted(c.pk for c in rule.channels.all()) != routed:
+            changed.append("channels")
+    audit_log_record(
+        event_type=events.ALERT_RULE_UPDATED,
+        actor=actor,
+        target=rule,
+        reason=reason,
+        extra_data={"fields": sorted(changed)},
+    )
     return rule
 
 
 @transaction.atomic
 def alert_rule_delete(*, rule: AlertRule, actor: Any, reason: str = "") -> None:
     """Delete a rule that never fired (alerts protect their rule: disable it instead)."""
-
-    model_delete(rule, actor=actor, reason=reason)
+    model_delete_audited(rule, event_type=events.ALERT_RULE_DELETED, actor=actor, reason=reason)
 
 
 @transaction.atomic
 def silence_update(*, silence: Silence, actor: Any, reason: str = "", data: dict[str, Any]) -> Silence:
     """Change a silence (e.g. end it early by moving ``until``)."""
-    return model_update(silence, actor=actor, reason=reason, data=data)
+    return model_update_audited(silence, event_type=events.SILENCE_UPDATED, actor=actor, reason=reason, data=data)
 
 
 @transaction.atomic
 def silence_delete(*, silence: Silence, actor: Any, reason: str = "") -> None:
-
-    model_delete(silence, actor=actor, reason=reason)
+    """Delete a silence (its history keeps what it muted and until when)."""
+    model_delete_audited(silence, event_type=events.SILENCE_DELETED, actor=actor, reason=reason)

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from core.admin_mixins import AuditedAdmin, ChangeReasonForm
+from core.admin_mixins import AuditedAdmin, ChangeReasonForm, stored
 from notifications import services
 from notifications.choices import DeliveryStatus
 from notifications.models import Channel, Delivery
@@ -134,7 +134,7 @@ class ChannelAdmin(AuditedAdmin):
             data = {f: form.cleaned_data[f] for f in form.changed_data if f not in _FORM_ONLY}
             if "secret_value" in form.changed_data and form.cleaned_data.get("secret_value"):
                 data["config"] = form.cleaned_data["config"]
-            services.channel_update(channel=obj, actor=request.user, reason=reason, data=data)
+            services.channel_update(channel=stored(obj), actor=request.user, reason=reason, data=data)
         else:
             data = {f: v for f, v in form.cleaned_data.items() if f not in _FORM_ONLY}
             obj.pk = services.channel_create(actor=request.user, reason=reason, data=data).pk

@@ -15,3 +15,9 @@ DELIVERY_DEAD_LETTERED = event_type_declare(
 DELIVERY_RESENT = event_type_declare(
     "notifications.delivery.resent", "A user queued a dead-lettered notification again."
 )
+CHANNEL_CREATED = event_type_declare("notifications.channel.created", "A notification channel was added.")
+CHANNEL_UPDATED = event_type_declare(
+    "notifications.channel.updated",
+    "A channel changed: topics, severity, config or secret (the fields changed; secrets only as tags in its history).",
+)
+CHANNEL_DELETED = event_type_declare("notifications.channel.deleted", "A notification channel was deleted.")

@@ -22,7 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.exceptions import Conflict
-from core.services import audit_log_record, model_create, model_delete, model_update
+from core.services import audit_log_record, model_create_audited, model_delete_audited, model_update_audited
 from notifications import events
 from notifications.backoff import MAX_ATTEMPTS, backoff_delay
 from notifications.choices import SEVERITY_RANK, ChannelKind, DeliveryStatus
@@ -302,7 +302,9 @@ def delivery_resend(*, delivery: Delivery, actor: Any, reason: str = "") -> Deli
 @transaction.atomic
 def channel_create(*, actor: Any, reason: str = "", data: dict[str, Any]) -> Channel:
     """Add a delivery channel; its config is validated by the channel kind's notifier."""
-    return model_create(Channel, actor=actor, reason=reason or "channel created", data=data)
+    return model_create_audited(
+        Channel, event_type=events.CHANNEL_CREATED, actor=actor, reason=reason or "channel created", data=data
+    )
 
 
 @transaction.atomic
@@ -312,10 +314,10 @@ def channel_update(*, channel: Channel, actor: Any, reason: str = "", data: dict
     if "config" in data:
         stored = Channel.objects.only("config").get(pk=channel.pk).config
         data["config"] = config_merge_secrets(data.get("kind") or channel.kind, stored, data["config"])
-    return model_update(channel, actor=actor, reason=reason, data=data)
+    return model_update_audited(channel, event_type=events.CHANNEL_UPDATED, actor=actor, reason=reason, data=data)
 
 
 @transaction.atomic
 def channel_delete(*, channel: Channel, actor: Any, reason: str = "") -> None:
     """Delete a channel and its outbox rows (history keeps what it was)."""
-    model_delete(channel, actor=actor, reason=reason)
+    model_delete_audited(channel, event_type=events.CHANNEL_DELETED, actor=actor, reason=reason)
