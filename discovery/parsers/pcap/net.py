@@ -1,6 +1,6 @@
 """Link, network and transport header decoding for the pcap reader: ``struct`` only, no scapy dissection.
 
-Private helper of :mod:`discovery.parsers.pcap`. Pure Python, no Django imports.
+Decoder of the :mod:`discovery.parsers.pcap` package. Pure Python, no Django imports.
 
 Link types (tcpdump.org "LINK-LAYER HEADER TYPES"): ``LINKTYPE_NULL`` (0, BSD loopback, 4-byte address family in the
 *capturing host's* byte order), ``LINKTYPE_ETHERNET`` (1, IEEE 802.3 with 802.1Q/802.1ad VLAN tags),

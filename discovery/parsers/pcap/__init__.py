@@ -56,9 +56,11 @@ from typing import IO, Any, ClassVar
 from scapy.error import Scapy_Exception
 from scapy.utils import RawPcapNgReader, RawPcapReader
 
-from ._pcap_dns import DNS_PORT, LLMNR_PORT, MDNS_PORT, DnsError, Question, parse_questions
-from ._pcap_http import METHOD_PREFIX, HttpError, RequestHead, find_head_end, normalize_host, parse_request_head
-from ._pcap_net import (
+from discovery.parsers.base import EventKind, ProxyEvent, Visible
+
+from .dns import DNS_PORT, LLMNR_PORT, MDNS_PORT, DnsError, Question, parse_questions
+from .http import METHOD_PREFIX, HttpError, RequestHead, find_head_end, normalize_host, parse_request_head
+from .net import (
     PROTO_TCP,
     PROTO_UDP,
     SUPPORTED_LINKTYPES,
@@ -71,9 +73,9 @@ from ._pcap_net import (
     Undecodable,
     decode_segment,
 )
-from ._pcap_quic import QuicError, QuicInitialState, parse_long_header
-from ._pcap_stream import ClientStream, State
-from ._pcap_tls import (
+from .quic import QuicError, QuicInitialState, parse_long_header
+from .stream import ClientStream, State
+from .tls import (
     CONTENT_TYPE_HANDSHAKE,
     HANDSHAKE_CLIENT_HELLO,
     KNOWN_ECH_PUBLIC_NAMES,
@@ -83,7 +85,6 @@ from ._pcap_tls import (
     NotClientHello,
     client_hello_sni,
 )
-from .base import EventKind, ProxyEvent, Visible
 
 __all__ = [
     "LABEL",
@@ -1017,7 +1018,7 @@ class _NameDecoder(_CaptureDecoder):
     only where a name can come from them (TCP streams, and UDP flows that may carry QUIC); DNS needs no flow.
 
     :meth:`run_names` decodes the common frames (Ethernet + IPv4 + TCP/UDP) inline, exactly as
-    :func:`~discovery.parsers._pcap_net.decode_segment` would, and settles the packets that cannot carry a name
+    :func:`~discovery.parsers.pcap.net.decode_segment` would, and settles the packets that cannot carry a name
     (bare SYNs, ACKs, server→client segments, segments of a stream already done with) without building a
     :class:`Segment`; any other frame takes the general path (:meth:`packet`, :meth:`segment`). Client data that
     can carry a name is offered to :meth:`message`, which reads a ClientHello or request head alone in one in-order

@@ -1,6 +1,6 @@
 """Client→server TCP byte-stream reassembly and application detection (TLS ClientHello, HTTP/1.x requests).
 
-Private helper of :mod:`discovery.parsers.pcap`. Pure Python, no Django imports.
+Decoder of the :mod:`discovery.parsers.pcap` package. Pure Python, no Django imports.
 
 Reassembly follows TCP sequence numbers (RFC 9293 section 3.4, modulo 2**32 arithmetic): in-order data is handed to
 the application parser, retransmitted/overlapping data is trimmed, out-of-order segments wait in a small, capped
@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from ._pcap_http import (
+from .http import (
     MAX_HEAD,
     METHOD_PARTIAL,
     METHOD_PREFIX,
@@ -27,7 +27,7 @@ from ._pcap_http import (
     find_head_end,
     parse_request_head,
 )
-from ._pcap_tls import ClientHello, NotClientHello, TlsRecordReassembler
+from .tls import ClientHello, NotClientHello, TlsRecordReassembler
 
 _SEQ_MOD = 1 << 32
 _SEQ_HALF = 1 << 31

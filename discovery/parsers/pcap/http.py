@@ -1,6 +1,6 @@
 """HTTP/1.x request-head parsing for the pcap reader.
 
-Private helper of :mod:`discovery.parsers.pcap`. Pure Python, no Django imports.
+Decoder of the :mod:`discovery.parsers.pcap` package. Pure Python, no Django imports.
 
 * Request line, header fields, message body length rules: RFC 9112 sections 3, 5 and 6.3
   (Transfer-Encoding chunked wins over Content-Length; a request with neither has no body).

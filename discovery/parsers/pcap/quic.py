@@ -1,6 +1,6 @@
 """QUIC Initial packet decryption to read the ClientHello (and its SNI) of HTTP/3 connections.
 
-Private helper of :mod:`discovery.parsers.pcap`. Pure Python plus the ``cryptography`` package; no Django imports.
+Decoder of the :mod:`discovery.parsers.pcap` package. Pure Python plus the ``cryptography`` package; no Django imports.
 
 * Long header and Initial packet layout, variable-length integers: RFC 9000 sections 16, 17.2 and 17.2.2.
 * Frames found in Initial packets (PADDING, PING, ACK, CRYPTO, CONNECTION_CLOSE): RFC 9000 sections 12.4 and 19.
@@ -23,7 +23,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ._pcap_tls import MAX_HELLO, ClientHello, NotClientHello, handshake_message, parse_client_hello
+from .tls import MAX_HELLO, ClientHello, NotClientHello, handshake_message, parse_client_hello
 
 QUIC_V1 = 0x00000001
 QUIC_V2 = 0x6B3343CF

@@ -1,6 +1,6 @@
 """DNS question parsing for the pcap reader.
 
-Private helper of :mod:`discovery.parsers.pcap`. Pure Python, no Django imports.
+Decoder of the :mod:`discovery.parsers.pcap` package. Pure Python, no Django imports.
 
 * Message header and question section: RFC 1035 section 4.1.1 / 4.1.2; name compression: RFC 1035 section 4.1.4.
 * Presentation of non-printable label bytes as ``\\DDD``: RFC 4343 section 2.1 / RFC 1035 section 5.1.

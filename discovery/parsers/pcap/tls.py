@@ -1,6 +1,6 @@
 """TLS ClientHello parsing for the pcap reader (shared by TLS-over-TCP and QUIC CRYPTO streams).
 
-Private helper of :mod:`discovery.parsers.pcap`. Pure Python, no Django imports.
+Decoder of the :mod:`discovery.parsers.pcap` package. Pure Python, no Django imports.
 
 * ClientHello layout: RFC 8446 section 4.1.2 (same wire layout as RFC 5246 section 7.4.1.2).
 * Record layer: RFC 8446 section 5.1 (a handshake message may span several records).
