@@ -3,7 +3,7 @@ only, the tables (``discovery_alertrule``, ``discovery_alert``, ...) already exi
 ``channels`` take over the existing rule-channel table ``discovery_channel_rules`` (same columns); their history
 (``alerts_historicalalertrule_channels``) is the one new table.
 
-``discovery.0013`` removes the models from the discovery state after this; ``alerts.0002`` moves the content types
+``discovery.0016`` removes the models from the discovery state after this; ``alerts.0002`` moves the content types
 and ``alerts.0003`` turns the channel-side rule filter into rule-side routing.
 """
 import django.db.models.deletion
@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('discovery', '0012_delivery_generic_event'),
+        ('discovery', '0015_delivery_old_rows_guard'),
         ('notifications', '0001_outbox_from_discovery'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

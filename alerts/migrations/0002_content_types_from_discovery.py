@@ -32,7 +32,7 @@ def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
 class Migration(migrations.Migration):
     dependencies = [
         ("alerts", "0001_alerts_from_discovery"),
-        ("discovery", "0013_alerts_notifications_moved_out"),
+        ("discovery", "0016_alerts_notifications_moved_out"),
         ("notifications", "0002_content_types_from_discovery"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("auth", "0012_alter_user_first_name_max_length"),

@@ -1,7 +1,7 @@
 """Channel and Delivery (and Channel's history), taken over from the discovery app: state only, the tables
 (``discovery_channel``, ``discovery_delivery``, ``discovery_historicalchannel``) already exist with their rows.
 
-Written from the models' state after ``discovery.0012`` (which made the outbox generic); ``discovery.0013``
+Written from the models' state after ``discovery.0012-0015`` (which made the outbox generic); ``discovery.0016``
 removes them from the discovery state after this, and ``notifications.0002`` moves their content types.
 """
 
@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("discovery", "0012_delivery_generic_event"),
+        ("discovery", "0015_delivery_old_rows_guard"),
         ("contenttypes", "0002_remove_content_type_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

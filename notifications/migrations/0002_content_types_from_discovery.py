@@ -23,7 +23,7 @@ def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
 class Migration(migrations.Migration):
     dependencies = [
         ("notifications", "0001_outbox_from_discovery"),
-        ("discovery", "0013_alerts_notifications_moved_out"),
+        ("discovery", "0016_alerts_notifications_moved_out"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("core", "0005_audit_event_types_alerts_app"),

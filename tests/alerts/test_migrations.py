@@ -122,3 +122,36 @@ def test_alerts_channels_deliveries_grants_and_audit_trail_survive_the_move() ->
         event_type="core.audit_log.event_types_renamed", extra_data__migration="core.0005_audit_event_types_alerts_app"
     )
     assert renamed.extra_data["renamed"]["discovery.alert.raised"] == {"to": "alerts.alert.raised", "rows": 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_move_reverses_and_alert_deliveries_get_their_alert_back() -> None:
+    # given the schema before the move with an alert delivery, migrated forward
+    old = _migrate_to_before_the_move()
+    service = old.get_model("discovery", "AIService").objects.create(slug="legacy-ai", name="Legacy AI")
+    rule = old.get_model("discovery", "AlertRule").objects.create(key="r", name="R", kind="unsanctioned")
+    alert = old.get_model("discovery", "Alert").objects.create(
+        rule=rule,
+        fingerprint="e" * 64,
+        window_start=AT,
+        service=service,
+        severity="high",
+        summary="s",
+        first_seen=AT,
+        last_seen=AT,
+    )
+    channel = old.get_model("discovery", "Channel").objects.create(name="c", kind="email", config={"to": ["a@x.org"]})
+    old.get_model("discovery", "Delivery").objects.create(
+        alert=alert, channel=channel, notification=3, next_attempt_at=AT
+    )
+    _migrate_forward()
+    Delivery.objects.create(
+        channel=None, recipients=["a@x.org"], topic="obligation_reminder", event_key="g.o.1", next_attempt_at=AT
+    )
+    # when migrated back
+    back = _migrate_to_before_the_move()
+    # then the alert delivery has its alert and number again; the row the old schema cannot hold is gone
+    rows = list(back.get_model("discovery", "Delivery").objects.values_list("alert_id", "notification", "event_key"))
+    assert rows == [(alert.pk, 3, "")]
+    assert back.get_model("contenttypes", "ContentType").objects.filter(app_label="discovery", model="alert").exists()
+    _migrate_forward()  # leave the database as the other tests expect it

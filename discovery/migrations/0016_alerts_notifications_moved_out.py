@@ -19,7 +19,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("discovery", "0012_delivery_generic_event"),
+        ("discovery", "0015_delivery_old_rows_guard"),
         ("alerts", "0001_alerts_from_discovery"),
         ("notifications", "0001_outbox_from_discovery"),
     ]
