@@ -9,6 +9,8 @@ COPY core ./core
 COPY governance ./governance
 COPY audits ./audits
 COPY discovery ./discovery
+COPY notifications ./notifications
+COPY alerts ./alerts
 COPY evidence ./evidence
 COPY manage.py ./
 RUN pip install --no-cache-dir -c constraints.txt . \

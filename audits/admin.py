@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -18,7 +19,7 @@ from audits import charts, services
 from audits.choices import FindingStatus, RunStatus
 from audits.models import AuditDefinition, AuditRun, Finding
 from audits.selectors import audit_run_trend
-from core.admin_mixins import AuditedAdmin, ChangeReasonForm
+from core.admin_mixins import ADMIN_DELETE_REASON, AuditedAdmin, ChangeReasonForm, change_reason, form_data, stored
 from core.exceptions import InvalidTransition
 
 
@@ -152,11 +153,25 @@ class AuditDefinitionAdmin(AuditedAdmin):
         return mark_safe("<br>".join(parts))
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)  # history with user and reason
-        services.audit_definition_schedule_sync(definition=obj)
+        # through the services: history with user and reason, the audit-log row, the beat schedule
+        reason = change_reason(form)
+        if change:
+            data = form_data(form, changed_only=True)
+            if data:
+                services.audit_definition_update(definition=stored(obj), actor=request.user, reason=reason, data=data)
+        else:
+            saved = services.audit_definition_create(
+                actor=request.user, reason=reason, data=form_data(form, changed_only=False)
+            )
+            obj.pk = saved.pk
 
     def delete_model(self, request: HttpRequest, obj: AuditDefinition) -> None:
-        services.audit_definition_delete(definition=obj, actor=request.user, reason="deleted in admin")
+        services.audit_definition_delete(definition=obj, actor=request.user, reason=ADMIN_DELETE_REASON)
+
+    @transaction.atomic
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[AuditDefinition]) -> None:
+        for definition in queryset:
+            services.audit_definition_delete(definition=definition, actor=request.user, reason=ADMIN_DELETE_REASON)
 
     @admin.action(description="Run now (enqueue an audit run)", permissions=["run"])
     def run_now(self, request: HttpRequest, queryset: QuerySet[AuditDefinition]) -> None:
@@ -228,6 +243,14 @@ class AuditRunAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def delete_model(self, request: HttpRequest, obj: AuditRun) -> None:
+        services.audit_run_delete(run=obj, actor=request.user, reason=ADMIN_DELETE_REASON)
+
+    @transaction.atomic
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[AuditRun]) -> None:
+        for run in queryset:
+            services.audit_run_delete(run=run, actor=request.user, reason=ADMIN_DELETE_REASON)
 
     @admin.display(description="AI system", ordering="definition__ai_system__name")
     def system(self, obj: AuditRun) -> str:
@@ -346,6 +369,19 @@ class FindingAdmin(AuditedAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data = form_data(form, changed_only=True)
+        if change and data:
+            services.finding_update(finding=stored(obj), actor=request.user, reason=change_reason(form), data=data)
+
+    def delete_model(self, request: HttpRequest, obj: Finding) -> None:
+        services.finding_delete(finding=obj, actor=request.user, reason=ADMIN_DELETE_REASON)
+
+    @transaction.atomic
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Finding]) -> None:
+        for finding in queryset:
+            services.finding_delete(finding=finding, actor=request.user, reason=ADMIN_DELETE_REASON)
 
     @admin.action(description="Resolve selected findings", permissions=["change"])
     def resolve(self, request: HttpRequest, queryset: QuerySet[Finding]) -> None:

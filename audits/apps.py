@@ -12,3 +12,12 @@ class AuditsConfig(AppConfig):
 
     def ready(self) -> None:
         from audits import events  # noqa: F401  (declares the app's audit-log event types in core.events)
+        from audits.payloads import FINDING_TOPIC
+        from notifications.topics import topic_register
+
+        topic_register(
+            FINDING_TOPIC,
+            "Fairness-audit findings",
+            description="A fairness audit failed, turned failing, or could not run (EU AI Act Art. 10(2)(f)-(g)).",
+            order=20,
+        )

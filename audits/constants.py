@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from audits.choices import FindingKind, RunStatus
-from discovery.alert_choices import AlertSeverity
+from notifications.choices import Severity
 
 #: Allowed run status transitions (Oscar-style pipeline). A failed run goes back to pending when retried.
 AUDIT_RUN_TRANSITIONS: dict[str, set[str]] = {
@@ -38,8 +38,8 @@ DEFAULT_CHART_METRIC = "selection_rate"
 #: Severity of a finding on the alert channels (a channel's minimum severity applies; CEF 8 and 5): a failing
 #: fairness verdict is a compliance issue to act on, a run that could not complete a gap in the Art. 10 record.
 FINDING_NOTIFICATION_SEVERITY: dict[str, str] = {
-    FindingKind.FAILING: AlertSeverity.HIGH,
-    FindingKind.RUN_ERROR: AlertSeverity.MEDIUM,
+    FindingKind.FAILING: Severity.HIGH,
+    FindingKind.RUN_ERROR: Severity.MEDIUM,
 }
 
 #: A RUNNING run older than the hard task time limit plus this margin belongs to a dead worker.

@@ -26,3 +26,22 @@ FINDING_OPENED = event_type_declare(
     "A run opened a finding (a failed metric or an audit that could not run).",
     evidences=_ART_10,
 )
+AUDIT_DEFINITION_CREATED = event_type_declare(
+    "audits.audit_definition.created", "A fairness audit was defined for an AI system.", evidences=_ART_10
+)
+AUDIT_DEFINITION_UPDATED = event_type_declare(
+    "audits.audit_definition.updated",
+    "An audit definition changed (the fields changed; values in its history).",
+    evidences=_ART_10,
+)
+AUDIT_DEFINITION_DELETED = event_type_declare(
+    "audits.audit_definition.deleted", "An audit definition without runs was deleted.", evidences=_ART_10
+)
+AUDIT_RUN_DELETED = event_type_declare(
+    "audits.audit_run.deleted", "A run of an audit definition was deleted (its history is kept).", evidences=_ART_10
+)
+FINDING_RESOLVED = event_type_declare("audits.finding.resolved", "An open finding was resolved.", evidences=_ART_10)
+FINDING_UPDATED = event_type_declare(
+    "audits.finding.updated", "A finding changed (the fields changed; values in its history).", evidences=_ART_10
+)
+FINDING_DELETED = event_type_declare("audits.finding.deleted", "A finding was deleted.", evidences=_ART_10)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 from audits.choices import RunStatus
 from audits.models import AuditDefinition, AuditRun, Finding
@@ -20,6 +22,17 @@ def audit_run_list() -> QuerySet[AuditRun]:
 
 def finding_list() -> QuerySet[Finding]:
     return Finding.objects.select_related("ai_system", "definition", "run")
+
+
+def audit_history(
+    *, definition_ids: Iterable[Any], finding_ids: Iterable[Any]
+) -> list[tuple[type[Model], QuerySet[Any]]]:
+    """Change-history rows (django-simple-history) of the given audit definitions and findings, as
+    ``(model, history queryset)`` in that order. Runs keep no history (their audit-log events tell their story)."""
+    return [
+        (AuditDefinition, AuditDefinition.history.filter(id__in=list(definition_ids))),
+        (Finding, Finding.history.filter(id__in=list(finding_ids))),
+    ]
 
 
 def audit_run_trend(

@@ -20,7 +20,6 @@ import pandas as pd
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
@@ -44,13 +43,21 @@ from audits.metrics import (
 )
 from audits.metrics.compress import COUNT, WEIGHT, Y_PRED, Y_TRUE
 from audits.models import AuditDefinition, AuditRun, Finding
+from audits.payloads import FINDING_TOPIC, AuditFindingPayload, MetricVerdictItem
 from audits.sources import AuditInputError, LocalInput, fetch_input
 from audits.validation import column_mapping, parse_cron
 from core.exceptions import InvalidTransition
 from core.roles import COMPLIANCE_OFFICER
-from core.services import audit_log_record, model_create, model_delete, model_update
-from discovery.alert_services import AuditFindingPayload, MetricVerdictItem, audit_finding_notify
+from core.services import (
+    audit_log_record,
+    model_create,
+    model_create_audited,
+    model_delete_audited,
+    model_update,
+    model_update_audited,
+)
 from governance.selectors import obligation_list
+from notifications.services import notification_queue
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +74,9 @@ ART_10_OBLIGATION_ID = "art-10"
 def audit_definition_create(*, actor: Any, reason: str = "", data: dict[str, Any]) -> AuditDefinition:
     """Define a fairness audit for an AI system (Art. 10(2)(f)-(g) examination of possible biases) and its beat
     schedule."""
-    definition = model_create(AuditDefinition, actor=actor, reason=reason or "created", data=data)
+    definition = model_create_audited(
+        AuditDefinition, event_type=events.AUDIT_DEFINITION_CREATED, actor=actor, reason=reason or "created", data=data
+    )
     audit_definition_schedule_sync(definition=definition)
     return definition
 
@@ -77,7 +86,9 @@ def audit_definition_update(
     *, definition: AuditDefinition, actor: Any, reason: str = "", data: dict[str, Any]
 ) -> AuditDefinition:
     """Change an audit definition; the history keeps before/after, and the beat schedule follows."""
-    definition = model_update(definition, actor=actor, reason=reason, data=data)
+    definition = model_update_audited(
+        definition, event_type=events.AUDIT_DEFINITION_UPDATED, actor=actor, reason=reason or "updated", data=data
+    )
     audit_definition_schedule_sync(definition=definition)
     return definition
 
@@ -86,7 +97,9 @@ def audit_definition_update(
 def audit_definition_delete(*, definition: AuditDefinition, actor: Any, reason: str = "") -> None:
     """Delete an audit definition (refused while runs exist: they are evidence); its history is kept."""
     task = definition.periodic_task
-    model_delete(definition, actor=actor, reason=reason)
+    model_delete_audited(
+        definition, event_type=events.AUDIT_DEFINITION_DELETED, actor=actor, reason=reason or "deleted"
+    )
     if task is not None:
         task.delete()
 
@@ -513,9 +526,15 @@ def _finding_open(*, run: AuditRun, kind: str, title: str, description: str) -> 
         audit_log_record(event_type=events.FINDING_OPENED, actor=None, target=finding, extra_data={"run": run.pk})
     else:
         finding = existing
-    _notify(run=run, subject=title, body=f"{description}\n\nRun: {run} (id {run.pk})")
-    audit_finding_notify(
-        payload=_finding_payload(run=run, finding=finding, title=title, summary=description), target=finding
+    payload = _finding_payload(run=run, finding=finding, title=title, summary=description)
+    # one message for the subscribed channels and the direct e-mail to the compliance officers and owners, queued
+    # in this transaction and sent after commit with the outbox's retries and dead letters
+    notification_queue(
+        topic=FINDING_TOPIC,
+        event_key=payload.event_id,
+        message=payload.to_message(),
+        target=finding,
+        recipients=notification_recipients(definition),
     )
     return finding
 
@@ -585,28 +604,45 @@ def notification_recipients(definition: AuditDefinition) -> list[str]:
     return sorted(set(recipients))
 
 
-def _notify(*, run: AuditRun, subject: str, body: str) -> None:
-    recipients = notification_recipients(run.definition)
-    if not recipients:
-        return
-
-    def send() -> None:
-        try:
-            send_mail(subject[:200], body, None, recipients)
-        except OSError:  # SMTP down must not undo the recorded result
-            logger.exception("could not send audit notification for run %s", run.pk)
-
-    transaction.on_commit(send)
-
-
 @transaction.atomic
 def finding_resolve(*, finding: Finding, actor: Any, reason: str = "") -> Finding:
     """Close a finding (OPEN -> RESOLVED), recording who and why."""
     if finding.status != FindingStatus.OPEN:
         raise InvalidTransition("Only open findings can be resolved.")
-    return model_update(
+    model_update(
         finding,
         actor=actor,
         reason=reason or "resolved",
         data={"status": FindingStatus.RESOLVED, "resolved_at": timezone.now()},
     )
+    audit_log_record(event_type=events.FINDING_RESOLVED, actor=actor, target=finding, reason=reason or "resolved")
+    return finding
+
+
+@transaction.atomic
+def finding_update(*, finding: Finding, actor: Any, reason: str = "", data: dict[str, Any]) -> Finding:
+    """Change a finding. Resolving goes through :func:`finding_resolve` (it stamps ``resolved_at``); re-opening
+    clears ``resolved_at``."""
+    data = dict(data)
+    if data.get("status") == FindingStatus.RESOLVED and finding.status == FindingStatus.OPEN:
+        rest = {k: v for k, v in data.items() if k != "status"}
+        if rest:
+            model_update_audited(finding, event_type=events.FINDING_UPDATED, actor=actor, reason=reason, data=rest)
+        return finding_resolve(finding=finding, actor=actor, reason=reason)
+    if data.get("status") == FindingStatus.OPEN:
+        data["resolved_at"] = None
+    return model_update_audited(
+        finding, event_type=events.FINDING_UPDATED, actor=actor, reason=reason or "updated", data=data
+    )
+
+
+@transaction.atomic
+def finding_delete(*, finding: Finding, actor: Any, reason: str = "") -> None:
+    """Delete a finding; its history is kept; audited."""
+    model_delete_audited(finding, event_type=events.FINDING_DELETED, actor=actor, reason=reason or "deleted")
+
+
+@transaction.atomic
+def audit_run_delete(*, run: AuditRun, actor: Any, reason: str = "") -> None:
+    """Delete a run (its findings keep their definition and lose the run link); its history is kept; audited."""
+    model_delete_audited(run, event_type=events.AUDIT_RUN_DELETED, actor=actor, reason=reason or "deleted")

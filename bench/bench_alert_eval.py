@@ -93,9 +93,11 @@ def build_usage(rows: int, days: int, seed: int) -> int:
 
 
 def setup_rules(window_hours: int | None) -> None:
-    from discovery.alert_choices import AlertSeverity, ChannelKind
-    from discovery.alert_demo import DEMO_RULES
-    from discovery.alert_models import AlertRule, Channel
+    from alerts.choices import AlertSeverity
+    from alerts.demo import DEMO_RULES
+    from alerts.models import AlertRule
+    from notifications.choices import ChannelKind
+    from notifications.models import Channel
 
     for key, name, kind, severity, params, window in DEMO_RULES:
         AlertRule.objects.create(
@@ -113,8 +115,8 @@ def setup_rules(window_hours: int | None) -> None:
 def timed_run(since: date) -> tuple[float, Any, int, int]:
     from django.db import connection
 
-    from discovery.alert_services import alert_rules_evaluate
-    from discovery.tasks import send_alert_delivery_task
+    from alerts.services import alert_rules_evaluate
+    from notifications.tasks import send_delivery_task
 
     queries = 0
 
@@ -123,7 +125,7 @@ def timed_run(since: date) -> tuple[float, Any, int, int]:
         queries += 1
         return execute(sql, params, many, context)
 
-    with mock.patch.object(send_alert_delivery_task, "delay") as delay, connection.execute_wrapper(count):
+    with mock.patch.object(send_delivery_task, "delay") as delay, connection.execute_wrapper(count):
         start = time.perf_counter()
         outcome = alert_rules_evaluate(since=since, until=NOW.date(), now=NOW)
         seconds = time.perf_counter() - start
@@ -144,8 +146,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     with bench_database("alerts") as (engine, _):
+        from alerts.models import Alert
         from core.models import AuditLogEntry
-        from discovery.alert_models import Alert, Delivery
+        from notifications.models import Delivery
 
         made = build_usage(args.rows, args.days, args.seed)
         setup_rules(args.window_hours)
@@ -162,7 +165,7 @@ def main() -> None:
                 f"  (enqueued {enqueued:,})  queries {queries:,}"
             )
         history = Alert.history.count()
-        audit = AuditLogEntry.objects.filter(event_type="discovery.alert.raised").count()
+        audit = AuditLogEntry.objects.filter(event_type="alerts.alert.raised").count()
         print(
             f"alerts {Alert.objects.count():,}; deliveries {Delivery.objects.count():,}; "
             f"alert history rows {history:,}; audit 'raised' rows {audit:,}"

@@ -21,7 +21,9 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "discovery.tasks.ingest_*": {"queue": Queue.INGEST.value},
     "discovery.tasks.purge_*": {"queue": Queue.DEFAULT.value},
     "discovery.tasks.reap_*": {"queue": Queue.DEFAULT.value},
-    "discovery.tasks.*": {"queue": Queue.ALERTS.value},
+    "discovery.tasks.*": {"queue": Queue.ALERTS.value},  # the promoted-policy sync, and the pre-move alert task names
+    "alerts.tasks.*": {"queue": Queue.ALERTS.value},
+    "notifications.tasks.*": {"queue": Queue.ALERTS.value},  # the outbox sends beside alerting (short network calls)
 }
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
@@ -54,16 +56,17 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "options": {"expires": 7 * 60},
     },
     # Shadow-AI alert rules over the last few days of usage (ingestion batches also trigger them as they finish).
-    # Every 15 minutes: late uploads and rule changes show up within a quarter of an hour.
+    # Every 15 minutes: late uploads and rule changes show up within a quarter of an hour. (Entry names are the
+    # database rows' keys: kept from before alerting left discovery, so upgrading does not add a second entry.)
     "Discovery alert rules": {
-        "task": "discovery.tasks.evaluate_alert_rules_task",
+        "task": "alerts.tasks.evaluate_alert_rules_task",
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 22 * 60},
     },
-    # Alert outbox: sends due deliveries (retries after backoff, rows whose task was lost). Every minute, so a
-    # retry is at most a minute late.
+    # Notification outbox (alerts, audit findings, obligation reminders, evidence packs ready): sends due
+    # deliveries (retries after backoff, rows whose task was lost). Every minute, so a retry is at most a minute late.
     "Discovery alert delivery dispatcher": {
-        "task": "discovery.tasks.dispatch_alert_deliveries_task",
+        "task": "notifications.tasks.dispatch_deliveries_task",
         "schedule": crontab(),
         "options": {"expires": 90},
     },

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from core.views import healthz
+from core.views import admin_moved_redirect, healthz
 from evidence.views import legacy_admin_redirect
 
 #: a URL no route matches: JSON under /api/ (see core.views.page_not_found)
@@ -20,6 +20,20 @@ admin.site.index_title = "Registry, audits and discovery"
 urlpatterns = [
     # evidence packs moved from the audits app to the evidence app: old admin bookmarks redirect
     re_path(r"^admin/audits/evidencepack/(?P<rest>.*)$", legacy_admin_redirect, name="legacy-admin-evidencepack"),
+    # alerting and the outbox moved from the discovery app to alerts and notifications: old admin bookmarks (and the
+    # links in notifications sent before) redirect
+    re_path(
+        r"^admin/discovery/(?P<model>alert|alertrule|silence)/(?P<rest>.*)$",
+        admin_moved_redirect,
+        {"app_label": "alerts"},
+        name="legacy-admin-alerts",
+    ),
+    re_path(
+        r"^admin/discovery/(?P<model>channel|delivery)/(?P<rest>.*)$",
+        admin_moved_redirect,
+        {"app_label": "notifications"},
+        name="legacy-admin-notifications",
+    ),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -36,4 +50,9 @@ urlpatterns = [
     path("api/v1/evidence/", include("evidence.api.urls")),
     path("evidence/", include("evidence.urls")),  # public: the published evidence-signing keys
     path("api/v1/discovery/", include("discovery.api.urls")),
+    # alert rules, alerts, silences, channels and deliveries under their paths from before alerts and
+    # notifications left discovery: aliases, deprecated (see alerts.api.legacy_urls)
+    path("api/v1/discovery/", include("alerts.api.legacy_urls")),
+    path("api/v1/alerts/", include("alerts.api.urls")),
+    path("api/v1/notifications/", include("notifications.api.urls")),
 ]

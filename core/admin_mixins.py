@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -65,3 +66,66 @@ class AuditedAdmin(SimpleHistoryAdmin):
         if self.fieldsets and not any("change_reason" in (opts.get("fields") or ()) for _, opts in fieldsets):
             fieldsets = [*fieldsets, ("Audit trail", {"fields": ("change_reason",)})]
         return fieldsets
+
+
+#: the reason recorded for a delete made in the admin (its delete pages ask for none)
+ADMIN_DELETE_REASON = "deleted in the admin"
+
+
+def change_reason(form: Any, default: str = "") -> str:
+    """The 'reason for change' typed on a :class:`ChangeReasonForm` (``default`` when empty or absent)."""
+    cleaned = getattr(form, "cleaned_data", None) or {}
+    return str(cleaned.get("change_reason") or default)
+
+
+def form_data(form: forms.ModelForm, *, changed_only: bool) -> dict[str, Any]:
+    """The model-field values of a bound, valid admin form, for a service's ``data`` (all, or only those changed),
+    without the formset bookkeeping (``id``, ``DELETE``) and the reason field."""
+    model_fields = {f.name for f in form._meta.model._meta.get_fields()}
+    names = form.changed_data if changed_only else list(form.cleaned_data)
+    return {
+        name: form.cleaned_data[name]
+        for name in names
+        if name in form.cleaned_data and name in model_fields and name not in ("id", "change_reason")
+    }
+
+
+def stored[M: models.Model](obj: M) -> M:
+    """A fresh copy of ``obj`` from the database: the admin's form has already applied the edits to ``obj``, and a
+    service must see the values before the change (to record before/after)."""
+    return type(obj)._default_manager.get(pk=obj.pk)
+
+
+def formset_save_through(
+    formset: Any,
+    *,
+    create: Callable[[dict[str, Any]], Any],
+    update: Callable[[Any, dict[str, Any]], Any],
+    delete: Callable[[Any], None],
+) -> None:
+    """Save an inline formset row by row through services instead of ``formset.save()``: ``delete(instance)`` for
+    a row marked for deletion, ``update(stored instance, changed fields)`` for a changed row, ``create(fields with
+    the parent set)`` for a new one. Fills ``new_objects``/``changed_objects``/``deleted_objects`` as
+    ``formset.save()`` would, for the admin's change message."""
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    fk_name = formset.fk.name
+    for item in formset.initial_forms:
+        instance = item.instance
+        if instance.pk is None:
+            continue
+        if formset.can_delete and formset._should_delete_form(item):
+            delete(stored(instance))
+            formset.deleted_objects.append(instance)
+        elif item.has_changed():
+            data = form_data(item, changed_only=True)
+            data.pop(fk_name, None)
+            if data:
+                update(stored(instance), data)
+                formset.changed_objects.append((instance, item.changed_data))
+    for item in formset.extra_forms:
+        if not item.has_changed() or (formset.can_delete and formset._should_delete_form(item)):
+            continue
+        data = {**form_data(item, changed_only=False), fk_name: formset.instance}
+        created = create(data)
+        item.instance = created
+        formset.new_objects.append(created)

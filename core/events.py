@@ -6,7 +6,7 @@ returns the name, so the module's constants are what the services pass to ``audi
 style, ``<app>.<entity>.<verb>``: the app label that writes it, the model (or domain noun) it is about in
 snake_case, and a past-tense verb (``audits.audit_run.retried``, ``governance.ai_system.classified``); a compound
 verb keeps the past tense at its end or start (``discovery.log_batch.samples_revealed``,
-``discovery.alert_delivery.dead_lettered``).
+``notifications.delivery.dead_lettered``).
 
 ``core.services.audit_log_record`` refuses a name that is not registered when strict checking is on (tests and
 ``DEBUG``; ``AUDIT_LOG_STRICT_EVENT_TYPES``) and otherwise logs an error and writes the row anyway: see
@@ -127,6 +127,19 @@ RENAMED_2026_ONE_STYLE: Final[dict[str, str]] = {
     "governance.transition": "governance.ai_system.transitioned",
     "governance.classify": "governance.ai_system.classified",
     "governance.obligation_reminder": "governance.obligation.reminder_sent",
+}
+
+#: Old name -> new name when alerting and the outbox left the discovery app for ``alerts`` and ``notifications``
+#: (core migration 0005). Frozen like the mapping above; injective.
+RENAMED_2026_ALERTS_APP: Final[dict[str, str]] = {
+    "discovery.alert.raised": "alerts.alert.raised",
+    "discovery.alert.transitioned": "alerts.alert.transitioned",
+    "discovery.alert.assigned": "alerts.alert.assigned",
+    "discovery.alert.commented": "alerts.alert.commented",
+    "discovery.silence.created": "alerts.silence.created",
+    "discovery.audit_finding.queued": "notifications.delivery.queued",
+    "discovery.alert_delivery.dead_lettered": "notifications.delivery.dead_lettered",
+    "discovery.alert_delivery.resent": "notifications.delivery.resent",
 }
 
 

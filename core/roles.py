@@ -6,7 +6,8 @@ listed here (new models included), so access is reviewed in code, not clicked to
 - Compliance officer: full management of the registry (governance), audits and evidence packs (request,
   download); reads discovery and the audit trail; edits the beat schedules.
 - Auditor: read-only everywhere, plus the evidence-pack download permission.
-- Security analyst: full management of discovery and alerts; reads the registry; no registry writes, no audits.
+- Security analyst: full management of discovery, alerts and notification channels; reads the registry; no
+  registry writes, no audits.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ ROLE_APP_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "audits": ALL,
         "evidence": ALL,
         "discovery": VIEW,
+        "alerts": VIEW,
+        "notifications": VIEW,
         "core": VIEW,
         "django_celery_beat": ALL,
     },
@@ -36,12 +39,16 @@ ROLE_APP_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "audits": VIEW,
         "evidence": VIEW,
         "discovery": VIEW,
+        "alerts": VIEW,
+        "notifications": VIEW,
         "core": VIEW,
         "django_celery_beat": VIEW,
     },
     SECURITY_ANALYST: {
         "governance": VIEW,
         "discovery": ALL,
+        "alerts": ALL,
+        "notifications": ALL,
         "core": VIEW,
     },
 }

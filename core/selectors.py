@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -13,6 +15,14 @@ from core.models import AuditLogEntry, WorkerHeartbeat
 
 def audit_log_list() -> QuerySet[AuditLogEntry]:
     return AuditLogEntry.objects.select_related("acting_user", "target_content_type")
+
+
+def usernames_by_id(*, user_ids: Iterable[Any]) -> dict[Any, str]:
+    """``{user id: username}`` of the accounts among ``user_ids`` that exist (ids of deleted accounts are left out)."""
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    return {u.pk: u.get_username() for u in get_user_model().objects.filter(pk__in=ids)}
 
 
 def heartbeat_age(*, name: str) -> timedelta | None:

@@ -134,6 +134,35 @@ def model_delete(instance: models.Model, *, actor: Any, reason: str = "") -> Non
     instance.delete()
 
 
+def model_create_audited[M: models.Model](
+    model: type[M], *, event_type: str, actor: Any, reason: str = "", data: dict[str, Any]
+) -> M:
+    """:func:`model_create` plus an ``event_type`` audit-log row naming the new row. Call inside a service's
+    transaction."""
+    instance = model_create(model, actor=actor, reason=reason, data=data)
+    audit_log_record(event_type=event_type, actor=actor, target=instance, reason=reason)
+    return instance
+
+
+def model_update_audited[M: models.Model](
+    instance: M, *, event_type: str, actor: Any, reason: str = "", data: dict[str, Any]
+) -> M:
+    """:func:`model_update` plus an ``event_type`` audit-log row listing the fields that changed (names only: the
+    values are in the row's history, where field access masks what a viewer may not read)."""
+    before = {field: getattr(instance, field) for field in data}
+    model_update(instance, actor=actor, reason=reason, data=data)
+    changed = sorted(field for field in data if getattr(instance, field) != before[field])
+    audit_log_record(event_type=event_type, actor=actor, target=instance, reason=reason, extra_data={"fields": changed})
+    return instance
+
+
+def model_delete_audited(instance: models.Model, *, event_type: str, actor: Any, reason: str = "") -> None:
+    """:func:`model_delete` plus an ``event_type`` audit-log row naming the row (written first, while it has its
+    primary key). Call inside a service's transaction."""
+    audit_log_record(event_type=event_type, actor=actor, target=instance, reason=reason)
+    model_delete(instance, actor=actor, reason=reason)
+
+
 # --- accounts ------------------------------------------------------------------------------------------------------
 
 

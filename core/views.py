@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import reverse
 from django.views import defaults
 
 from core.selectors import heartbeat_age
@@ -37,3 +38,13 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def admin_moved_redirect(request: HttpRequest, app_label: str, model: str, rest: str = "") -> HttpResponse:
+    """An admin page of a model that moved to another app (``/admin/<old app>/<model>/<rest>``) -> the same page
+    under ``/admin/<app_label>/<model>/``, query string kept, so bookmarks and links in old notifications keep
+    working. 301 for reads; 308 otherwise, so a form POST stays a POST."""
+    target = f"{reverse('admin:index')}{app_label}/{model}/{rest}"
+    if request.META.get("QUERY_STRING"):
+        target = f"{target}?{request.META['QUERY_STRING']}"
+    return HttpResponsePermanentRedirect(target, status=301 if request.method in ("GET", "HEAD") else 308)

@@ -5,16 +5,19 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_mixins import AuditedAdmin
+from core.admin_mixins import ADMIN_DELETE_REASON, AuditedAdmin, change_reason, form_data, formset_save_through, stored
 from core.exceptions import ApplicationError
-from discovery.alert_admin import promote_to_registry
+from discovery import services
 from discovery.charts import trend_chart_png
 from discovery.choices import RETRYABLE_BATCH_STATUSES, BatchStatus
 from discovery.models import (
@@ -25,30 +28,64 @@ from discovery.models import (
     LogSource,
     PolicyException,
     Pseudonym,
+    ServicePromotion,
     UsageRecord,
 )
 from discovery.selectors import usage_report
 from discovery.services import (
+    ai_service_promote,
     log_batch_confirm,
     log_batch_delete,
     log_batch_ingest,
     log_batch_retry,
     log_batch_samples_reveal,
     log_batches_delete,
+    promotions_sync_policy,
     pseudonym_reidentify,
     usage_record_delete,
     usage_records_delete,
 )
 
-#: the audit-log reason of deletes made in the admin (its delete pages ask for none)
-ADMIN_DELETE_REASON = "deleted in the admin"
+
+@admin.action(description="Promote into the AI registry (draft system for classification)")
+def promote_to_registry(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+    """For the AI-service changelist: needs ``governance.add_aisystem`` (checked by the service)."""
+    for service in queryset:
+        try:
+            promotion = ai_service_promote(service=service, actor=request.user, reason="promoted from catalog")
+        except (ApplicationError, PermissionDenied) as exc:
+            modeladmin.message_user(request, f"{service}: {getattr(exc, 'message', exc)}", messages.WARNING)
+        else:
+            modeladmin.message_user(request, f"{service} registered as {promotion.system}.", messages.SUCCESS)
 
 
 @admin.register(LogSource)
 class LogSourceAdmin(AuditedAdmin):
+    """Log sources; adds, changes and deletes go through the ``log_source_*`` services (history + audit log)."""
+
     list_display = ["name", "log_format", "time_zone", "strip_domain", "lowercase_users", "updated_at"]
     list_filter = ["log_format"]
     search_fields = ["name", "description"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        reason = change_reason(form)
+        if change:
+            saved = services.log_source_update(
+                source=stored(obj), actor=request.user, reason=reason, data=form_data(form, changed_only=True)
+            )
+        else:
+            saved = services.log_source_create(
+                actor=request.user, reason=reason, data=form_data(form, changed_only=False)
+            )
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: LogSource) -> None:
+        services.log_source_delete(source=obj, actor=request.user, reason=ADMIN_DELETE_REASON)
+
+    @transaction.atomic
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for source in queryset:
+            services.log_source_delete(source=source, actor=request.user, reason=ADMIN_DELETE_REASON)
 
 
 class AIServiceRuleInline(admin.TabularInline):
@@ -65,6 +102,10 @@ class PolicyExceptionInline(admin.TabularInline):
 
 @admin.register(AIService)
 class AIServiceAdmin(AuditedAdmin):
+    """The catalog. The service, its rules and its policy exceptions are saved through the ``ai_service_*``,
+    ``ai_service_rule_*`` and ``policy_exception_*`` services, so a policy change made here is audited as one
+    made through the API."""
+
     list_display = ["name", "vendor", "category", "policy", "risk_score", "data_region", "trains_on_user_data"]
     list_filter = ["policy", "category", "data_region", "trains_on_user_data", "enterprise_tier_available"]
     search_fields = ["name", "vendor", "slug", "rules__value"]
@@ -75,6 +116,52 @@ class AIServiceAdmin(AuditedAdmin):
     @admin.display(description="risk factors")
     def risk_factors_display(self, obj: AIService) -> str:
         return "; ".join(f"{f['reason']} (+{f['points']})" for f in obj.risk_factors or [])
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        reason = change_reason(form)
+        if change:
+            data = form_data(form, changed_only=True)
+            if data:
+                services.ai_service_update(service=stored(obj), actor=request.user, reason=reason, data=data)
+        else:
+            obj.pk = services.ai_service_create(
+                actor=request.user, reason=reason, data=form_data(form, changed_only=False)
+            ).pk
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        actor, reason = request.user, change_reason(form)
+        if formset.model is AIServiceRule:
+            formset_save_through(
+                formset,
+                create=lambda data: services.ai_service_rule_create(actor=actor, reason=reason, data=data),
+                update=lambda rule, data: services.ai_service_rule_update(
+                    rule=rule, actor=actor, reason=reason, data=data
+                ),
+                delete=lambda rule: services.ai_service_rule_delete(
+                    rule=rule, actor=actor, reason=reason or ADMIN_DELETE_REASON
+                ),
+            )
+        elif formset.model is PolicyException:
+            formset_save_through(
+                formset,
+                create=lambda data: services.policy_exception_create(actor=actor, reason=reason, data=data),
+                update=lambda exception, data: services.policy_exception_update(
+                    exception=exception, actor=actor, reason=reason, data=data
+                ),
+                delete=lambda exception: services.policy_exception_delete(
+                    exception=exception, actor=actor, reason=reason or ADMIN_DELETE_REASON
+                ),
+            )
+        else:  # pragma: no cover - every inline of this admin is handled above
+            raise ImproperlyConfigured(f"no service saves {formset.model.__name__} rows")
+
+    def delete_model(self, request: HttpRequest, obj: AIService) -> None:
+        services.ai_service_delete(service=obj, actor=request.user, reason=ADMIN_DELETE_REASON)
+
+    @transaction.atomic
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for service in queryset:
+            services.ai_service_delete(service=service, actor=request.user, reason=ADMIN_DELETE_REASON)
 
 
 class UploadForm(forms.Form):
@@ -407,3 +494,18 @@ class UsageRecordAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         usage_records_delete(records=list(queryset), actor=request.user, reason=ADMIN_DELETE_REASON)
+
+
+@admin.register(ServicePromotion)
+class ServicePromotionAdmin(SimpleHistoryAdmin):
+    list_display = ["service", "system", "synced_stage", "promoted_by", "created_at"]
+    readonly_fields = ["service", "system", "alert", "promoted_by", "synced_stage"]
+    actions = ["sync_policy"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Apply the registry decision to the discovery policy now", permissions=["change"])
+    def sync_policy(self, request: HttpRequest, queryset: QuerySet[ServicePromotion]) -> None:
+        changes = promotions_sync_policy()
+        self.message_user(request, f"{len(changes)} policy change(s): {changes}", messages.SUCCESS)

@@ -182,6 +182,3 @@ def load(*, users: dict[str, Any]) -> None:
     log_batch_ingest(
         source=zeek, fileobj=io.BytesIO(zeek_http_log(start=start)), name="http.log", actor=sam, synchronous=True
     )
-    from discovery import alert_demo  # the alerting part of the demo (rules, channels, one evaluation)
-
-    alert_demo.load(users=users)

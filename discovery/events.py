@@ -1,4 +1,4 @@
-"""Audit-log event types shadow-AI discovery and its alerting write (registered in ``core.events`` by
+"""Audit-log event types shadow-AI discovery writes (registered in ``core.events`` by
 ``DiscoveryConfig.ready()``)."""
 
 from __future__ import annotations
@@ -15,6 +15,31 @@ AI_SERVICE_POLICY_CHANGED = event_type_declare(
 POLICY_EXCEPTION_CREATED = event_type_declare(
     "discovery.policy_exception.created", "A policy exception was granted to a department or group."
 )
+POLICY_EXCEPTION_UPDATED = event_type_declare(
+    "discovery.policy_exception.updated", "A policy exception was changed (the fields changed; values in its history)."
+)
+POLICY_EXCEPTION_DELETED = event_type_declare("discovery.policy_exception.deleted", "A policy exception was withdrawn.")
+AI_SERVICE_CREATED = event_type_declare("discovery.ai_service.created", "An AI service was added to the catalog.")
+AI_SERVICE_UPDATED = event_type_declare(
+    "discovery.ai_service.updated", "A catalogued AI service was changed (the fields changed; values in its history)."
+)
+AI_SERVICE_DELETED = event_type_declare(
+    "discovery.ai_service.deleted", "An AI service was removed from the catalog with its rules and exceptions."
+)
+AI_SERVICE_RULE_CREATED = event_type_declare(
+    "discovery.ai_service_rule.created", "A detection rule (domain, prefix, ...) was added to an AI service."
+)
+AI_SERVICE_RULE_UPDATED = event_type_declare(
+    "discovery.ai_service_rule.updated", "A detection rule of an AI service was changed (the fields changed)."
+)
+AI_SERVICE_RULE_DELETED = event_type_declare(
+    "discovery.ai_service_rule.deleted", "A detection rule was removed from an AI service."
+)
+LOG_SOURCE_CREATED = event_type_declare("discovery.log_source.created", "A log source was registered.")
+LOG_SOURCE_UPDATED = event_type_declare(
+    "discovery.log_source.updated", "A log source's settings changed (the fields changed; values in its history)."
+)
+LOG_SOURCE_DELETED = event_type_declare("discovery.log_source.deleted", "A log source was deleted.")
 AI_SERVICE_PROMOTED = event_type_declare(
     "discovery.ai_service.promoted",
     "A discovered AI service was promoted to an AI system in the registry.",
@@ -57,22 +82,4 @@ PSEUDONYM_REIDENTIFIED = event_type_declare(
 )
 RETENTION_PURGED = event_type_declare(
     "discovery.retention.purged", "The daily retention job purged raw ingestion detail (counts).", evidences=_GDPR_5
-)
-
-# --- alerting and notifications ---
-ALERT_RAISED = event_type_declare("discovery.alert.raised", "An alert rule raised an alert.")
-ALERT_TRANSITIONED = event_type_declare(
-    "discovery.alert.transitioned", "An alert moved to another triage status (before, after)."
-)
-ALERT_ASSIGNED = event_type_declare("discovery.alert.assigned", "An alert was assigned to someone (before, after).")
-ALERT_COMMENTED = event_type_declare("discovery.alert.commented", "Someone commented on an alert.")
-SILENCE_CREATED = event_type_declare("discovery.silence.created", "Alerts matching a silence are muted until a time.")
-AUDIT_FINDING_QUEUED = event_type_declare(
-    "discovery.audit_finding.queued", "A fairness-audit finding was queued for delivery on the subscribed channels."
-)
-ALERT_DELIVERY_DEAD_LETTERED = event_type_declare(
-    "discovery.alert_delivery.dead_lettered", "A notification gave up after its retries (or a permanent error)."
-)
-ALERT_DELIVERY_RESENT = event_type_declare(
-    "discovery.alert_delivery.resent", "A user queued a dead-lettered notification again."
 )

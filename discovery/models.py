@@ -375,13 +375,31 @@ class UsageRecord(models.Model):
         return f"{self.subject[:12]} {self.service_id} {self.day}"
 
 
-# The alert models live in their own module; importing them here registers them with the app.
-from discovery.alert_models import (  # noqa: E402, F401
-    Alert,
-    AlertComment,
-    AlertRule,
-    Channel,
-    Delivery,
-    ServicePromotion,
-    Silence,
-)
+class ServicePromotion(BaseModel):
+    """A discovered AI service promoted into the governance registry as a draft AI system.
+
+    The registry's lifecycle decision flows back: the service's discovery policy follows the system's stage.
+    """
+
+    service = models.OneToOneField("discovery.AIService", on_delete=models.CASCADE, related_name="promotion")
+    system = models.ForeignKey("governance.AISystem", on_delete=models.PROTECT, related_name="+")
+    alert = models.ForeignKey(
+        "alerts.Alert",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The alert it was promoted from, if any.",
+    )
+    promoted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    synced_stage = models.CharField(max_length=20, blank=True, help_text="Registry stage last applied to policy.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.service} -> {self.system}"

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Max, Min, QuerySet, Sum
 from django.utils import timezone
 
+from discovery.blocklist import BlocklistFormat, render
 from discovery.catalog import CatalogMatcher
-from discovery.choices import PolicyStatus
+from discovery.choices import PolicyStatus, RuleType
 from discovery.ingest import catalog_snapshot, resolve_policy
-from discovery.models import AIService, LogBatch, LogSource, UsageRecord
+from discovery.models import AIService, AIServiceRule, LogBatch, LogSource, ServicePromotion, UsageRecord
 
 
 def log_source_list() -> QuerySet[LogSource]:
@@ -196,3 +197,24 @@ def usage_report(*, days: int = 30, today: date | None = None) -> dict[str, Any]
         "batches": {k: v or 0 for k, v in batches.items()},
         "per_day": usage_per_day(since=since),
     }
+
+
+def promotion_list() -> QuerySet[ServicePromotion]:
+    return ServicePromotion.objects.select_related("service", "system", "promoted_by")
+
+
+def blocklist_domains() -> list[str]:
+    """Hosts of every service whose organisation-wide policy is unsanctioned, from exact and suffix rules.
+
+    Left out, because a domain list would block more than the policy says: URL-prefix rules (a path cannot be
+    expressed; ``chatgpt.com/codex`` must not block ChatGPT), weak rules (shared infrastructure), and any domain
+    that is, or is a parent of, a host of a sanctioned or tolerated service."""
+    host_rules = AIServiceRule.objects.filter(rule_type__in=[RuleType.EXACT, RuleType.SUFFIX], weak=False)
+    blocked = set(host_rules.filter(service__policy=PolicyStatus.UNSANCTIONED).values_list("value", flat=True))
+    allowed = set(host_rules.exclude(service__policy=PolicyStatus.UNSANCTIONED).values_list("value", flat=True))
+    return sorted(d for d in blocked if not any(h == d or h.endswith("." + d) for h in allowed))
+
+
+def blocklist_render(*, fmt: str, generated_at: datetime | None = None) -> str:
+    """The block list of unsanctioned AI services in ``fmt`` (plain, squid, panos, rpz)."""
+    return render(blocklist_domains(), BlocklistFormat(fmt), generated_at=generated_at)

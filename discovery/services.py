@@ -27,9 +27,15 @@ from django.utils import timezone
 
 from core.db import bulk
 from core.exceptions import ApplicationError, Conflict, InvalidTransition, ValidationFailed
-from core.services import audit_log_record, model_create, model_delete, model_update
-from discovery import events, ingest
-from discovery.alert_services import alerts_evaluate_after_batch
+from core.services import (
+    audit_log_record,
+    model_create,
+    model_create_audited,
+    model_delete_audited,
+    model_update,
+    model_update_audited,
+)
+from discovery import events, ingest, signals
 from discovery.choices import (
     RETRYABLE_BATCH_STATUSES,
     UNCOUNTED_BATCH_STATUSES,
@@ -46,7 +52,17 @@ from discovery.constants import (
     STALE_CHUNK_MARGIN_SECONDS,
     TRANSIENT_ERRORS,
 )
-from discovery.models import AIService, LogBatch, LogChunk, LogSource, PolicyException, Pseudonym, UsageRecord
+from discovery.models import (
+    AIService,
+    AIServiceRule,
+    LogBatch,
+    LogChunk,
+    LogSource,
+    PolicyException,
+    Pseudonym,
+    ServicePromotion,
+    UsageRecord,
+)
 from discovery.parsers import ArchiveError, StreamLimits, UnknownFormat, get_parser
 from discovery.parsers.pcap import CaptureError
 from discovery.parsers.streams import ArchiveLimitExceeded
@@ -66,20 +82,24 @@ PARSE_THREADS = 1
 
 @transaction.atomic
 def log_source_create(*, actor: Any, reason: str = "", data: dict[str, Any]) -> LogSource:
-    """Register a proxy/firewall/sensor whose logs will be ingested."""
-    return model_create(LogSource, actor=actor, reason=reason or "created", data=data)
+    """Register a proxy/firewall/sensor whose logs will be ingested; audited."""
+    return model_create_audited(
+        LogSource, event_type=events.LOG_SOURCE_CREATED, actor=actor, reason=reason or "created", data=data
+    )
 
 
 @transaction.atomic
 def log_source_update(*, source: LogSource, actor: Any, reason: str = "", data: dict[str, Any]) -> LogSource:
-    """Change a log source's settings; the history keeps before/after."""
-    return model_update(source, actor=actor, reason=reason, data=data)
+    """Change a log source's settings; the history keeps before/after, the audit log the fields changed."""
+    return model_update_audited(
+        source, event_type=events.LOG_SOURCE_UPDATED, actor=actor, reason=reason or "updated", data=data
+    )
 
 
 @transaction.atomic
 def log_source_delete(*, source: LogSource, actor: Any, reason: str = "") -> None:
-    """Delete a log source; its history is kept."""
-    model_delete(source, actor=actor, reason=reason)
+    """Delete a log source; its history is kept; audited."""
+    model_delete_audited(source, event_type=events.LOG_SOURCE_DELETED, actor=actor, reason=reason or "deleted")
 
 
 # --- catalog policy ----------------------------------------------------------------------------------------------
@@ -116,6 +136,93 @@ def policy_exception_create(*, actor: Any, reason: str = "", data: dict[str, Any
         extra_data={"department": exception.department, "group": exception.group, "policy": exception.policy},
     )
     return exception
+
+
+@transaction.atomic
+def policy_exception_update(
+    *, exception: PolicyException, actor: Any, reason: str = "", data: dict[str, Any]
+) -> PolicyException:
+    """Change a policy exception (department, group, policy, note); history and audit log record who and why."""
+    return model_update_audited(
+        exception,
+        event_type=events.POLICY_EXCEPTION_UPDATED,
+        actor=actor,
+        reason=reason or "exception updated",
+        data=data,
+    )
+
+
+@transaction.atomic
+def policy_exception_delete(*, exception: PolicyException, actor: Any, reason: str = "") -> None:
+    """Withdraw a policy exception; its history is kept; audited."""
+    model_delete_audited(
+        exception, event_type=events.POLICY_EXCEPTION_DELETED, actor=actor, reason=reason or "exception deleted"
+    )
+
+
+# --- catalog -------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ai_service_create(*, actor: Any, reason: str = "", data: dict[str, Any]) -> AIService:
+    """Add an AI service to the catalog by hand; audited."""
+    return model_create_audited(
+        AIService, event_type=events.AI_SERVICE_CREATED, actor=actor, reason=reason or "created", data=data
+    )
+
+
+@transaction.atomic
+def ai_service_update(*, service: AIService, actor: Any, reason: str = "", data: dict[str, Any]) -> AIService:
+    """Change a catalogued AI service. A change of its policy is also recorded as the event
+    :func:`ai_service_policy_update` writes (before, after), so policy changes read the same however they are made."""
+    if "policy" in data and data["policy"] not in PolicyStatus.values:
+        raise ValidationFailed(f"unknown policy {data['policy']!r}")
+    before = service.policy
+    model_update_audited(
+        service, event_type=events.AI_SERVICE_UPDATED, actor=actor, reason=reason or "updated", data=data
+    )
+    if service.policy != before:
+        audit_log_record(
+            event_type=events.AI_SERVICE_POLICY_CHANGED,
+            actor=actor,
+            target=service,
+            reason=reason,
+            extra_data={"before": before, "after": service.policy},
+        )
+    return service
+
+
+@transaction.atomic
+def ai_service_delete(*, service: AIService, actor: Any, reason: str = "") -> None:
+    """Remove an AI service from the catalog (its rules and policy exceptions go with it, each with a history
+    record); audited."""
+    for rule in service.rules.all():
+        ai_service_rule_delete(rule=rule, actor=actor, reason=reason)
+    for exception in service.policy_exceptions.all():
+        policy_exception_delete(exception=exception, actor=actor, reason=reason)
+    model_delete_audited(service, event_type=events.AI_SERVICE_DELETED, actor=actor, reason=reason or "deleted")
+
+
+@transaction.atomic
+def ai_service_rule_create(*, actor: Any, reason: str = "", data: dict[str, Any]) -> AIServiceRule:
+    """Add a detection rule to an AI service; audited."""
+    return model_create_audited(
+        AIServiceRule, event_type=events.AI_SERVICE_RULE_CREATED, actor=actor, reason=reason or "rule added", data=data
+    )
+
+
+@transaction.atomic
+def ai_service_rule_update(*, rule: AIServiceRule, actor: Any, reason: str = "", data: dict[str, Any]) -> AIServiceRule:
+    """Change a detection rule; history keeps before/after, the audit log the fields changed."""
+    return model_update_audited(
+        rule, event_type=events.AI_SERVICE_RULE_UPDATED, actor=actor, reason=reason or "rule updated", data=data
+    )
+
+
+@transaction.atomic
+def ai_service_rule_delete(*, rule: AIServiceRule, actor: Any, reason: str = "") -> None:
+    """Remove a detection rule from an AI service; its history is kept; audited."""
+    model_delete_audited(rule, event_type=events.AI_SERVICE_RULE_DELETED, actor=actor, reason=reason or "rule deleted")
 
 
 # --- ingestion ---------------------------------------------------------------------------------------------------
@@ -836,7 +943,9 @@ def _log_batch_finalise_if_complete(*, batch_id: int) -> None:
                 f"the batch). First error, chunk #{index}: {error}"
             )
         if batch.chunks_done:
-            alerts_evaluate_after_batch(batch_id=batch_id)
+            transaction.on_commit(
+                functools.partial(signals.log_batch_finished.send, sender=LogBatch, batch_id=batch_id)
+            )
     LogBatch.objects.filter(pk=batch_id).update(**update)
 
 
@@ -1167,9 +1276,6 @@ def discovery_detail_purge(*, now: datetime | None = None, batch_size: int = PUR
     retention period refers to any more: no usage row on or after the cutoff day and no alert seen since the cutoff
     or still open or acknowledged. One audit-log entry counts what went. Handles at most ``batch_size`` rows of each
     kind; returns True when more remain."""
-    from discovery.alert_choices import ACTIVE_STATUSES
-    from discovery.alert_models import Alert
-
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.DISCOVERY_RETENTION_DAYS)
     usage_ids = list(UsageRecord.objects.filter(day__lt=cutoff.date()).values_list("id", flat=True)[:batch_size])
@@ -1180,14 +1286,9 @@ def discovery_detail_purge(*, now: datetime | None = None, batch_size: int = PUR
             batch.file.delete(save=False)
         LogChunk.objects.filter(batch=batch).update(malformed_samples=[], malformed_samples_sealed="")
         LogBatch.objects.filter(pk=batch.pk).update(file="", malformed_samples=[], purged_at=now)
-    # alerts are few next to usage rows: their pseudonyms are read once; usage is checked per pseudonym through the
-    # (subject, day) index
-    alerted = set(
-        Alert.objects.filter(Q(last_seen__gte=cutoff) | Q(status__in=ACTIVE_STATUSES))
-        .exclude(subject="")
-        .values_list("subject", flat=True)
-        .distinct()
-    )
+    # pseudonyms other apps still hold (alerts open or seen since the cutoff) are few next to usage rows: read once;
+    # usage is checked per pseudonym through the (subject, day) index
+    alerted = signals.retained_subjects(cutoff=cutoff)
     recent_usage = UsageRecord.objects.filter(subject=OuterRef("pseudonym"), day__gte=cutoff.date())
     pseudonym_ids: list[int] = []
     more_pseudonyms = False
@@ -1217,3 +1318,105 @@ def discovery_detail_purge(*, now: datetime | None = None, batch_size: int = PUR
         or UsageRecord.objects.filter(day__lt=cutoff.date()).exists()
         or LogBatch.objects.filter(created_at__lt=cutoff, purged_at__isnull=True).exists()
     )
+
+
+#: registry lifecycle stage -> discovery policy (stages not listed leave the policy alone)
+STAGE_POLICY = {
+    "pilot": PolicyStatus.TOLERATED,
+    "approved": PolicyStatus.SANCTIONED,
+    "production": PolicyStatus.SANCTIONED,
+    "suspended": PolicyStatus.UNSANCTIONED,
+    "retired": PolicyStatus.UNSANCTIONED,
+}
+
+
+# --- from shadow to governed --------------------------------------------------------------------------------------
+
+
+def _usage_summary(service: AIService, *, days: int = 30) -> dict[str, Any]:
+    since = timezone.now().date() - timedelta(days=days)
+    qs = UsageRecord.objects.filter(service=service, day__gte=since)
+    totals = qs.aggregate(requests=Sum("requests"), bytes_up=Sum("bytes_up"))
+    departments = sorted({d for d in qs.values_list("department", flat=True).distinct() if d})
+    users = qs.values("subject").distinct().count()
+    return {
+        "days": days,
+        "users": users,
+        "requests": totals["requests"] or 0,
+        "bytes_up": totals["bytes_up"] or 0,
+        "departments": departments,
+    }
+
+
+@transaction.atomic
+def ai_service_promote(*, service: AIService, actor: Any, reason: str = "", alert: Any = None) -> ServicePromotion:
+    """Register a discovered service as a draft AI system in the governance registry (through its
+    ``ai_system_register`` service), so a compliance officer can classify it under the EU AI Act (Art. 26 deployer
+    duties presuppose knowing the systems in use) and decide whether it is sanctioned. Needs
+    ``governance.add_aisystem``: security analysts cannot write the registry."""
+    from governance.services import ai_system_register
+
+    if actor is None or not actor.has_perm("governance.add_aisystem"):
+        raise PermissionDenied("promoting into the registry requires governance.add_aisystem")
+    existing = ServicePromotion.objects.filter(service=service).select_related("system").first()
+    if existing is not None:
+        raise Conflict(f"{service} is already in the registry as {existing.system}")
+    usage = _usage_summary(service)
+    name = f"{service.name} (discovered)"
+    purpose = (
+        f"Public generative-AI service {service.name} by {service.vendor}, found in network logs (shadow AI). "
+        f"Last {usage['days']} days: {usage['users']} pseudonymous users, {usage['requests']} requests, "
+        f"{usage['bytes_up'] / 1_048_576:.1f} MB uploaded"
+        + (f", departments: {', '.join(usage['departments'])}" if usage["departments"] else "")
+        + f". Discovery risk score {service.risk_score}/10; current policy {service.policy}. "
+        "Describe the intended purpose, then classify and decide sanctioned or not."
+    )
+    system = ai_system_register(
+        actor=actor,
+        reason=reason or "promoted from shadow-AI discovery",
+        data={
+            "name": name,
+            "purpose": purpose,
+            "vendor": service.vendor[:200],
+            "sourcing": "third_party",
+            "deployment": "cloud",
+            "business_unit": ", ".join(usage["departments"])[:120],
+        },
+    )
+    promotion = model_create(
+        ServicePromotion,
+        actor=actor,
+        reason=reason or "promoted",
+        data={"service": service, "system": system, "alert": alert, "promoted_by": actor, "synced_stage": ""},
+    )
+    audit_log_record(
+        event_type=events.AI_SERVICE_PROMOTED,
+        actor=actor,
+        target=service,
+        reason=reason,
+        extra_data={"system": system.pk, "alert": getattr(alert, "pk", None), "usage": usage},
+    )
+    return promotion
+
+
+def promotions_sync_policy() -> list[tuple[str, str]]:
+    """Let the registry decision flow back: a promoted service's discovery policy follows its AI system's stage
+    (pilot -> tolerated, approved/production -> sanctioned, suspended/retired -> unsanctioned). Returns the changes."""
+    changes: list[tuple[str, str]] = []
+    for promotion in ServicePromotion.objects.select_related("service", "system"):
+        stage = promotion.system.lifecycle_stage
+        if stage == promotion.synced_stage:
+            continue
+        policy = STAGE_POLICY.get(stage)
+        with transaction.atomic():
+            if policy is not None and promotion.service.policy != policy:
+                ai_service_policy_update(
+                    service=promotion.service,
+                    policy=policy,
+                    actor=None,
+                    reason=f"registry: {promotion.system} is {stage}",
+                    note=f"Follows AI system #{promotion.system.pk} ({stage}) in the governance registry.",
+                )
+                changes.append((promotion.service.slug, policy))
+            ServicePromotion.objects.filter(pk=promotion.pk).update(synced_stage=stage)
+    return changes

@@ -45,43 +45,12 @@ def purge_discovery_detail_task() -> None:
         purge_discovery_detail_task.delay()
 
 
-# --- alerts (queue ``alerts``) -----------------------------------------------------------------------------------
-
-
-@shared_task(name="discovery.tasks.evaluate_alert_rules_task", acks_late=True)
-def evaluate_alert_rules_task(batch_id: int | None = None) -> None:
-    """Run the alert rules: over a finished batch's days, or (beat, no id) over the last few days. Idempotent."""
-    from discovery.alert_services import alert_rules_evaluate, alert_rules_evaluate_for_batch
-
-    if batch_id is None:
-        alert_rules_evaluate()
-    else:
-        alert_rules_evaluate_for_batch(batch_id=batch_id)
-
-
-@shared_task(name="discovery.tasks.send_alert_delivery_task", acks_late=True)
-def send_alert_delivery_task(delivery_id: int) -> None:
-    """Send one outbox row (claimed by a conditional UPDATE, so a duplicate task does nothing); on a transient
-    failure, schedule itself again after the backoff the service chose (the dispatcher is the safety net)."""
-    from discovery.alert_services import delivery_send
-
-    outcome = delivery_send(delivery_id=delivery_id)
-    if outcome.status == "retry" and outcome.delay is not None:
-        send_alert_delivery_task.apply_async((delivery_id,), countdown=outcome.delay)
-
-
-@shared_task(name="discovery.tasks.dispatch_alert_deliveries_task")
-def dispatch_alert_deliveries_task() -> None:
-    """Beat: fan out every due outbox row (retries, and rows whose task was lost)."""
-    from discovery.alert_services import deliveries_due
-
-    for delivery_id in deliveries_due():
-        send_alert_delivery_task.delay(delivery_id)
+# --- registry promotions (queue ``alerts``) ----------------------------------------------------------------------
 
 
 @shared_task(name="discovery.tasks.sync_promoted_policies_task")
 def sync_promoted_policies_task() -> None:
     """Beat: apply registry lifecycle decisions of promoted services to their discovery policy."""
-    from discovery.alert_services import promotions_sync_policy
+    from discovery.services import promotions_sync_policy
 
     promotions_sync_policy()

@@ -12,3 +12,12 @@ class EvidenceConfig(AppConfig):
 
     def ready(self) -> None:
         from evidence import events  # noqa: F401  (declares the app's audit-log event types in core.events)
+        from evidence.services import PACK_READY_TOPIC
+        from notifications.topics import topic_register
+
+        topic_register(
+            PACK_READY_TOPIC,
+            "Evidence packs ready",
+            description="A requested evidence pack was built and signed (its requester is e-mailed directly).",
+            order=40,
+        )

@@ -14,14 +14,16 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from audits.models import AuditRun
 from evidence.collect import Period, evidence_collect
 from evidence.pack import SigningKey, build_manifest, build_pack
 from evidence.report import render_report
 from evidence.signing import key_page_url, signing_key_load, timestamp_fetch, tsa_configured
-from governance.models import AISystem
+
+if TYPE_CHECKING:  # annotations only: other apps' data is read through their selectors
+    from audits.models import AuditRun
+    from governance.models import AISystem
 
 #: namespace of the deterministic pack ids given to packs built outside the database (the command's --out mode)
 PACK_ID_NAMESPACE = uuid.UUID("6f1d9c0e-5a4b-5d8e-9b7a-3c2e1f0a9b8c")

@@ -1,6 +1,6 @@
 """Gather the evidence for one AI system (optionally one period) or one audit run, as pack files plus report data.
 
-Everything is read through the other apps' selectors and models and cut off at the pack's ``created_at``: the
+Everything is read through the other apps' selectors (never their models) and cut off at the pack's ``created_at``: the
 registry as it stood then (django-simple-history ``as_of``), classification records, audit runs, findings, audit
 trail and history rows up to that instant. So the same database state and the same ``created_at`` give the same
 files byte for byte, even after later changes, downloads or requests (which come after ``created_at``).
@@ -32,22 +32,28 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-from django.contrib.auth import get_user_model
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, Q, QuerySet
 
-from audits import charts
 from audits.choices import RunStatus
-from audits.models import AuditDefinition, AuditRun, Finding
-from audits.selectors import audit_definition_list, audit_run_list, finding_list, run_metric_value
-from core.selectors import audit_log_list
+from audits.selectors import audit_definition_list, audit_history, audit_run_list, finding_list, run_metric_value
+from core.selectors import audit_log_list, usernames_by_id
 from discovery import selectors as discovery
 from evidence.pack.archive import canonical_json
-from governance.models import AISystem, ClassificationRecord, ModelVersion, Obligation, ObligationEvidence
-from governance.selectors import classification_record_list, model_version_list, obligation_list
+from governance.selectors import (
+    ai_system_as_of,
+    ai_system_history,
+    ai_system_list,
+    classification_record_list,
+    model_version_list,
+    obligation_list,
+    obligations_as_of,
+)
+
+if TYPE_CHECKING:  # annotations only: other apps' data is read through their selectors
+    from audits.models import AuditDefinition, AuditRun, Finding
+    from governance.models import AISystem, ObligationEvidence
 
 #: fixed salt so SVG element ids are the same on every render (matplotlib uses a random one otherwise)
 SVG_HASH_SALT = "aigov-evidence-pack"
@@ -185,6 +191,8 @@ def _user(user: Any) -> str:
 
 def render_chart(make: Any, *args: Any, fmt: str) -> bytes:
     """Render one of :mod:`audits.charts` deterministically: fixed SVG id salt, no SVG date (PNG has none)."""
+    import matplotlib  # heavy: loaded when a pack is drawn, not when the app starts
+
     with matplotlib.rc_context({"svg.hashsalt": SVG_HASH_SALT}):
         data: bytes = make(*args, fmt=fmt)
     if fmt == "svg":
@@ -195,15 +203,6 @@ def render_chart(make: Any, *args: Any, fmt: str) -> bytes:
 # --- collection -------------------------------------------------------------------------------------------------
 
 
-def _as_of[M: Model](model: type[M], pk: Any, moment: datetime, fallback: M) -> M:
-    """The row as it stood at ``moment`` (simple-history), or the current row when it has no history then."""
-    try:
-        found: M = model.history.as_of(moment).get(pk=pk)  # type: ignore[attr-defined]
-    except ObjectDoesNotExist:
-        return fallback
-    return found
-
-
 def _in_period(qs: QuerySet[Any], field_name: str, period: Period | None, created_at: datetime) -> QuerySet[Any]:
     qs = qs.filter(**{f"{field_name}__lte": created_at})
     if period is not None:
@@ -212,7 +211,7 @@ def _in_period(qs: QuerySet[Any], field_name: str, period: Period | None, create
 
 
 def system_card(system: AISystem, created_at: datetime) -> dict[str, Any]:
-    snapshot = _as_of(AISystem, system.pk, created_at, system)
+    snapshot = ai_system_as_of(system=system, moment=created_at)
     card = {name: iso(getattr(snapshot, name)) for name in SYSTEM_FIELDS}
     versions = model_version_list().filter(system=system, created_at__lte=created_at).order_by("release_date", "id")
     card["model_versions"] = [
@@ -268,14 +267,8 @@ def _file_sha256(evidence: ObligationEvidence) -> str:
 
 def _obligations(system: AISystem, created_at: datetime) -> list[dict[str, Any]]:
     current = {o.pk: o for o in obligation_list().filter(system=system)}
-    try:
-        rows = list(Obligation.history.as_of(created_at).filter(system_id=system.pk))
-    except Obligation.DoesNotExist:  # pragma: no cover - as_of on a queryset does not raise
-        rows = []
-    if not rows and not Obligation.history.filter(system_id=system.pk).exists():
-        rows = [o for o in current.values() if o.created_at <= created_at]
-    User = get_user_model()
-    owners = {u.pk: u.get_username() for u in User.objects.filter(pk__in=[o.owner_id for o in rows if o.owner_id])}
+    rows = obligations_as_of(system=system, moment=created_at)
+    owners = usernames_by_id(user_ids=[o.owner_id for o in rows if o.owner_id])
     result = []
     for ob in sorted(rows, key=lambda o: (o.applies_from, o.article, o.pk)):
         live = current.get(ob.pk)
@@ -381,6 +374,8 @@ def _audits(
     definitions: list[AuditDefinition],
 ) -> list[dict[str, Any]]:
     """Write the audit data files and charts; return the report's per-audit sections."""
+    from audits import charts  # matplotlib: loaded when a pack is drawn, not when the app starts
+
     files["data/audit_runs.csv"] = csv_bytes(
         [
             "run_id",
@@ -618,14 +613,16 @@ def audit_trail(
 ) -> list[dict[str, Any]]:
     """Audit-log events and row-change history of the system and everything attached to it, oldest first."""
     obligation_ids = list(obligation_list().filter(system=system).values_list("pk", flat=True))
+    versions = model_version_list().filter(system=system)
+    records = classification_record_list().filter(system=system)
     targets: list[tuple[type[Model], list[Any]]] = [
-        (AISystem, [system.pk]),
-        (Obligation, obligation_ids),
-        (ModelVersion, list(model_version_list().filter(system=system).values_list("pk", flat=True))),
-        (ClassificationRecord, list(classification_record_list().filter(system=system).values_list("pk", flat=True))),
-        (AuditDefinition, [d.pk for d in definitions]),
-        (AuditRun, [r.pk for r in runs]),
-        (Finding, [f.pk for f in findings]),
+        (ai_system_list().model, [system.pk]),
+        (obligation_list().model, obligation_ids),
+        (versions.model, list(versions.values_list("pk", flat=True))),
+        (records.model, list(records.values_list("pk", flat=True))),
+        (audit_definition_list().model, [d.pk for d in definitions]),
+        (audit_run_list().model, [r.pk for r in runs]),
+        (finding_list().model, [f.pk for f in findings]),
     ]
     for target in extra_targets:
         targets.append((type(target), [target.pk]))
@@ -654,13 +651,9 @@ def audit_trail(
         }
         for e in entries
     ]
-    history_sources: list[tuple[type[Model], QuerySet[Any]]] = [
-        (AISystem, AISystem.history.filter(id=system.pk)),
-        (Obligation, Obligation.history.filter(system_id=system.pk)),
-        (ModelVersion, ModelVersion.history.filter(system_id=system.pk)),
-        (ObligationEvidence, ObligationEvidence.history.filter(obligation_id__in=obligation_ids)),
-        (AuditDefinition, AuditDefinition.history.filter(id__in=[d.pk for d in definitions])),
-        (Finding, Finding.history.filter(id__in=[f.pk for f in findings])),
+    history_sources = [
+        *ai_system_history(system=system),
+        *audit_history(definition_ids=[d.pk for d in definitions], finding_ids=[f.pk for f in findings]),
     ]
     for model, qs in history_sources:
         rows.extend(_history_rows(model, qs, created_at, period))

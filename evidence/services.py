@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -18,9 +18,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
-from audits.models import AuditRun
 from core.exceptions import ApplicationError, Conflict, ValidationFailed
 from core.services import audit_log_record
 from evidence import events
@@ -30,13 +30,20 @@ from evidence.collect import Period
 from evidence.models import EvidencePack
 from evidence.pack import EvidencePackError
 from evidence.signing import TimestampUnavailable
-from governance.models import AISystem
+from notifications.notifiers.message import Fact, Message
+from notifications.services import notification_queue
+
+if TYPE_CHECKING:  # annotations only: other apps' data is read through their selectors
+    from audits.models import AuditRun
+    from governance.models import AISystem
 
 logger = logging.getLogger(__name__)
 
 DOWNLOAD_PERMISSION = "evidence.download_evidencepack"
 REQUEST_PERMISSION = "evidence.request_evidencepack"
 STORAGE_PREFIX = "evidence-packs"
+#: the notification topic of built packs (registered by ``EvidenceConfig.ready``)
+PACK_READY_TOPIC = "evidence_pack_ready"
 
 
 class PackNotDownloadable(Conflict):
@@ -203,7 +210,54 @@ def _evidence_pack_built(*, pack: EvidencePack, storage_key: str, rendered: Any)
             target=pack,
             extra_data={"sha256": pack.sha256, "size": pack.size, "key_id": pack.key_id, "storage_key": storage_key},
         )
+        _evidence_pack_ready_notify(pack)
     return pack
+
+
+def _evidence_pack_ready_notify(pack: EvidencePack) -> None:
+    """Tell whoever requested the pack (a direct e-mail) and the channels subscribed to ``evidence_pack_ready``
+    that it can be downloaded: its SHA-256 and signing key id, which the auditor checks against the published
+    keys. Queued in the transaction that marks the pack built; sent after commit by the outbox."""
+    requester = pack.requested_by
+    link = settings.SITE_URL.rstrip("/") + reverse("admin:evidence_evidencepack_change", args=[pack.pk])
+    system = str(pack.ai_system)
+    facts = [
+        Fact("AI system", system, "aigov.system"),
+        Fact("Period", f"{pack.period_start} to {pack.period_end}" if pack.period_start else "everything to date"),
+        Fact("SHA-256", pack.sha256, "file.hash.sha256"),
+        Fact("Signing key id", pack.key_id),
+        Fact("Size", f"{pack.size or 0:,} bytes"),
+        Fact("Trusted timestamp", "yes" if pack.timestamped else "no"),
+    ]
+    message = Message(
+        topic=PACK_READY_TOPIC,
+        event_id=f"evidence.pack.{pack.pk}.built",
+        signature="evidence.pack_ready",
+        name="Evidence pack ready",
+        title=f"Evidence pack ready: {system}",
+        severity="low",
+        summary=f"The evidence pack for {system} was built and signed; download it from the admin or the API "
+        "and verify it offline (VERIFY.txt inside).",
+        occurred_at=pack.built_at or timezone.now(),
+        link=link,
+        facts=tuple(facts),
+        data={
+            "pack_id": str(pack.pk),
+            "system_id": pack.ai_system_id,
+            "system_name": system,
+            "sha256": pack.sha256,
+            "key_id": pack.key_id,
+            "size": pack.size,
+            "timestamped": pack.timestamped,
+        },
+    )
+    notification_queue(
+        topic=PACK_READY_TOPIC,
+        event_key=message.event_id,
+        message=message,
+        target=pack,
+        recipients=[requester.email] if requester is not None and requester.email else [],
+    )
 
 
 @transaction.atomic

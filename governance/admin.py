@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -20,7 +20,14 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from import_export.admin import ImportExportModelAdmin
 
-from core.admin_mixins import AuditedAdmin, ChangeReasonForm
+from core.admin_mixins import (
+    ADMIN_DELETE_REASON,
+    AuditedAdmin,
+    ChangeReasonForm,
+    change_reason,
+    formset_save_through,
+    stored,
+)
 from core.exceptions import ApplicationError
 from governance import services
 from governance.charts import CLASS_COLOURS, bar_chart_svg
@@ -241,14 +248,35 @@ class AISystemAdmin(ImportExportModelAdmin, AuditedAdmin):
         reason = form.cleaned_data.get("change_reason") or ""
         data = {f: form.cleaned_data[f] for f in form.changed_data if f != "change_reason" and f in form.cleaned_data}
         if change:
-            saved = services.ai_system_update(system=obj, actor=request.user, reason=reason, data=data)
+            saved = services.ai_system_update(system=stored(obj), actor=request.user, reason=reason, data=data)
         else:
             fields = {f: form.cleaned_data[f] for f in form.cleaned_data if f != "change_reason"}
             saved = services.ai_system_register(actor=request.user, reason=reason, data=fields)
         obj.pk = saved.pk
 
+    def delete_model(self, request: HttpRequest, obj: AISystem) -> None:
+        services.ai_system_delete(system=obj, actor=request.user, reason=ADMIN_DELETE_REASON)
+
+    @transaction.atomic
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[AISystem]) -> None:
+        for system in queryset:
+            services.ai_system_delete(system=system, actor=request.user, reason=ADMIN_DELETE_REASON)
+
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        if formset.model is not Obligation:
+        actor, reason = request.user, change_reason(form)
+        if formset.model is ModelVersion:
+            formset_save_through(
+                formset,
+                create=lambda data: services.model_version_create(actor=actor, reason=reason, data=data),
+                update=lambda version, data: services.model_version_update(
+                    version=version, actor=actor, reason=reason, data=data
+                ),
+                delete=lambda version: services.model_version_delete(
+                    version=version, actor=actor, reason=reason or ADMIN_DELETE_REASON
+                ),
+            )
+            return
+        if formset.model is not Obligation:  # the classification records inline is read-only
             super().save_formset(request, form, formset, change)
             return
         # checklist edits go through the service (validation, history with actor and reason)
@@ -257,7 +285,9 @@ class AISystemAdmin(ImportExportModelAdmin, AuditedAdmin):
         for item in formset.forms:
             if item.has_changed() and item.instance.pk:
                 data = {k: item.cleaned_data[k] for k in item.changed_data if k in services.OBLIGATION_EDITABLE_FIELDS}
-                services.obligation_update(obligation=item.instance, actor=request.user, reason=reason, data=data)
+                services.obligation_update(
+                    obligation=stored(item.instance), actor=request.user, reason=reason, data=data
+                )
                 formset.changed_objects.append((item.instance, item.changed_data))
 
     @admin.action(description="Classify selected systems (default law version, today)", permissions=["change"])
@@ -420,7 +450,26 @@ class ObligationAdmin(AuditedAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         reason = form.cleaned_data.get("change_reason") or "obligation updated in the admin"
         data = {k: form.cleaned_data[k] for k in form.changed_data if k in services.OBLIGATION_EDITABLE_FIELDS}
-        services.obligation_update(obligation=obj, actor=request.user, reason=reason, data=data)
+        services.obligation_update(obligation=stored(obj), actor=request.user, reason=reason, data=data)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        actor, reason = request.user, change_reason(form)
+        obligation = formset.instance
+        formset_save_through(
+            formset,
+            create=lambda data: services.obligation_evidence_add(
+                obligation=obligation,
+                actor=actor,
+                reason=reason,
+                data={k: v for k, v in data.items() if k != "obligation"},
+            ),
+            update=lambda evidence, data: services.obligation_evidence_update(
+                evidence=evidence, actor=actor, reason=reason, data=data
+            ),
+            delete=lambda evidence: services.obligation_evidence_delete(
+                evidence=evidence, actor=actor, reason=reason or ADMIN_DELETE_REASON
+            ),
+        )
 
 
 @admin.register(ClassificationRecord)

@@ -12,3 +12,12 @@ class GovernanceConfig(AppConfig):
 
     def ready(self) -> None:
         from governance import events  # noqa: F401  (declares the app's audit-log event types in core.events)
+        from governance.services import REMINDER_TOPIC
+        from notifications.topics import topic_register
+
+        topic_register(
+            REMINDER_TOPIC,
+            "Obligation reminders",
+            description="An EU AI Act obligation is coming due or overdue (its owner is e-mailed directly).",
+            order=30,
+        )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Count, Model, QuerySet
 from django.utils import timezone
 
 from governance.choices import OPEN_OBLIGATION_STATUSES, LifecycleStage, RiskClass
-from governance.models import AISystem, ClassificationRecord, ModelVersion, Obligation
+from governance.models import AISystem, ClassificationRecord, ModelVersion, Obligation, ObligationEvidence
 
 
 def ai_system_list() -> QuerySet[AISystem]:
@@ -26,6 +27,43 @@ def obligation_list() -> QuerySet[Obligation]:
 
 def classification_record_list() -> QuerySet[ClassificationRecord]:
     return ClassificationRecord.objects.select_related("system", "created_by")
+
+
+def ai_system_as_of(*, system: AISystem, moment: datetime) -> AISystem:
+    """``system`` as it stood at ``moment`` (django-simple-history), or ``system`` itself when its history has no
+    row by then (e.g. rows made before history was kept). The result is not saved and must not be."""
+    try:
+        found: AISystem = AISystem.history.as_of(moment).get(pk=system.pk)
+    except ObjectDoesNotExist:  # the historical model's DoesNotExist
+        return system
+    return found
+
+
+def obligations_as_of(*, system: AISystem, moment: datetime) -> list[Obligation]:
+    """The obligations of ``system`` as they stood at ``moment`` (django-simple-history), unordered.
+
+    Deleted ones are left out and later ones are not there yet. When the system's obligations have no history at
+    all, the current obligations made by ``moment`` stand in for it.
+    """
+    rows = list(Obligation.history.as_of(moment).filter(system_id=system.pk))
+    if not rows and not Obligation.history.filter(system_id=system.pk).exists():
+        rows = [o for o in Obligation.objects.filter(system=system) if o.created_at <= moment]
+    return rows
+
+
+def ai_system_history(*, system: AISystem) -> list[tuple[type[Model], QuerySet[Any]]]:
+    """Change-history rows (django-simple-history) of ``system`` and of what hangs off it: its obligations, model
+    versions and the evidence of its current obligations, as ``(model, history queryset)`` in that order."""
+    obligation_ids = list(Obligation.objects.filter(system=system).values_list("pk", flat=True))
+    return [
+        (AISystem, AISystem.history.filter(id=system.pk)),
+        (Obligation, Obligation.history.filter(system_id=system.pk)),
+        (ModelVersion, ModelVersion.history.filter(system_id=system.pk)),
+        (
+            ObligationEvidence,
+            ObligationEvidence.history.filter(obligation_id__in=obligation_ids),
+        ),
+    ]
 
 
 def obligations_open(*, today: date | None = None) -> QuerySet[Obligation]:

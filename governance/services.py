@@ -11,12 +11,19 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.exceptions import InvalidTransition, ValidationFailed
-from core.services import audit_log_record, history_stamp, model_create, model_delete, model_update
+from core.services import (
+    audit_log_record,
+    history_stamp,
+    model_create,
+    model_create_audited,
+    model_delete_audited,
+    model_update,
+    model_update_audited,
+)
 from governance import events
 from governance.choices import OPEN_OBLIGATION_STATUSES, LifecycleStage, ObligationStatus, RiskClass
 from governance.classification import (
@@ -45,6 +52,8 @@ from governance.models import (
     ObligationEvidence,
     ObligationReminder,
 )
+from notifications.notifiers.message import Fact, Message
+from notifications.services import notification_queue
 
 # --------------------------------------------------------------------------------------------------------------------
 # Facts
@@ -83,7 +92,13 @@ def ai_system_register(*, actor: Any, reason: str = "", data: dict[str, Any]) ->
     New systems always start in ``proposed``; the stage only moves through :func:`ai_system_transition`.
     """
     data = {k: v for k, v in data.items() if k not in PROTECTED_FIELDS}
-    return model_create(AISystem, actor=actor, reason=reason or "registered", data=_with_normalised_facts(data, None))
+    return model_create_audited(
+        AISystem,
+        event_type=events.AI_SYSTEM_REGISTERED,
+        actor=actor,
+        reason=reason or "registered",
+        data=_with_normalised_facts(data, None),
+    )
 
 
 PROTECTED_FIELDS = ("lifecycle_stage", "risk_class", "classified_at")
@@ -101,7 +116,13 @@ def ai_system_update(*, system: AISystem, actor: Any, reason: str = "", data: di
     here (use :func:`ai_system_transition` and :func:`ai_system_classify`)."""
     data = {k: v for k, v in data.items() if k not in PROTECTED_FIELDS}
     _refresh_protected(system)
-    return model_update(system, actor=actor, reason=reason, data=_with_normalised_facts(data, system))
+    return model_update_audited(
+        system,
+        event_type=events.AI_SYSTEM_UPDATED,
+        actor=actor,
+        reason=reason or "updated",
+        data=_with_normalised_facts(data, system),
+    )
 
 
 @transaction.atomic
@@ -119,7 +140,7 @@ def ai_system_facts_update(*, system: AISystem, actor: Any, reason: str = "", fa
 @transaction.atomic
 def ai_system_delete(*, system: AISystem, actor: Any, reason: str = "") -> None:
     """Remove an AI system (refused with 409 while audits or classification records reference it); history kept."""
-    model_delete(system, actor=actor, reason=reason)
+    model_delete_audited(system, event_type=events.AI_SYSTEM_DELETED, actor=actor, reason=reason or "deleted")
 
 
 def _current_facts(system: AISystem) -> dict[str, Any] | None:
@@ -338,19 +359,27 @@ def ai_systems_reclassify(
 @transaction.atomic
 def model_version_create(*, actor: Any, reason: str = "", data: dict[str, Any]) -> ModelVersion:
     """Record a released model version of a system (Annex IV technical documentation inputs)."""
-    return model_create(ModelVersion, actor=actor, reason=reason or "model version added", data=data)
+    return model_create_audited(
+        ModelVersion,
+        event_type=events.MODEL_VERSION_CREATED,
+        actor=actor,
+        reason=reason or "model version added",
+        data=data,
+    )
 
 
 @transaction.atomic
 def model_version_update(*, version: ModelVersion, actor: Any, reason: str = "", data: dict[str, Any]) -> ModelVersion:
     """Change a model version's details; history keeps before/after."""
-    return model_update(version, actor=actor, reason=reason, data=data)
+    return model_update_audited(
+        version, event_type=events.MODEL_VERSION_UPDATED, actor=actor, reason=reason or "updated", data=data
+    )
 
 
 @transaction.atomic
 def model_version_delete(*, version: ModelVersion, actor: Any, reason: str = "") -> None:
     """Remove a model version; its history is kept."""
-    model_delete(version, actor=actor, reason=reason)
+    model_delete_audited(version, event_type=events.MODEL_VERSION_DELETED, actor=actor, reason=reason or "deleted")
 
 
 OBLIGATION_EDITABLE_FIELDS = frozenset({"status", "not_applicable_reason", "owner", "due_date"})
@@ -367,7 +396,9 @@ def obligation_update(*, obligation: Obligation, actor: Any, reason: str = "", d
         raise ValidationFailed(f"Not editable: {', '.join(sorted(unknown))}.")
     if data.get("status", obligation.status) != ObligationStatus.NOT_APPLICABLE:
         data = {**data, "not_applicable_reason": data.get("not_applicable_reason", "")}
-    return model_update(obligation, actor=actor, reason=reason or "obligation updated", data=data)
+    return model_update_audited(
+        obligation, event_type=events.OBLIGATION_UPDATED, actor=actor, reason=reason or "obligation updated", data=data
+    )
 
 
 @transaction.atomic
@@ -375,8 +406,34 @@ def obligation_evidence_add(
     *, obligation: Obligation, actor: Any, reason: str = "", data: dict[str, Any]
 ) -> ObligationEvidence:
     """Attach a URL or a file as evidence that an obligation is met."""
-    return model_create(
-        ObligationEvidence, actor=actor, reason=reason or "evidence added", data={**data, "obligation": obligation}
+    return model_create_audited(
+        ObligationEvidence,
+        event_type=events.OBLIGATION_EVIDENCE_ADDED,
+        actor=actor,
+        reason=reason or "evidence added",
+        data={**data, "obligation": obligation},
+    )
+
+
+@transaction.atomic
+def obligation_evidence_update(
+    *, evidence: ObligationEvidence, actor: Any, reason: str = "", data: dict[str, Any]
+) -> ObligationEvidence:
+    """Change the description, URL or file of an obligation's evidence; audited."""
+    return model_update_audited(
+        evidence,
+        event_type=events.OBLIGATION_EVIDENCE_UPDATED,
+        actor=actor,
+        reason=reason or "evidence updated",
+        data=data,
+    )
+
+
+@transaction.atomic
+def obligation_evidence_delete(*, evidence: ObligationEvidence, actor: Any, reason: str = "") -> None:
+    """Detach evidence from an obligation; its history is kept; audited."""
+    model_delete_audited(
+        evidence, event_type=events.OBLIGATION_EVIDENCE_DELETED, actor=actor, reason=reason or "evidence deleted"
     )
 
 
@@ -385,13 +442,19 @@ def obligation_evidence_add(
 # --------------------------------------------------------------------------------------------------------------------
 
 
+#: the notification topic of obligation reminders (registered by ``GovernanceConfig.ready``)
+REMINDER_TOPIC = "obligation_reminder"
+
+
 def obligation_reminders_send(*, today: date | None = None) -> int:
-    """Email owners about open obligations coming due within each reminder window (``REMINDER_WINDOWS_DAYS``).
+    """Remind owners of open obligations coming due within each reminder window (``REMINDER_WINDOWS_DAYS``),
+    through the notification outbox: a direct e-mail to the owner, and the channels subscribed to
+    ``obligation_reminder``, sent after commit with the outbox's retries and dead letters.
 
     Idempotent by design: an ``ObligationReminder(obligation, due_date, window_days)`` row is inserted (unique) in
-    the same transaction as the send, so a second beat tick, or a rerun, does not send it again; a changed due date
-    is a new reminder. Obligations without an owner email are skipped (and picked up once an owner is set).
-    Returns the number of emails sent.
+    the same transaction as the outbox rows, so a second beat tick, or a rerun, does not queue it again; a changed
+    due date is a new reminder. Obligations without an owner email are skipped (and picked up once an owner is
+    set). Returns the number of reminders queued.
     """
     today = today or timezone.localdate()
     sent = 0
@@ -423,11 +486,12 @@ def obligation_reminders_send(*, today: date | None = None) -> int:
                     window_days=window,
                     recipients=[obligation.owner.email],
                 )
-                send_mail(
-                    subject=_reminder_subject(obligation, days_left),
-                    message=_reminder_body(obligation, days_left),
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    recipient_list=[obligation.owner.email],
+                notification_queue(
+                    topic=REMINDER_TOPIC,
+                    event_key=f"governance.obligation.{obligation.pk}.{obligation.due_date.isoformat()}.{window}",
+                    message=_reminder_message(obligation, days_left, window=window),
+                    target=obligation,
+                    recipients=[obligation.owner.email],
                 )
                 audit_log_record(
                     event_type=events.OBLIGATION_REMINDER_SENT,
@@ -441,17 +505,35 @@ def obligation_reminders_send(*, today: date | None = None) -> int:
     return sent
 
 
-def _reminder_subject(obligation: Obligation, days_left: int) -> str:
+def _reminder_message(obligation: Obligation, days_left: int, *, window: int) -> Message:
+    """The reminder as every channel (and the owner's e-mail) renders it."""
     when = f"overdue by {-days_left} day(s)" if days_left < 0 else f"due in {days_left} day(s)"
-    return f"[AI governance] {obligation.system.name}: {obligation.article} {when}"
-
-
-def _reminder_body(obligation: Obligation, days_left: int) -> str:
-    return (
-        f"AI system: {obligation.system.name}\n"
-        f"Obligation: {obligation.article} — {obligation.duty}\n"
-        f"Due date: {obligation.due_date}\n"
-        f"Status: {obligation.get_status_display()}\n"
-        f"Deadline / retention: {obligation.deadline_text or '-'}\n\n"
-        f"Update it in the admin: {settings.SITE_URL}/admin/governance/obligation/{obligation.pk}/change/\n"
+    link = f"{settings.SITE_URL.rstrip('/')}/admin/governance/obligation/{obligation.pk}/change/"
+    overdue = days_left < 0
+    return Message(
+        topic=REMINDER_TOPIC,
+        event_id=f"governance.obligation.{obligation.pk}.{obligation.due_date}.{window}",
+        signature=f"governance.obligation.{'overdue' if overdue else 'due'}",
+        name="Obligation overdue" if overdue else "Obligation coming due",
+        title=f"[AI governance] {obligation.system.name}: {obligation.article} {when}",
+        severity="high" if overdue else ("medium" if days_left <= 7 else "low"),
+        summary=f"{obligation.article}: {obligation.duty}",
+        occurred_at=timezone.now(),
+        link=link,
+        facts=(
+            Fact("AI system", obligation.system.name, "aigov.system"),
+            Fact("Obligation", f"{obligation.article} — {obligation.duty}"[:300]),
+            Fact("Due date", str(obligation.due_date)),
+            Fact("Status", str(obligation.get_status_display())),
+            Fact("Deadline / retention", obligation.deadline_text or "-"),
+        ),
+        data={
+            "obligation_id": obligation.pk,
+            "system_id": obligation.system_id,
+            "system_name": obligation.system.name,
+            "article": obligation.article,
+            "due_date": str(obligation.due_date),
+            "days_left": days_left,
+            "status": obligation.status,
+        },
     )

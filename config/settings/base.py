@@ -60,10 +60,12 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "import_export",
     "core",
+    "notifications",
     "governance",
     "audits",
-    "evidence",
     "discovery",
+    "alerts",
+    "evidence",
 ]
 
 MIDDLEWARE = [
@@ -206,8 +208,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # one schema name for a choice set used under several field names (channel topics, delivery/filter topic)
-    "ENUM_NAME_OVERRIDES": {"ChannelTopicEnum": "discovery.alert_choices.ChannelTopic"},
+    # one schema name for the severity scale that alerts, rules, channels and findings share
+    "ENUM_NAME_OVERRIDES": {"SeverityEnum": "notifications.choices.Severity"},
 }
 
 # --- Celery -----------------------------------------------------------------------------------------------------

@@ -6,8 +6,9 @@ from django.conf import settings
 from rest_framework import serializers
 
 from core.field_access import drop_hidden
+from discovery.blocklist import BlocklistFormat
 from discovery.choices import PolicyStatus
-from discovery.models import AIService, AIServiceRule, LogBatch, LogSource, PolicyException
+from discovery.models import AIService, AIServiceRule, LogBatch, LogSource, PolicyException, ServicePromotion
 
 
 class LogSourceSerializer(serializers.ModelSerializer[LogSource]):
@@ -229,3 +230,40 @@ class ReidentifyInputSerializer(serializers.Serializer):
 class ReidentifyOutputSerializer(serializers.Serializer):
     pseudonym = serializers.CharField()
     identity = serializers.CharField()
+
+
+class PromotionInputSerializer(serializers.Serializer[Any]):
+    service = serializers.SlugRelatedField(slug_field="slug", queryset=AIService.objects.all())
+    # the alert model is reached through the promotion's foreign key: discovery does not import the alerts app
+    alert = serializers.PrimaryKeyRelatedField(
+        queryset=ServicePromotion._meta.get_field("alert").related_model._default_manager.all(),
+        required=False,
+        allow_null=True,
+        help_text="The alert the service is promoted from, if any.",
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class PromotionSerializer(serializers.ModelSerializer[ServicePromotion]):
+    service_slug = serializers.CharField(source="service.slug", read_only=True)
+    system_name = serializers.CharField(source="system.name", read_only=True)
+    system_stage = serializers.CharField(source="system.lifecycle_stage", read_only=True)
+
+    class Meta:
+        model = ServicePromotion
+        fields = [
+            "id",
+            "service",
+            "service_slug",
+            "system",
+            "system_name",
+            "system_stage",
+            "alert",
+            "promoted_by",
+            "synced_stage",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+BLOCKLIST_FORMATS = [f.value for f in BlocklistFormat]

@@ -3,16 +3,15 @@ from __future__ import annotations
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from discovery.api.alert_views import (
-    AlertRuleViewSet,
-    AlertViewSet,
+from discovery.api.views import (
+    AIServiceViewSet,
     BlocklistView,
-    ChannelViewSet,
-    DeliveryViewSet,
+    LogBatchViewSet,
+    LogSourceViewSet,
     PromotionViewSet,
-    SilenceViewSet,
+    ReidentifyView,
+    UsageViewSet,
 )
-from discovery.api.views import AIServiceViewSet, LogBatchViewSet, LogSourceViewSet, ReidentifyView, UsageViewSet
 
 app_name = "discovery-api"
 router = DefaultRouter()
@@ -20,11 +19,6 @@ router.register("log-sources", LogSourceViewSet, basename="logsource")
 router.register("log-batches", LogBatchViewSet, basename="logbatch")
 router.register("ai-services", AIServiceViewSet, basename="aiservice")
 router.register("usage", UsageViewSet, basename="usage")
-router.register("alert-rules", AlertRuleViewSet, basename="alertrule")
-router.register("alerts", AlertViewSet, basename="alert")
-router.register("channels", ChannelViewSet, basename="channel")
-router.register("silences", SilenceViewSet, basename="silence")
-router.register("deliveries", DeliveryViewSet, basename="delivery")
 router.register("promotions", PromotionViewSet, basename="promotion")
 urlpatterns = [
     path("pseudonyms/reidentify/", ReidentifyView.as_view(), name="pseudonym-reidentify"),

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -14,8 +17,10 @@ from rest_framework.views import APIView
 from core.api.mixins import change_reason
 from core.api.permissions import ActionPerms
 from core.api.viewsets import ServiceModelViewSet
+from core.exceptions import ValidationFailed
 from discovery import services
 from discovery.api.serializers import (
+    BLOCKLIST_FORMATS,
     AIServicePolicySerializer,
     AIServiceSerializer,
     LogBatchConfirmSerializer,
@@ -25,14 +30,24 @@ from discovery.api.serializers import (
     LogBatchUploadSerializer,
     LogSourceSerializer,
     MalformedSampleSerializer,
+    PromotionInputSerializer,
+    PromotionSerializer,
     ReasonInputSerializer,
     ReidentifyInputSerializer,
     ReidentifyOutputSerializer,
     UsageSerializer,
 )
+from discovery.blocklist import FILE_NAMES, BlocklistFormat
 from discovery.filtersets import AIServiceFilterSet, LogBatchFilterSet, LogSourceFilterSet, UsageFilterSet
 from discovery.models import UsageRecord
-from discovery.selectors import ai_service_list, log_batch_list, log_source_list, usage_daily
+from discovery.selectors import (
+    ai_service_list,
+    blocklist_render,
+    log_batch_list,
+    log_source_list,
+    promotion_list,
+    usage_daily,
+)
 
 
 class LogSourceViewSet(ServiceModelViewSet):
@@ -215,3 +230,50 @@ class ReidentifyView(APIView):
         return Response(
             ReidentifyOutputSerializer({"pseudonym": data.validated_data["pseudonym"], "identity": identity}).data
         )
+
+
+class PromotionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Discovered services promoted into the governance registry. Creating one needs ``governance.add_aisystem``
+    (compliance officers); the registry stage then drives the service's discovery policy."""
+
+    queryset = promotion_list()
+    serializer_class = PromotionSerializer
+    search_fields = ["service__name", "system__name"]
+    ordering_fields = ["created_at"]
+    action_perms = {"create": ("governance.add_aisystem", "discovery.view_aiservice")}
+
+    def get_permissions(self) -> Any:
+        if self.action == "create":
+            return [IsAuthenticated(), ActionPerms()]
+        return super().get_permissions()
+
+    @extend_schema(request=PromotionInputSerializer, responses={201: PromotionSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = PromotionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        promotion = services.ai_service_promote(
+            service=data.validated_data["service"],
+            alert=data.validated_data.get("alert"),
+            actor=request.user,
+            reason=data.validated_data["reason"] or change_reason(request),
+        )
+        return Response(PromotionSerializer(promotion).data, status=status.HTTP_201_CREATED)
+
+
+class BlocklistView(APIView):
+    """Block list of unsanctioned AI services as a text file: ``plain``, ``squid``, ``panos`` (EDL) or ``rpz``."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=BLOCKLIST_FORMATS)],
+        responses={(200, "text/plain"): OpenApiResponse(OpenApiTypes.STR)},
+    )
+    def get(self, request: Request, fmt: str) -> HttpResponse:
+        if not request.user.has_perm("discovery.view_aiservice"):
+            raise PermissionDenied()
+        if fmt not in BLOCKLIST_FORMATS:
+            raise ValidationFailed(f"unknown format {fmt!r}; use one of {', '.join(BLOCKLIST_FORMATS)}")
+        response = HttpResponse(blocklist_render(fmt=fmt), content_type="text/plain; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{FILE_NAMES[BlocklistFormat(fmt)]}"'
+        return response

@@ -2,7 +2,7 @@
 # Existing channels get topics = ["shadow_ai_alert"] from the AddField default (alerts only, as before); audit
 # findings reach a channel only after someone subscribes it. Existing deliveries keep their alert (topic default).
 
-import discovery.alert_models
+import notifications.models
 import django.db.models.deletion
 from django.db import migrations, models
 
@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='channel',
             name='topics',
-            field=models.JSONField(default=discovery.alert_models.default_channel_topics, help_text='What the channel receives, a list of: shadow_ai_alert, audit_finding. Audit findings go only to channels that list them.'),
+            field=models.JSONField(default=notifications.models.default_channel_topics, help_text='What the channel receives, a list of: shadow_ai_alert, audit_finding. Audit findings go only to channels that list them.'),
         ),
         migrations.AddField(
             model_name='delivery',
@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalchannel',
             name='topics',
-            field=models.JSONField(default=discovery.alert_models.default_channel_topics, help_text='What the channel receives, a list of: shadow_ai_alert, audit_finding. Audit findings go only to channels that list them.'),
+            field=models.JSONField(default=notifications.models.default_channel_topics, help_text='What the channel receives, a list of: shadow_ai_alert, audit_finding. Audit findings go only to channels that list them.'),
         ),
         migrations.AlterField(
             model_name='channel',

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import migrations
 
-from discovery.channel_secrets import config_masked
+from notifications.secrets import config_masked
 
 
 def mask_channel_history(apps: Any, schema_editor: Any) -> None:

@@ -456,7 +456,9 @@ class SquidParser(LogParser):
         dest_port = None
         if method == "CONNECT":
             host_part, _, port = url.rpartition(":")
-            dest_port = int(port) if port.isdecimal() and host_part else None
+            # a port has at most five digits; longer is no port (and past 4,300 digits int() refuses it), and the
+            # line still names its host, as the column scan reads it
+            dest_port = int(port) if port.isdecimal() and len(port) <= 5 and host_part else None
         if host is None:
             raise MalformedLine(f"no destination host in URL {url!r}")
         try:

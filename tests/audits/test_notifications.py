@@ -11,29 +11,30 @@ from typing import Any
 
 import pytest
 
+from alerts.choices import AlertSeverity
 from audits import services
 from audits.choices import FindingKind, RunStatus, RunVerdict
 from audits.models import AuditRun, Finding
 from audits.tasks import execute_audit_run_task
-from discovery import alert_services as discovery_services
-from discovery.alert_choices import AlertSeverity, ChannelKind, ChannelTopic
-from discovery.alert_models import Delivery
+from notifications import services as notification_services
+from notifications.choices import ChannelKind
+from notifications.models import Delivery
 from tests.audits.factories import AuditDefinitionFactory, write_outputs
-from tests.discovery.alerts.factories import ChannelFactory
-from tests.discovery.alerts.receivers import HTTPReceiver, start_http_receiver
 from tests.governance.factories import AISystemFactory, ModelVersionFactory
+from tests.notifications.factories import ChannelFactory
+from tests.notifications.receivers import HTTPReceiver, start_http_receiver
 
 pytestmark = pytest.mark.django_db
-FINDINGS = [ChannelTopic.AUDIT_FINDING]
+FINDINGS = ["audit_finding"]
 
 
 @pytest.fixture
 def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Delivery ids handed to the alerts queue (the task's ``delay``), recorded instead of sent to a broker."""
-    from discovery.tasks import send_alert_delivery_task
+    from notifications.tasks import send_delivery_task
 
     sent: list[int] = []
-    monkeypatch.setattr(send_alert_delivery_task, "delay", sent.append)
+    monkeypatch.setattr(send_delivery_task, "delay", sent.append)
     return sent
 
 
@@ -57,7 +58,7 @@ def test_newly_failing_run_queues_one_delivery_per_subscribed_channel_on_commit(
 ) -> None:
     # given
     grc = ChannelFactory(name="grc", topics=FINDINGS)
-    both = ChannelFactory(name="both", topics=[ChannelTopic.SHADOW_AI_ALERT, ChannelTopic.AUDIT_FINDING])
+    both = ChannelFactory(name="both", topics=["shadow_ai_alert", "audit_finding"])
     ChannelFactory(name="soc-siem")  # alerts only: the default
     ChannelFactory(name="off", topics=FINDINGS, enabled=False)
     definition = AuditDefinitionFactory(source_path=str(write_outputs("biased-n1", bias=0.25)))
@@ -74,7 +75,7 @@ def test_newly_failing_run_queues_one_delivery_per_subscribed_channel_on_commit(
     assert sorted(enqueued) == sorted(d.pk for d in deliveries)
     finding = Finding.objects.get(run=run)
     for delivery in deliveries:
-        assert delivery.topic == ChannelTopic.AUDIT_FINDING
+        assert delivery.topic == "audit_finding"
         assert delivery.event_key == f"audits.run.{run.pk}.1"
         assert delivery.target == finding
 
@@ -96,8 +97,9 @@ def test_the_delivery_snapshot_describes_the_finding() -> None:
     run = _schedule_and_execute(definition, datetime(2026, 1, 1, tzinfo=UTC))
     # then
     finding = Finding.objects.get(run=run)
-    payload = Delivery.objects.get().payload
-    assert payload["kind"] == "audit_finding"
+    snapshot = Delivery.objects.get().payload  # the message as every channel renders it
+    assert (snapshot["topic"], snapshot["title"]) == ("audit_finding", finding.title)
+    payload = snapshot["data"]  # the finding's machine-readable body
     assert (payload["finding_id"], payload["finding_kind"], payload["severity"]) == (finding.pk, "failing", "high")
     assert (payload["system_id"], payload["system_name"]) == (system.pk, str(system))
     assert (payload["definition_id"], payload["run_id"], payload["verdict"]) == (definition.pk, run.pk, "fail")
@@ -158,7 +160,7 @@ def test_a_failed_run_queues_a_medium_run_error_and_each_failed_attempt_its_own(
     deliveries = list(Delivery.objects.order_by("id"))
     assert [d.event_key for d in deliveries] == [f"audits.run.{run.pk}.1", f"audits.run.{run.pk}.2"]
     assert {d.channel for d in deliveries} == {everything}
-    payload = deliveries[0].payload
+    payload = deliveries[0].payload["data"]
     assert (payload["finding_kind"], payload["severity"], payload["verdict"]) == ("run_error", "medium", "")
     assert payload["finding_id"] == finding.pk
     assert payload["error"] == run.error and "missing-n5.csv" in run.error
@@ -171,7 +173,7 @@ def test_a_finding_reaches_a_real_webhook_through_the_outbox(http_receiver: HTTP
     definition = AuditDefinitionFactory(ai_system=system, source_path=str(write_outputs("biased-n6", bias=0.25)))
     run = _schedule_and_execute(definition, datetime(2026, 1, 1, tzinfo=UTC))
     # when
-    outcome = discovery_services.delivery_send(delivery_id=Delivery.objects.get().pk)
+    outcome = notification_services.delivery_send(delivery_id=Delivery.objects.get().pk)
     # then
     assert outcome.status == "sent"
     body = http_receiver.requests[0].json()

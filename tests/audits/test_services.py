@@ -25,6 +25,7 @@ from core.exceptions import InvalidTransition
 from core.models import AuditLogEntry
 from tests.audits.factories import AuditDefinitionFactory, AuditRunFactory, write_outputs
 from tests.governance.factories import AISystemFactory
+from tests.notifications.outbox import outbox_drain
 
 pytestmark = pytest.mark.django_db
 
@@ -182,8 +183,12 @@ def test_biased_outputs_fail_open_a_finding_and_email_compliance_officers(
     finding = Finding.objects.get(run=run)
     assert finding.kind == FindingKind.FAILING and finding.ai_system == system
     assert "impact_ratio" in finding.description
+    # the e-mail is one direct delivery of the notification outbox, sent by the alerts queue with its retries
+    assert mail.outbox == []
+    assert outbox_drain() == ["sent"]
     assert len(mail.outbox) == 1
     assert set(mail.outbox[0].to) == {"alice@example.org", "owner@example.org"}
+    assert finding.title in mail.outbox[0].subject
 
 
 def test_still_failing_run_does_not_open_a_second_finding(alice: Any) -> None:

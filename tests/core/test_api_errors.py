@@ -18,7 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from discovery.alert_models import Silence
+from alerts.models import Silence
 from discovery.models import LogBatch, LogSource
 from tests.audits.test_api import _payload as audit_definition_payload
 from tests.discovery.factories import LogSourceFactory, ensure_catalog
@@ -30,7 +30,7 @@ def test_a_silence_that_matches_nothing_is_a_400_with_a_non_field_error(api: API
     # given
     api.force_authenticate(sam)
     # when: only an end date - the model's check constraint refuses it in the service's full_clean()
-    response = api.post(reverse("discovery-api:silence-list"), {"until": "2030-01-01T00:00:00Z"}, format="json")
+    response = api.post(reverse("alerts-api:silence-list"), {"until": "2030-01-01T00:00:00Z"}, format="json")
     # then
     assert response.status_code == 400, response.content
     body = response.json()
@@ -59,7 +59,7 @@ def test_alert_age_filters_out_of_range_are_a_400(api: APIClient, audrey: Any, p
     # given
     api.force_authenticate(audrey)
     # when
-    response = api.get(reverse("discovery-api:alert-list"), {param: value})
+    response = api.get(reverse("alerts-api:alert-list"), {param: value})
     # then
     assert response.status_code == 400, response.content
     assert param in response.json()
@@ -68,7 +68,7 @@ def test_alert_age_filters_out_of_range_are_a_400(api: APIClient, audrey: Any, p
 @pytest.mark.parametrize("param", ["max_age_days", "min_age_days"])
 def test_alert_age_filters_in_range_still_filter(api: APIClient, audrey: Any, param: str) -> None:
     api.force_authenticate(audrey)
-    assert api.get(reverse("discovery-api:alert-list"), {param: "36500"}).status_code == 200
+    assert api.get(reverse("alerts-api:alert-list"), {param: "36500"}).status_code == 200
 
 
 @pytest.mark.parametrize(

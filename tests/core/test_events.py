@@ -18,6 +18,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from core import events as core_events
 from core.events import (
+    RENAMED_2026_ALERTS_APP,
     RENAMED_2026_ONE_STYLE,
     EventTypeError,
     UnregisteredEventType,
@@ -31,7 +32,15 @@ from core.services import audit_log_record, audit_log_record_many
 from tests.governance.factories import AISystemFactory
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("core", "governance", "audits", "discovery", "evidence")
+APPS = ("core", "notifications", "governance", "audits", "discovery", "alerts", "evidence")
+#: the core.services functions that write an audit-log row of the event type they are given
+AUDIT_WRITERS = (
+    "audit_log_record",
+    "audit_log_record_many",
+    "model_create_audited",
+    "model_update_audited",
+    "model_delete_audited",
+)
 MIGRATION = importlib.import_module("core.migrations.0004_audit_event_types_one_style")
 
 
@@ -48,7 +57,7 @@ def _written_event_types() -> list[tuple[str, str]]:
                 if not isinstance(node, ast.Call):
                     continue
                 func = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
-                if func not in ("audit_log_record", "audit_log_record_many"):
+                if func not in AUDIT_WRITERS:
                     continue
                 arg = next(k.value for k in node.keywords if k.arg == "event_type")
                 where = f"{module}:{node.lineno}"
@@ -148,15 +157,41 @@ def test_the_check_is_silent_for_a_registered_type(caplog: pytest.LogCaptureFixt
 # --- the rename of the old names ------------------------------------------------------------------------------------
 
 
-def test_the_rename_maps_old_unregistered_names_onto_registered_ones_one_to_one() -> None:
-    assert [old for old in RENAMED_2026_ONE_STYLE if event_type_get(old) is not None] == []
-    assert [new for new in RENAMED_2026_ONE_STYLE.values() if event_type_get(new) is None] == []
-    assert len(set(RENAMED_2026_ONE_STYLE.values())) == len(RENAMED_2026_ONE_STYLE)
+@pytest.mark.parametrize("mapping", [RENAMED_2026_ONE_STYLE, RENAMED_2026_ALERTS_APP], ids=["0004", "0005"])
+def test_the_rename_maps_old_unregistered_names_onto_registered_ones_one_to_one(mapping: dict[str, str]) -> None:
+    assert [old for old in mapping if event_type_get(old) is not None] == []
+    assert [new for new in mapping.values() if event_type_get(new) is None] == []
+    assert len(set(mapping.values())) == len(mapping)
+
+
+@pytest.mark.django_db
+def test_the_second_rename_moves_alert_and_outbox_rows_to_their_apps_and_reverses_exactly() -> None:
+    # given rows written while alerting and the outbox lived in discovery
+    second = importlib.import_module("core.migrations.0005_audit_event_types_alerts_app")
+    for old in ("discovery.alert.raised", "discovery.alert_delivery.dead_lettered", "discovery.log_batch.retried"):
+        AuditLogEntry.objects.create(event_type=old, extra_data={"kept": old})
+    # when
+    second.forward(apps, None)
+    # then
+    names = sorted(AuditLogEntry.objects.exclude(event_type=second.RENAMED_EVENT).values_list("event_type", flat=True))
+    assert names == ["alerts.alert.raised", "discovery.log_batch.retried", "notifications.delivery.dead_lettered"]
+    record = AuditLogEntry.objects.get(event_type=second.RENAMED_EVENT)
+    assert record.extra_data["renamed"]["discovery.alert.raised"] == {"to": "alerts.alert.raised", "rows": 1}
+    # when reversed
+    second.backward(apps, None)
+    names = sorted(AuditLogEntry.objects.exclude(event_type=second.RENAMED_EVENT).values_list("event_type", flat=True))
+    assert names == ["discovery.alert.raised", "discovery.alert_delivery.dead_lettered", "discovery.log_batch.retried"]
 
 
 def test_no_old_name_is_left_in_the_source() -> None:
     # the old names may appear only in the mapping, its migration and the migration tests
-    allowed = {"core/events.py", "tests/core/test_events.py", "tests/evidence/test_migrations.py", "docs/audit-log.md"}
+    allowed = {
+        "core/events.py",
+        "tests/core/test_events.py",
+        "tests/evidence/test_migrations.py",
+        "tests/alerts/test_migrations.py",
+        "docs/audit-log.md",
+    }
     hits = []
     sources = [
         path for folder in (*APPS, "config", "tests", "bench", "scripts") for path in (ROOT / folder).rglob("*.py")
@@ -166,7 +201,8 @@ def test_no_old_name_is_left_in_the_source() -> None:
         if relative in allowed or "/migrations/" in relative:
             continue
         text = path.read_text(errors="replace")
-        hits += [(relative, old) for old in RENAMED_2026_ONE_STYLE if f'"{old}"' in text or f"`{old}`" in text]
+        olds = [*RENAMED_2026_ONE_STYLE, *RENAMED_2026_ALERTS_APP]
+        hits += [(relative, old) for old in olds if f'"{old}"' in text or f"`{old}`" in text]
     assert hits == []
 
 
@@ -176,16 +212,16 @@ def test_the_migration_renames_old_rows_records_it_and_reverses_exactly() -> Non
     system = AISystemFactory()
     for old in ("audit_run.retried", "audit_run.retried", "governance.classify", "evidence_pack.downloaded"):
         AuditLogEntry.objects.create(event_type=old, target_repr=str(system), extra_data={"kept": old})
-    AuditLogEntry.objects.create(event_type="discovery.alert.raised")
+    AuditLogEntry.objects.create(event_type="alerts.alert.raised")
     before = sorted(AuditLogEntry.objects.values_list("pk", "event_type", "extra_data", "target_repr"))
     # when
     MIGRATION.forward(apps, None)
     # then the old rows carry the new names, with their content untouched
     renamed = dict(AuditLogEntry.objects.exclude(event_type=MIGRATION.RENAMED_EVENT).values_list("pk", "event_type"))
     assert sorted(renamed.values()) == [
+        "alerts.alert.raised",
         "audits.audit_run.retried",
         "audits.audit_run.retried",
-        "discovery.alert.raised",
         "evidence.pack.downloaded",
         "governance.ai_system.classified",
     ]

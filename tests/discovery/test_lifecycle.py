@@ -31,7 +31,7 @@ from rest_framework.test import APIClient
 from config.celery_schedule import BEAT_SCHEDULE
 from core.exceptions import InvalidTransition
 from core.models import AuditLogEntry
-from discovery import ingest, services
+from discovery import ingest, services, signals
 from discovery.choices import BatchStatus, ChunkStatus
 from discovery.constants import STALE_CHUNK_MARGIN_SECONDS
 from discovery.models import LogBatch, LogChunk, LogSource, UsageRecord
@@ -96,7 +96,7 @@ def done_chunk_sums(batch: LogBatch) -> tuple[int, int]:
 
 
 def test_a_chunk_whose_parse_raises_anything_ends_failed_with_a_storable_error_and_the_batch_settles(
-    source: LogSource,
+    source: LogSource, django_capture_on_commit_callbacks: Any
 ) -> None:
     # given
     batch = upload(source)
@@ -104,7 +104,8 @@ def test_a_chunk_whose_parse_raises_anything_ends_failed_with_a_storable_error_a
     # when: a parser bug raises on a line with a NUL byte (PostgreSQL text rejects NUL)
     with (
         chunks_raising({0}, lambda: ValueError("bad value 'x\x00y'")),
-        mock.patch.object(services, "alerts_evaluate_after_batch") as alerts,
+        mock.patch.object(signals.log_batch_finished, "send") as alerts,
+        django_capture_on_commit_callbacks(execute=True),
     ):
         ingest_log_chunk_task(chunk.pk)
     # then
@@ -129,7 +130,7 @@ def test_error_text_is_bounded_and_free_of_nul_and_lone_surrogates() -> None:
 
 
 def test_one_failing_chunk_leaves_the_batch_processing_until_all_settle_then_partial_with_the_good_counts(
-    source: LogSource, small_chunks: None
+    source: LogSource, small_chunks: None, django_capture_on_commit_callbacks: Any
 ) -> None:
     # given
     batch = upload(source)
@@ -138,7 +139,8 @@ def test_one_failing_chunk_leaves_the_batch_processing_until_all_settle_then_par
     # when: the failing chunk runs first, the others after it
     with (
         chunks_raising({1}, lambda: KeyError("boom")),
-        mock.patch.object(services, "alerts_evaluate_after_batch") as alerts,
+        mock.patch.object(signals.log_batch_finished, "send") as alerts,
+        django_capture_on_commit_callbacks(execute=True),
     ):
         ingest_log_chunk_task(batch.chunks.get(index=1).pk)
         batch.refresh_from_db()
@@ -152,7 +154,7 @@ def test_one_failing_chunk_leaves_the_batch_processing_until_all_settle_then_par
     assert f"1 of {total} chunks failed" in batch.error and "chunk #1: KeyError: 'boom'" in batch.error
     assert (batch.records_read, batch.records_matched) == done_chunk_sums(batch)
     assert 0 < batch.records_read < CLEAN[0]
-    alerts.assert_called_once_with(batch_id=batch.pk)  # a partial batch's data is evaluated
+    alerts.assert_called_once_with(sender=LogBatch, batch_id=batch.pk)  # a partial batch's data is evaluated
 
 
 def test_a_transient_error_is_raised_for_a_retry_while_attempts_remain_then_the_chunk_fails(

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
+from alerts.choices import AlertStatus
+from alerts.models import Alert
 from core.models import AuditLogEntry
-from discovery.alert_choices import AlertStatus
-from discovery.alert_models import Alert
 from discovery.choices import SubjectKind
 from discovery.models import AIService, LogSource, Pseudonym
 from discovery.pseudonyms import encrypt_identity, pseudonymise
 from discovery.services import discovery_detail_purge, log_batch_ingest
-from tests.discovery.alerts.factories import AlertRuleFactory, add_usage
+from tests.alerts.factories import AlertRuleFactory, add_usage
 from tests.discovery.factories import squid_bytes
 
 NOW = datetime(2026, 6, 1, 3, 17, tzinfo=UTC)

@@ -30,6 +30,7 @@ from tests.audits.factories import AuditDefinitionFactory, write_outputs
 from tests.discovery.factories import LogSourceFactory, ensure_catalog, squid_bytes
 from tests.evidence.pack.support import FakeTsa, fixed_key, private_pem
 from tests.governance.factories import HIGH_RISK_FACTS, ModelVersionFactory
+from tests.notifications.conftest import http_receiver  # noqa: F401  (fixture)
 
 SYSTEM_NAME = "Chat triage assistant"
 SLOTS = (datetime(2026, 1, 1, 6, tzinfo=UTC), datetime(2026, 2, 1, 6, tzinfo=UTC))

@@ -26,7 +26,9 @@ from governance.services import (
     obligation_reminders_send,
     obligation_update,
 )
+from notifications.models import Delivery
 from tests.governance.factories import LIMITED_FACTS, PROHIBITED_FACTS, AISystemFactory
+from tests.notifications.outbox import outbox_drain
 
 pytestmark = pytest.mark.django_db
 
@@ -329,9 +331,13 @@ def test_reminder_is_sent_once_per_obligation_and_due_date(alice: Any) -> None:
     second = obligation_reminders_send()
     # then
     assert (first, second) == (1, 0)
+    assert mail.outbox == []  # queued in the notification outbox, sent by its worker after commit
+    assert outbox_drain() == ["sent"]
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["alice@example.com"]
     assert "Art. 50" in mail.outbox[0].subject
+    delivery = Delivery.objects.get()
+    assert (delivery.topic, delivery.channel, delivery.target) == ("obligation_reminder", None, obligation)
     assert ObligationReminder.objects.filter(obligation=obligation, window_days=30).count() == 1
 
 
@@ -345,6 +351,7 @@ def test_reminder_is_sent_again_for_a_new_due_date_or_a_narrower_window(alice: A
     narrower = obligation_reminders_send(today=timezone.localdate() + timedelta(days=16))
     # then
     assert (moved, narrower) == (1, 1)
+    assert outbox_drain() == ["sent"] * 3
     assert len(mail.outbox) == 3
 
 

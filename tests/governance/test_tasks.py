@@ -14,6 +14,7 @@ from governance.models import ObligationReminder
 from governance.services import ai_system_classify, obligation_update
 from governance.tasks import send_obligation_reminders_task
 from tests.governance.factories import LIMITED_FACTS, AISystemFactory
+from tests.notifications.outbox import outbox_drain
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +37,7 @@ def test_reminder_task_is_idempotent(alice: Any) -> None:
     second = send_obligation_reminders_task()
     # then
     assert (first, second) == (expected, 0)
+    assert outbox_drain() == ["sent"] * expected
     assert len(mail.outbox) == expected
     assert ObligationReminder.objects.count() == expected
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from discovery.alert_selectors import blocklist_render
 from discovery.blocklist import BlocklistFormat
+from discovery.selectors import blocklist_render
 
 
 class Command(BaseCommand):

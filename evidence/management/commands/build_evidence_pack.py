@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from audits.models import AuditRun
+from audits.selectors import audit_run_list
 from core.exceptions import ApplicationError
 from evidence.build import deterministic_pack_id, evidence_pack_render, pack_created_at
 from evidence.choices import EvidencePackStatus
@@ -19,7 +19,11 @@ from evidence.collect import Period
 from evidence.pack import EvidencePackError
 from evidence.services import evidence_pack_build, evidence_pack_download, evidence_pack_request
 from evidence.signing import TimestampUnavailable
-from governance.models import AISystem
+from governance.selectors import ai_system_list
+
+if TYPE_CHECKING:  # annotations only: other apps' data is read through their selectors
+    from audits.models import AuditRun
+    from governance.models import AISystem
 
 
 class Command(BaseCommand):
@@ -49,11 +53,11 @@ class Command(BaseCommand):
         run = None
         try:
             if options["run"]:
-                run = AuditRun.objects.select_related("definition__ai_system").get(pk=options["run"])
+                run = audit_run_list().get(pk=options["run"])
                 system = run.definition.ai_system
             else:
-                system = AISystem.objects.get(pk=options["system"])
-        except (AISystem.DoesNotExist, AuditRun.DoesNotExist) as exc:
+                system = ai_system_list().get(pk=options["system"])
+        except ObjectDoesNotExist as exc:
             raise CommandError(f"Not found: {exc}") from exc
         try:
             period = Period.parse(options["period"]) if options["period"] else None

@@ -299,3 +299,12 @@ def test_a_squid_native_number_past_int_is_malformed_on_every_path(line: str) ->
     list(get_parser("squid").scan_matched([lines], fused, lambda host, url: 1))
     assert regular.records_malformed == 1
     assert regular == fast == fused
+
+
+@pytest.mark.parametrize("digits", [6, 4301, 8000])
+def test_a_connect_port_of_too_many_digits_is_no_port_and_the_host_still_counts(digits: int) -> None:
+    # found by the fused-vector property test: the column scan took the line, the line parser failed on int()
+
+    line = f"1772409637.300 262 - TCP_MISS/200 1931 CONNECT claude.ai:{'9' * digits} - HIER_DIRECT/203.0.113.9 -"
+    event = get_parser("squid").parse(line)
+    assert event is not None and event.host == "claude.ai" and event.dest_port is None

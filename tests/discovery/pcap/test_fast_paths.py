@@ -33,9 +33,6 @@ from scapy.packet import Packet, Raw
 from scapy.utils import RawPcapReader
 
 import discovery.parsers.pcap as pcap_module
-from discovery.parsers._pcap_dns import DnsError, read_name
-from discovery.parsers._pcap_http import HEAD_END, HttpError, find_head_end, parse_request_head
-from discovery.parsers._pcap_tls import NotClientHello, client_hello_sni, parse_client_hello
 from discovery.parsers.base import EventKind
 from discovery.parsers.pcap import (
     CaptureError,
@@ -47,6 +44,9 @@ from discovery.parsers.pcap import (
     read_capture,
     read_names,
 )
+from discovery.parsers.pcap.dns import DnsError, read_name
+from discovery.parsers.pcap.http import HEAD_END, HttpError, find_head_end, parse_request_head
+from discovery.parsers.pcap.tls import NotClientHello, client_hello_sni, parse_client_hello
 
 from ._support import capture, write_pcap
 

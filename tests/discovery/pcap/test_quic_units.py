@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from discovery.parsers._pcap_quic import (
+from discovery.parsers.pcap.quic import (
     QUIC_V1,
     QUIC_V2,
     QuicError,

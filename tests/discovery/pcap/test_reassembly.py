@@ -12,8 +12,8 @@ from scapy.layers.l2 import Ether
 from scapy.packet import Packet, Raw
 from scapy.utils import rdpcap, wrpcap
 
-from discovery.parsers._pcap_quic import client_initial_keys, decrypt_packet, iter_crypto_frames, parse_long_header
 from discovery.parsers.base import EventKind
+from discovery.parsers.pcap.quic import client_initial_keys, decrypt_packet, iter_crypto_frames, parse_long_header
 
 from ._support import capture, of_kind, read_all
 

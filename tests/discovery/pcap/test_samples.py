@@ -6,9 +6,9 @@ import io
 
 import pytest
 
-from discovery.parsers._pcap_net import LINKTYPE_ETHERNET, LINKTYPE_NULL, LINKTYPE_RAW
 from discovery.parsers.base import EventKind
 from discovery.parsers.pcap import CaptureOptions
+from discovery.parsers.pcap.net import LINKTYPE_ETHERNET, LINKTYPE_NULL, LINKTYPE_RAW
 
 from ._support import capture, of_kind, read_all
 

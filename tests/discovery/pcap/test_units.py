@@ -14,11 +14,11 @@ from scapy.layers.l2 import ARP, Dot1AD, Dot1Q, Ether
 from scapy.packet import Packet, Raw
 from scapy.utils import PcapNgWriter, PcapWriter
 
-from discovery.parsers._pcap_dns import DnsError, parse_questions, read_name
-from discovery.parsers._pcap_http import normalize_host
-from discovery.parsers._pcap_quic import QUIC_V1, QUIC_V2, client_initial_keys, read_varint
 from discovery.parsers.base import EventKind
 from discovery.parsers.pcap import CaptureError, CaptureOptions, read_capture, sniff_capture
+from discovery.parsers.pcap.dns import DnsError, parse_questions, read_name
+from discovery.parsers.pcap.http import normalize_host
+from discovery.parsers.pcap.quic import QUIC_V1, QUIC_V2, client_initial_keys, read_varint
 
 from ._support import capture, of_kind, read_all
 from ._support import write_pcap as _write

@@ -1,0 +1,163 @@
+"""Admin: alert pages per role, bulk triage actions, comments, dead-letter re-send, promotion, block-list download."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from alerts import services
+from alerts.choices import AlertStatus
+from alerts.models import Alert
+from discovery.models import ServicePromotion
+from notifications.choices import DeliveryStatus
+from notifications.models import Delivery
+from tests.alerts.factories import AlertRuleFactory, add_usage
+from tests.notifications.factories import ChannelFactory
+
+D0 = date(2026, 3, 2)
+pytestmark = pytest.mark.usefixtures("catalog")
+PAGES = [
+    "admin:alerts_alert_changelist",
+    "admin:alerts_alertrule_changelist",
+    "admin:notifications_channel_changelist",
+    "admin:alerts_silence_changelist",
+    "admin:notifications_delivery_changelist",
+    "admin:discovery_servicepromotion_changelist",
+]
+
+
+def raise_alerts(*subjects: str) -> list[Alert]:
+    AlertRuleFactory(key="unsanctioned")
+    ChannelFactory()
+    for subject in subjects or ("u1",):
+        add_usage(subject, "deepseek", D0)
+    services.alert_rules_evaluate(since=D0, until=D0, now=datetime(2026, 3, 2, 18, tzinfo=UTC))
+    return list(Alert.objects.order_by("subject"))
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize(
+    ("persona", "status"), [("sam", 200), ("audrey", 200), ("alice", 200), ("charlie", 403)], indirect=["persona"]
+)
+def test_alert_pages_per_role(client: Client, persona: Any, status: int, page: str) -> None:
+    raise_alerts()
+    client.force_login(persona)
+    assert client.get(reverse(page)).status_code == status
+
+
+def test_alert_change_page_renders_with_comments_and_deliveries(client: Client, sam: Any) -> None:
+    (alert,) = raise_alerts()
+    client.force_login(sam)
+    response = client.get(reverse("admin:alerts_alert_change", args=[alert.pk]))
+    assert response.status_code == 200
+    assert b"Deliveries" in response.content or b"deliveries" in response.content
+
+
+#: where each model's admin lives since alerting and the outbox left discovery
+APP_OF = {"alert": "alerts", "alertrule": "alerts", "silence": "alerts", "delivery": "notifications"}
+APP_OF |= {"channel": "notifications", "servicepromotion": "discovery", "aiservice": "discovery"}
+
+
+def _action(client: Client, action: str, ids: list[int], model: str = "alert") -> Any:
+    return client.post(
+        reverse(f"admin:{APP_OF[model]}_{model}_changelist"),
+        {"action": action, "_selected_action": [str(i) for i in ids]},
+        follow=True,
+    )
+
+
+def test_analyst_bulk_acknowledges_and_resolves(client: Client, sam: Any) -> None:
+    # given
+    alerts = raise_alerts("u1", "u2")
+    client.force_login(sam)
+    # when
+    _action(client, "mark_acknowledged", [a.pk for a in alerts])
+    _action(client, "mark_resolved", [alerts[0].pk])
+    _action(client, "assign_to_me", [alerts[1].pk])
+    # then
+    statuses = dict(Alert.objects.values_list("subject", "status"))
+    assert statuses == {"u1": AlertStatus.RESOLVED, "u2": AlertStatus.ACKNOWLEDGED}
+    assert Alert.objects.get(subject="u2").assignee == sam
+
+
+def test_auditor_has_no_triage_actions(client: Client, audrey: Any) -> None:
+    (alert,) = raise_alerts()
+    client.force_login(audrey)
+    response = client.get(reverse("admin:alerts_alert_changelist"))
+    assert b"mark_acknowledged" not in response.content
+    _action(client, "mark_acknowledged", [alert.pk])
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN
+
+
+#: the form prefix of the alert's notifications (a generic inline of the outbox rows about it)
+DELIVERIES = "notifications-delivery-target_content_type-target_object_id"
+
+
+def test_comment_from_the_change_form(client: Client, sam: Any) -> None:
+    (alert,) = raise_alerts()
+    client.force_login(sam)
+    prefix = "comments"
+    response = client.post(
+        reverse("admin:alerts_alert_change", args=[alert.pk]),
+        {
+            f"{prefix}-TOTAL_FORMS": "1",
+            f"{prefix}-INITIAL_FORMS": "0",
+            f"{prefix}-MIN_NUM_FORMS": "0",
+            f"{prefix}-MAX_NUM_FORMS": "1000",
+            f"{prefix}-0-body": "asked the user to stop",
+            f"{prefix}-0-alert": str(alert.pk),
+            f"{DELIVERIES}-TOTAL_FORMS": "1",
+            f"{DELIVERIES}-INITIAL_FORMS": "1",
+            f"{DELIVERIES}-MIN_NUM_FORMS": "0",
+            f"{DELIVERIES}-MAX_NUM_FORMS": "1000",
+            f"{DELIVERIES}-0-id": str(Delivery.objects.get().pk),
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    comment = alert.comments.get()
+    assert (comment.body, comment.author) == ("asked the user to stop", sam)
+
+
+def test_dead_letter_resend_action(client: Client, sam: Any) -> None:
+    raise_alerts()
+    delivery = Delivery.objects.get()
+    Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.DEAD, attempts=8)
+    client.force_login(sam)
+    response = client.get(reverse("admin:notifications_delivery_changelist") + "?status__exact=dead")
+    assert b"1 delivery" in response.content or response.context["cl"].result_count == 1
+    _action(client, "resend", [delivery.pk], model="delivery")
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 0)
+
+
+def test_compliance_officer_promotes_from_an_alert(client: Client, alice: Any, sam: Any) -> None:
+    # given
+    alerts = raise_alerts("u1", "u2")
+    # when: the analyst cannot (no registry write), the compliance officer can
+    client.force_login(sam)
+    assert b"promote_service" not in client.get(reverse("admin:alerts_alert_changelist")).content
+    client.force_login(alice)
+    _action(client, "promote_service", [a.pk for a in alerts])
+    # then: one system for the one service
+    promotion = ServicePromotion.objects.get()
+    assert promotion.service.slug == "deepseek"
+    assert promotion.promoted_by == alice
+
+
+@pytest.mark.parametrize("fmt", ["plain", "squid", "panos", "rpz"])
+def test_blocklist_download_from_admin(client: Client, audrey: Any, fmt: str) -> None:
+    client.force_login(audrey)
+    response = client.get(reverse("admin:alerts_alert_blocklist", args=[fmt]))
+    assert response.status_code == 200
+    assert b"deepseek.com" in response.content
+
+
+def test_changelist_links_the_block_lists(client: Client, sam: Any) -> None:
+    client.force_login(sam)
+    content = client.get(reverse("admin:alerts_alert_changelist")).content
+    assert reverse("admin:alerts_alert_blocklist", args=["squid"]).encode() in content
