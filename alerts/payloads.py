@@ -11,6 +11,11 @@ from typing import Any, ClassVar
 from notifications.notifiers.message import SEVERITY_SCORE, Fact, Message
 
 
+def alert_title(rule_name: str, service_name: str) -> str:
+    """The one-line title of an alert's message (also what the outbox lists before the message is built)."""
+    return f"{rule_name}: {service_name}"
+
+
 @dataclass(frozen=True, slots=True)
 class AlertPayload:
     """A shadow-AI alert as the outbox delivers it: stable ids, rule, severity, counts, pseudonymous subject,
@@ -60,7 +65,7 @@ class AlertPayload:
             event_id=self.alert_id,
             signature=f"shadow-ai.{self.rule_kind}",
             name=self.rule_name,
-            title=f"{self.rule_name}: {self.service_name}",
+            title=alert_title(self.rule_name, self.service_name),
             severity=self.severity,
             summary=self.summary,
             occurred_at=self.last_seen,

@@ -21,7 +21,7 @@ from django.utils import timezone
 from alerts import events
 from alerts.choices import ACTIVE_STATUSES, ALERT_TRANSITIONS, SEVERITY_RANK, AlertStatus
 from alerts.models import Alert, AlertComment, AlertRule, Silence, alert_admin_path
-from alerts.payloads import AlertPayload
+from alerts.payloads import AlertPayload, alert_title
 from alerts.rules import RuleKind, RuleSpec, ServiceInfo, UsageDay, evaluate, fingerprint, should_notify
 from alerts.rules.dedup import window_start
 from alerts.rules.rules import Finding
@@ -449,7 +449,8 @@ def _alerts_write(writes: _Writes, *, now: datetime) -> None:
             built = deliveries_build(
                 topic=TOPIC,
                 event_key=alert_event_key(alert, number),
-                message=alert_message(alert),
+                message=None,  # rebuilt from the alert when sent (alert_delivery_message): only its title now
+                title=alert_title(alert.rule.name, alert.service.name),
                 channels=wanted,
                 target=alert,
                 now=now,

@@ -56,22 +56,26 @@ def deliveries_build(
     *,
     topic: str,
     event_key: str,
-    message: Message,
+    message: Message | None,
     channels: Iterable[Channel],
     target: models.Model | None = None,
     recipients: Sequence[str] = (),
     now: datetime | None = None,
+    title: str = "",
 ) -> list[Delivery]:
     """Unsaved outbox rows for one event: one per channel, plus one direct e-mail when ``recipients`` are given.
-    For producers that write many events in bulk (alert evaluation); insert them with :func:`deliveries_insert`."""
+    For producers that write many events in bulk (alert evaluation); insert them with :func:`deliveries_insert`.
+
+    ``message=None`` stores only ``title``, for topics whose ``refresh`` rebuilds the message when it is sent
+    (alerts: thousands of rows per evaluation, each message rebuilt with the latest counts anyway)."""
     now = now or timezone.now()
-    snapshot = message.to_dict()
+    snapshot_data = message.to_dict() if message is not None else {"title": title}
     target_type = ContentType.objects.get_for_model(target) if target is not None else None
     target_id = str(target.pk) if target is not None else ""
     common = {
         "topic": topic,
         "event_key": event_key,
-        "payload": snapshot,
+        "payload": snapshot_data,
         "target_content_type": target_type,
         "target_object_id": target_id,
         "next_attempt_at": now,

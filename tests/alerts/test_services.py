@@ -241,6 +241,8 @@ def test_delivery_is_sent_to_a_real_webhook(http_receiver: HTTPReceiver) -> None
     body = http_receiver.requests[0].json()
     assert body["user"]["id"] == "u1"
     assert body["aigov"]["alert_id"] == str(delivery.target.uuid)
+    # the outbox row keeps only the title; the message sent is rebuilt from the alert and has the same title
+    assert delivery.payload == {"title": notification_services.delivery_message(delivery).title}
     assert body["event"]["url"].endswith(f"/admin/alerts/alert/{delivery.target.pk}/change/")
 
 
