@@ -214,7 +214,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # one schema name for the severity scale that alerts, rules, channels and findings share
-    "ENUM_NAME_OVERRIDES": {"SeverityEnum": "notifications.choices.Severity"},
+    "ENUM_NAME_OVERRIDES": {
+        "SeverityEnum": "notifications.choices.Severity",
+        "ClassificationStatusEnum": "governance.choices.ClassificationStatus",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------------------------------

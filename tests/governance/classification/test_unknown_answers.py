@@ -11,16 +11,15 @@ import pytest
 from governance.classification import (
     ClassificationResult,
     ClassificationStatus,
-    Facts,
     FactsValidationError,
     Outcome,
     RiskClass,
     classify,
     facts_from_dict,
-    facts_to_dict,
     result_from_dict,
     result_to_dict,
 )
+from tests.governance.answers import all_answered
 
 V2024 = "eu-ai-act-2024"
 AS_OF = date(2028, 9, 1)
@@ -28,23 +27,6 @@ AS_OF = date(2028, 9, 1)
 
 def _classify(data: dict[str, Any], law_version: str = V2024) -> ClassificationResult:
     return classify(facts_from_dict(data), law_version=law_version, as_of=AS_OF)
-
-
-def _all_answered(**answers: dict[str, Any]) -> dict[str, Any]:
-    """Every yes/no question answered "no", no Annex III point, not on the market; then ``answers`` on top."""
-    data = facts_to_dict(Facts())
-    for section, questions in data.items():
-        if isinstance(questions, dict):
-            for name, value in questions.items():
-                if value is None and name not in ("act", "realtime_rbi_objective", "training_compute_flop"):
-                    questions[name] = False
-                if name == "placed_on_market_on":
-                    questions[name] = None
-            data[section] = {**questions, **answers.get(section, {})}
-    data["scope"]["is_ai_system"] = answers.get("scope", {}).get("is_ai_system", True)
-    data["annex_iii"]["points"] = answers.get("annex_iii", {}).get("points", [])
-    data["roles"] = answers.get("roles", ["deployer"])
-    return data
 
 
 def test_empty_facts_are_incomplete_not_a_confident_minimal() -> None:
@@ -65,7 +47,7 @@ def test_empty_facts_are_incomplete_not_a_confident_minimal() -> None:
 
 def test_an_unknown_answer_is_not_stated_as_a_negative() -> None:
     # given: a high-risk deployer that has not said whether it is a public body
-    data = _all_answered(annex_iii={"points": ["4a"]})
+    data = all_answered(annex_iii={"points": ["4a"]})
     del data["deployer"]["public_body"]
 
     # when
@@ -83,7 +65,7 @@ def test_an_unknown_answer_is_not_stated_as_a_negative() -> None:
 
 def test_the_summary_says_the_class_it_is_at_least_and_what_would_raise_it() -> None:
     # given: a chatbot whose Annex III answer is missing
-    data = _all_answered(art_50={"interacts_with_natural_persons": True})
+    data = all_answered(art_50={"interacts_with_natural_persons": True})
     data["annex_iii"]["points"] = None
 
     # when
@@ -113,7 +95,7 @@ def test_fully_answered_facts_are_complete_and_keep_their_class(
     answers: dict[str, Any], expected_class: RiskClass
 ) -> None:
     # given
-    data = _all_answered(**answers)
+    data = all_answered(**answers)
 
     # when
     result = _classify(data)
@@ -128,7 +110,7 @@ def test_fully_answered_facts_are_complete_and_keep_their_class(
 
 def test_a_complete_result_equals_the_same_facts_with_unknowns_read_as_no() -> None:
     # given: the same system, once fully answered and once with the "no" answers left out
-    full = _all_answered(annex_iii={"points": ["5b"]}, deployer={"public_body": True})
+    full = all_answered(annex_iii={"points": ["5b"]}, deployer={"public_body": True})
     sparse = {"roles": ["deployer"], "annex_iii": {"points": ["5b"]}, "deployer": {"public_body": True}}
 
     # when
@@ -157,7 +139,7 @@ def test_an_incomplete_result_round_trips_through_its_stored_form() -> None:
 
 def test_a_record_stored_before_three_valued_answers_reads_as_complete() -> None:
     # given: an old stored result without the new keys
-    stored = result_to_dict(_classify(_all_answered()))
+    stored = result_to_dict(_classify(all_answered()))
     for key in ("status", "open_questions", "risk_class_at_least", "risk_class_at_most", "summary"):
         stored.pop(key)
     stored.pop("pending_prohibited_practices")
