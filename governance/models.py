@@ -105,6 +105,8 @@ class AISystem(BaseModel):
         max_length=20,
         choices=ClassificationStatus.choices,
         blank=True,
+        default="",
+        db_default="",  # rows written by code that predates the field (older migrations' models) stay valid
         db_index=True,
         help_text="Incomplete: an answer left unknown would change the class or the obligations.",
     )
@@ -179,6 +181,7 @@ class ClassificationRecord(models.Model):
         max_length=20,
         choices=ClassificationStatus.choices,
         default=ClassificationStatus.COMPLETE,
+        db_default=ClassificationStatus.COMPLETE,
         db_index=True,
         help_text="Incomplete: the result lists the open questions that would change it.",
     )
