@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Queue as KombuQueue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
@@ -24,3 +24,12 @@ def _configure() -> None:
 
 _configure()
 app.autodiscover_tasks()
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def _require_secret_key(**_kwargs: object) -> None:
+    """A worker or beat without a signing key would write pseudonyms and signatures nobody can check later."""
+    from config.startup import require_secret_key
+
+    require_secret_key()

@@ -136,6 +136,12 @@ def _classification(report: Mapping[str, Any]) -> list[Flowable]:
         _key_values(
             [
                 ("Risk class", record["risk_class"]),
+                (
+                    "Status",
+                    "complete"
+                    if result.get("status", "complete") == "complete"
+                    else f"incomplete: {result.get('summary', '')}",
+                ),
                 ("Law version", record["law_version"]),
                 ("As of", record["as_of"]),
                 ("Classified at / by", f"{record['created_at']} / {record['created_by'] or '-'}"),
@@ -156,6 +162,27 @@ def _classification(report: Mapping[str, Any]) -> list[Flowable]:
             widths=[28 * mm, 22 * mm, 85 * mm, 35 * mm],
         )
     )
+    questions = result.get("open_questions") or []
+    if questions:
+        story += [Spacer(1, 3 * mm), Paragraph("Open questions (unanswered; each would change the result)", H3)]
+        story.append(
+            _table(
+                ["Question", "If answered", "Class", "Obligations"],
+                [
+                    [
+                        f"{q['title']} ({q['question']})",
+                        q["answer"],
+                        q["risk_class"],
+                        ", ".join(
+                            [f"+{o}" for o in q["obligations_added"]] + [f"-{o}" for o in q["obligations_removed"]]
+                        )
+                        or "dates",
+                    ]
+                    for q in questions
+                ],
+                widths=[70 * mm, 40 * mm, 22 * mm, 38 * mm],
+            )
+        )
     return story
 
 

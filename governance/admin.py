@@ -31,7 +31,7 @@ from core.admin_mixins import (
 from core.exceptions import ApplicationError
 from governance import services
 from governance.charts import CLASS_COLOURS, bar_chart_svg
-from governance.choices import LifecycleStage, OperatorRole
+from governance.choices import ClassificationStatus, LifecycleStage, OperatorRole
 from governance.constants import AI_SYSTEM_TRANSITIONS, DEFAULT_LAW_VERSION, OVERVIEW_HORIZONS_DAYS
 from governance.forms import QuestionnaireForm, TransitionForm
 from governance.models import AISystem, ClassificationRecord, ModelVersion, Obligation, ObligationEvidence
@@ -112,8 +112,8 @@ class ClassificationRecordInline(admin.TabularInline):
     model = ClassificationRecord
     extra = 0
     can_delete = False
-    fields = ["created_at", "law_version", "as_of", "risk_class", "changed", "created_by"]
-    readonly_fields = ["created_at", "law_version", "as_of", "risk_class", "changed", "created_by"]
+    fields = ["created_at", "law_version", "as_of", "risk_class", "status", "changed", "created_by"]
+    readonly_fields = ["created_at", "law_version", "as_of", "risk_class", "status", "changed", "created_by"]
     show_change_link = True
     ordering = ["-created_at"]
 
@@ -122,6 +122,17 @@ class ClassificationRecordInline(admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _classified(record: ClassificationRecord) -> str:
+    """What a classification found, for messages: the class, or "incomplete: at least X; Y if ..."."""
+    if record.status == ClassificationStatus.INCOMPLETE:
+        return f"incomplete, {record.summary} ({len(record.open_questions)} open question(s))"
+    return str(record.get_risk_class_display())
+
+
+def _level(record: ClassificationRecord) -> int:
+    return messages.WARNING if record.status == ClassificationStatus.INCOMPLETE else messages.SUCCESS
 
 
 def _transition_action(stage: str, label: str) -> Callable[..., None]:
@@ -181,21 +192,43 @@ class AISystemAdmin(ImportExportModelAdmin, AuditedAdmin):
         "name",
         "business_unit",
         "risk_class",
+        "classification_status",
         "lifecycle_stage",
         "roles_display",
         "overdue_count",
         "classified_at",
     ]
-    list_filter = ["risk_class", "lifecycle_stage", RoleFilter, "business_unit", OverdueFilter, "sourcing"]
+    list_filter = [
+        "risk_class",
+        "classification_status",
+        "lifecycle_stage",
+        RoleFilter,
+        "business_unit",
+        OverdueFilter,
+        "sourcing",
+    ]
     search_fields = ["name", "purpose", "business_unit", "business_owner", "technical_owner", "vendor"]
-    readonly_fields = ["lifecycle_stage", "risk_class", "classified_at", "workflow_links"]
+    readonly_fields = ["lifecycle_stage", "risk_class", "classification_status", "classified_at", "workflow_links"]
     inlines = [ModelVersionInline, ObligationInline, ClassificationRecordInline]
     actions = [
         "classify_selected",
         *[_transition_action(value, label) for value, label in LifecycleStage.choices if value != "proposed"],
     ]
     fieldsets = [
-        (None, {"fields": ["name", "purpose", "workflow_links", "lifecycle_stage", "risk_class", "classified_at"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "purpose",
+                    "workflow_links",
+                    "lifecycle_stage",
+                    "risk_class",
+                    "classification_status",
+                    "classified_at",
+                ]
+            },
+        ),
         ("Ownership", {"fields": ["business_unit", "business_owner", "technical_owner", "vendor", "sourcing"]}),
         ("Organisation's roles (Art. 3(3)-(8))", {"fields": ["roles"]}),
         (
@@ -294,7 +327,7 @@ class AISystemAdmin(ImportExportModelAdmin, AuditedAdmin):
     def classify_selected(self, request: HttpRequest, queryset: QuerySet[AISystem]) -> None:
         for system in queryset:
             record = services.ai_system_classify(system=system, actor=request.user, reason="admin action")
-            self.message_user(request, f"{system}: {record.risk_class} ({record.law_version}).", messages.SUCCESS)
+            self.message_user(request, f"{system}: {_classified(record)} ({record.law_version}).", messages.SUCCESS)
 
     # -- extra pages -------------------------------------------------------------------------------------------------
     def get_urls(self) -> list[URLPattern]:
@@ -336,7 +369,7 @@ class AISystemAdmin(ImportExportModelAdmin, AuditedAdmin):
                 )
                 if "_classify" in request.POST:
                     record = services.ai_system_classify(system=system, actor=request.user, reason="questionnaire")
-                    self.message_user(request, f"Classified as {record.get_risk_class_display()}.", messages.SUCCESS)
+                    self.message_user(request, f"Classified: {_classified(record)}.", _level(record))
                     return HttpResponseRedirect(reverse("admin:governance_aisystem_summary", args=[pk]))
                 self.message_user(request, "Facts saved.", messages.SUCCESS)
                 return HttpResponseRedirect(request.path)
@@ -376,7 +409,7 @@ class AISystemAdmin(ImportExportModelAdmin, AuditedAdmin):
         if request.method != "POST":
             return HttpResponseRedirect(reverse("admin:governance_aisystem_summary", args=[pk]))
         record = services.ai_system_classify(system=system, actor=request.user, reason="admin")
-        self.message_user(request, f"Classified as {record.get_risk_class_display()}.", messages.SUCCESS)
+        self.message_user(request, f"Classified: {_classified(record)}.", _level(record))
         return HttpResponseRedirect(reverse("admin:governance_aisystem_summary", args=[pk]))
 
     def summary_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -476,8 +509,8 @@ class ObligationAdmin(AuditedAdmin):
 class ClassificationRecordAdmin(admin.ModelAdmin):
     """Immutable records: viewable, never added, changed or deleted here."""
 
-    list_display = ["system", "created_at", "law_version", "as_of", "risk_class", "changed", "created_by"]
-    list_filter = ["risk_class", "law_version", "changed"]
+    list_display = ["system", "created_at", "law_version", "as_of", "risk_class", "status", "changed", "created_by"]
+    list_filter = ["risk_class", "status", "law_version", "changed"]
     search_fields = ["system__name"]
     list_select_related = ["system", "created_by"]
     readonly_fields = [
@@ -487,6 +520,7 @@ class ClassificationRecordAdmin(admin.ModelAdmin):
         "law_version",
         "as_of",
         "risk_class",
+        "status",
         "changed",
         "facts",
         "result",

@@ -27,6 +27,17 @@ class RiskClass(models.TextChoices):
     OUT_OF_SCOPE = "out_of_scope", "Out of scope (Art. 2 / 3(1))"
 
 
+class ClassificationStatus(models.TextChoices):
+    """Whether the questionnaire answers were enough for the class (values equal classification.ClassificationStatus).
+
+    ``incomplete``: an answer left unknown would change the class or the obligations; the record lists the open
+    questions and the class the system is at least. The empty string means "not classified yet".
+    """
+
+    COMPLETE = "complete", "Complete"
+    INCOMPLETE = "incomplete", "Incomplete (open questions)"
+
+
 class OperatorRole(models.TextChoices):
     """Operator roles of the organisation for a system (Art. 3(3)-(8)); values equal classification.Role."""
 

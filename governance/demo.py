@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.choices import ObligationStatus
+from governance.classification import facts_from_dict, facts_to_dict
 from governance.models import AISystem
 from governance.services import (
     ai_system_classify,
@@ -67,6 +68,8 @@ DEMO_SYSTEMS: list[dict[str, Any]] = [
         "affected_persons": "Customers and website visitors",
         "roles": DEPLOYER,
         "facts": {"art_50": {"interacts_with_natural_persons": True, "generates_synthetic_content": True}},
+        # the questionnaire is not finished: the class shows as incomplete, with the questions still open
+        "questions_left_open": True,
         "progress": "all",
         "path": ["pilot", "approved", "production"],
     },
@@ -324,6 +327,26 @@ def _work_on_obligations(system: AISystem, *, progress: str, owner: Any, actor: 
             )
 
 
+def _all_answered(facts: dict[str, Any]) -> dict[str, Any]:
+    """The demo's answers with every other yes/no question answered "no" and no Annex III point, as a compliance
+    officer who went through the whole questionnaire would leave it (so the classification is complete)."""
+    answered = facts_to_dict(facts_from_dict(facts))
+    for section, questions in answered.items():
+        if not isinstance(questions, dict):
+            continue
+        for name, value in questions.items():
+            if value is None and name not in _NOT_YES_NO:
+                questions[name] = (section, name) == ("scope", "is_ai_system")
+    if answered["annex_iii"]["points"] is None:
+        answered["annex_iii"]["points"] = []
+    answered["transition"]["already_on_market"] = facts.get("transition", {}).get("already_on_market", False)
+    answered.pop("roles")
+    return answered
+
+
+_NOT_YES_NO = ("act", "realtime_rbi_objective", "training_compute_flop", "placed_on_market_on", "points")
+
+
 def load(*, users: dict[str, Any]) -> None:
     """Create, classify and progress the demo AI systems as the compliance officer ``alice``."""
     alice = users["alice"]
@@ -338,7 +361,8 @@ def load(*, users: dict[str, Any]) -> None:
             missing = {k: v for k, v in data.items() if not getattr(system, k)}
             if missing:  # systems created by an older demo lack the newer registry fields
                 system = ai_system_update(system=system, actor=alice, reason="demo data", data=missing)
-            system = ai_system_facts_update(system=system, actor=alice, reason="demo data", facts=spec["facts"])
+            facts = spec["facts"] if spec.get("questions_left_open") else _all_answered(spec["facts"])
+            system = ai_system_facts_update(system=system, actor=alice, reason="demo data", facts=facts)
             ai_system_classify(system=system, actor=alice, reason="demo data")
             _work_on_obligations(system, progress=spec["progress"], owner=alice, actor=alice)
             for stage in spec["path"]:

@@ -19,6 +19,7 @@ class AISystemFilterSet(django_filters.FilterSet):
             "business_unit": ["exact", "icontains"],
             "sourcing": ["exact"],
             "deployment": ["exact"],
+            "classification_status": ["exact"],
         }
 
     def filter_role(self, queryset: QuerySet[AISystem], name: str, value: str) -> QuerySet[AISystem]:
@@ -48,4 +49,10 @@ class ObligationFilterSet(django_filters.FilterSet):
 class ClassificationRecordFilterSet(django_filters.FilterSet):
     class Meta:
         model = ClassificationRecord
-        fields = {"system": ["exact"], "risk_class": ["exact"], "law_version": ["exact"], "changed": ["exact"]}
+        fields = {
+            "system": ["exact"],
+            "risk_class": ["exact"],
+            "status": ["exact"],
+            "law_version": ["exact"],
+            "changed": ["exact"],
+        }

@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 from core.models import BaseModel
 from governance.choices import (
     OPEN_OBLIGATION_STATUSES,
+    ClassificationStatus,
     Deployment,
     LifecycleStage,
     ObligationStatus,
@@ -64,7 +65,9 @@ class AISystem(BaseModel):
 
     ``facts`` holds the classification questionnaire (validated by ``governance.classification.facts_from_dict``);
     ``roles`` the organisation's operator roles (Art. 3(3)-(8)), copied into the facts when classifying;
-    ``risk_class`` is the class of the latest classification record (empty: never classified). Every change is
+    ``risk_class`` is the class of the latest classification record (empty: never classified) and
+    ``classification_status`` whether that record was complete or left questions open that would change it (an
+    answer "unknown"; the record's ``result`` lists them with the class the system is at least). Every change is
     recorded by django-simple-history (who, when, before/after, reason).
     """
 
@@ -98,6 +101,15 @@ class AISystem(BaseModel):
         default=dict, blank=True, validators=[_validate_facts], help_text="EU AI Act classification questionnaire."
     )
     risk_class = models.CharField(max_length=20, choices=RiskClass.choices, blank=True, db_index=True)
+    classification_status = models.CharField(
+        max_length=20,
+        choices=ClassificationStatus.choices,
+        blank=True,
+        default="",
+        db_default="",  # rows written by code that predates the field (older migrations' models) stay valid
+        db_index=True,
+        help_text="Incomplete: an answer left unknown would change the class or the obligations.",
+    )
     classified_at = models.DateTimeField(null=True, blank=True)
 
     history = HistoricalRecords()
@@ -165,6 +177,14 @@ class ClassificationRecord(models.Model):
     facts = models.JSONField()
     result = models.JSONField()
     risk_class = models.CharField(max_length=20, choices=RiskClass.choices, db_index=True)
+    status = models.CharField(
+        max_length=20,
+        choices=ClassificationStatus.choices,
+        default=ClassificationStatus.COMPLETE,
+        db_default=ClassificationStatus.COMPLETE,
+        db_index=True,
+        help_text="Incomplete: the result lists the open questions that would change it.",
+    )
     diff = models.JSONField(null=True, blank=True, help_text="Changes against the previous record (None: first run).")
     changed = models.BooleanField(default=True, help_text="Class, roles, flags or obligations differ from before.")
 
@@ -175,7 +195,8 @@ class ClassificationRecord(models.Model):
         get_latest_by = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.system} · {self.risk_class} · {self.law_version} · {self.as_of}"
+        status = "" if self.status == ClassificationStatus.COMPLETE else f" ({self.status})"
+        return f"{self.system} · {self.risk_class}{status} · {self.law_version} · {self.as_of}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
@@ -184,6 +205,16 @@ class ClassificationRecord(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise ImmutableRecord("classification records cannot be deleted")
+
+    @property
+    def summary(self) -> str:
+        """The class in one line as the engine put it (``"at least limited; high if ..."`` when incomplete)."""
+        return str(self.result.get("summary") or self.risk_class)
+
+    @property
+    def open_questions(self) -> list[dict[str, Any]]:
+        """The unknown answers that would change this result, as stored (question, title, answer, class, ...)."""
+        return list(self.result.get("open_questions") or [])
 
 
 class Obligation(BaseModel):

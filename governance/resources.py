@@ -42,6 +42,9 @@ class AISystemResource(resources.ModelResource):
     )
     lifecycle_stage = fields.Field(attribute="lifecycle_stage", column_name="lifecycle_stage", readonly=True)
     risk_class = fields.Field(attribute="risk_class", column_name="risk_class", readonly=True)
+    classification_status = fields.Field(
+        attribute="classification_status", column_name="classification_status", readonly=True
+    )
 
     class Meta:
         model = AISystem
@@ -61,6 +64,7 @@ class AISystemResource(resources.ModelResource):
             "roles",
             "lifecycle_stage",
             "risk_class",
+            "classification_status",
         ]
         export_order = fields
         clean_model_instances = True  # full_clean() per row: choice and required-field errors are shown per row

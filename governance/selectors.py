@@ -9,7 +9,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Model, QuerySet
 from django.utils import timezone
 
-from governance.choices import OPEN_OBLIGATION_STATUSES, LifecycleStage, RiskClass
+from governance.choices import OPEN_OBLIGATION_STATUSES, ClassificationStatus, LifecycleStage, RiskClass
 from governance.models import AISystem, ClassificationRecord, ModelVersion, Obligation, ObligationEvidence
 
 
@@ -73,7 +73,7 @@ def obligations_open(*, today: date | None = None) -> QuerySet[Obligation]:
 
 def overview_data(*, today: date | None = None, horizons: tuple[int, ...] = (30, 90)) -> dict[str, Any]:
     """Figures for the admin overview: systems by class and lifecycle, obligations due soon and overdue, recent
-    classification changes."""
+    classification changes, and the systems whose classification is incomplete (open questions)."""
     today = today or timezone.localdate()
     by_class = dict(AISystem.objects.values_list("risk_class").annotate(n=Count("id")).values_list("risk_class", "n"))
     by_stage = dict(
@@ -85,6 +85,10 @@ def overview_data(*, today: date | None = None, horizons: tuple[int, ...] = (30,
         for h in horizons
     }
     overdue = list(open_obs.filter(due_date__lt=today).order_by("due_date"))
+    incomplete = list(
+        AISystem.objects.filter(classification_status=ClassificationStatus.INCOMPLETE).order_by("name")[:20]
+    )
+    incomplete_count = AISystem.objects.filter(classification_status=ClassificationStatus.INCOMPLETE).count()
     recent_changes = list(
         ClassificationRecord.objects.filter(changed=True)
         .select_related("system", "created_by")
@@ -97,5 +101,7 @@ def overview_data(*, today: date | None = None, horizons: tuple[int, ...] = (30,
         "due": due,
         "overdue": overdue,
         "recent_changes": recent_changes,
+        "incomplete": incomplete,
+        "incomplete_count": incomplete_count,
         "total_systems": sum(by_stage.values()),
     }

@@ -101,7 +101,7 @@ def ai_system_register(*, actor: Any, reason: str = "", data: dict[str, Any]) ->
     )
 
 
-PROTECTED_FIELDS = ("lifecycle_stage", "risk_class", "classified_at")
+PROTECTED_FIELDS = ("lifecycle_stage", "risk_class", "classification_status", "classified_at")
 
 
 def _refresh_protected(system: AISystem) -> None:
@@ -249,8 +249,10 @@ def ai_system_classify(
 ) -> ClassificationRecord:
     """Classify a system under the EU AI Act (Arts. 2-6, 25-27, 50-55) and store an immutable record.
 
-    Also sets the system's risk class and regenerates its obligations checklist (:func:`_obligations_sync`), and
-    writes a ``governance.ai_system.classified`` audit row with the diff against the previous record.
+    Also sets the system's risk class and classification status (``incomplete`` when an answer left unknown would
+    change the result; the record keeps the open questions), regenerates its obligations checklist
+    (:func:`_obligations_sync`), and writes a ``governance.ai_system.classified`` audit row with the diff against the
+    previous record.
     """
     system = AISystem.objects.select_for_update().get(pk=system.pk)
     law = _resolve_law(law_version)
@@ -267,14 +269,16 @@ def ai_system_classify(
         facts=facts,
         result=result_to_dict(result),
         risk_class=result.risk_class.value,
+        status=result.status.value,
         diff=diff,
         changed=True if diff is None else bool(diff["changed"]),
     )
     system.facts = facts
     system.risk_class = result.risk_class.value
+    system.classification_status = result.status.value
     system.classified_at = record.created_at
     history_stamp(system, actor=actor, reason=reason or f"classified under {law} as of {day.isoformat()}")
-    system.save(update_fields=["facts", "risk_class", "classified_at", "updated_at"])
+    system.save(update_fields=["facts", "risk_class", "classification_status", "classified_at", "updated_at"])
     _obligations_sync(system=system, result=result, actor=actor)
     audit_log_record(
         event_type=events.AI_SYSTEM_CLASSIFIED,
@@ -286,6 +290,9 @@ def ai_system_classify(
             "law_version": law,
             "as_of": day.isoformat(),
             "risk_class": result.risk_class.value,
+            "status": result.status.value,
+            "summary": result.summary,
+            "open_questions": [q.question for q in result.open_questions],
             "changed": record.changed,
         },
     )

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from governance.choices import LifecycleStage, OperatorRole, RiskClass
+from governance.choices import ClassificationStatus, LifecycleStage, OperatorRole, RiskClass
 from governance.classification import FactsValidationError, facts_from_dict, list_law_versions
 from governance.constants import DEFAULT_LAW_VERSION
 from governance.models import AISystem, ClassificationRecord, ModelVersion, Obligation, ObligationEvidence
@@ -27,6 +27,13 @@ class AISystemSerializer(serializers.ModelSerializer[AISystem]):
     risk_class = serializers.ChoiceField(
         choices=RiskClass.choices, allow_blank=True, read_only=True, help_text="Empty until the system is classified."
     )
+    classification_status = serializers.ChoiceField(
+        choices=ClassificationStatus.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="incomplete: an answer left unknown (null) would change the class or the obligations; the latest "
+        "classification record lists the open questions. Empty until the system is classified.",
+    )
 
     class Meta:
         model = AISystem
@@ -47,11 +54,19 @@ class AISystemSerializer(serializers.ModelSerializer[AISystem]):
             "facts",
             "lifecycle_stage",
             "risk_class",
+            "classification_status",
             "classified_at",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["lifecycle_stage", "risk_class", "classified_at", "created_at", "updated_at"]
+        read_only_fields = [
+            "lifecycle_stage",
+            "risk_class",
+            "classification_status",
+            "classified_at",
+            "created_at",
+            "updated_at",
+        ]
 
     def validate_roles(self, value: list[str]) -> list[str]:
         if len(set(value)) != len(value):
@@ -140,8 +155,24 @@ class ObligationSerializer(serializers.ModelSerializer[Obligation]):
         return attrs
 
 
+class OpenQuestionSerializer(serializers.Serializer):
+    question = serializers.CharField(help_text="Fact path, e.g. art_6_3.profiles_natural_persons.")
+    title = serializers.CharField()
+    answer = serializers.CharField(help_text="The answer that would change the result (yes, no, or a description).")
+    risk_class = serializers.CharField(help_text="The class under that answer.")
+    obligations_added = serializers.ListField(child=serializers.CharField())
+    obligations_removed = serializers.ListField(child=serializers.CharField())
+    dates_changed = serializers.ListField(child=serializers.CharField())
+
+
 class ClassificationRecordSerializer(serializers.ModelSerializer[ClassificationRecord]):
     created_by: serializers.StringRelatedField = serializers.StringRelatedField()
+    summary = serializers.CharField(
+        read_only=True, help_text="The class in one line; when incomplete e.g. 'at least limited; high if ... = yes'."
+    )
+    open_questions = OpenQuestionSerializer(
+        many=True, read_only=True, help_text="Unknown answers that would change the result (empty when complete)."
+    )
 
     class Meta:
         model = ClassificationRecord
@@ -153,6 +184,9 @@ class ClassificationRecordSerializer(serializers.ModelSerializer[ClassificationR
             "law_version",
             "as_of",
             "risk_class",
+            "status",
+            "summary",
+            "open_questions",
             "changed",
             "facts",
             "result",

@@ -18,6 +18,8 @@ from governance.classification.law import LawVersion, UnknownLawVersion, get_law
 from governance.classification.result import (
     ApplicableObligation,
     ClassificationResult,
+    ClassificationStatus,
+    OpenQuestion,
     Outcome,
     RationaleStep,
     RiskClass,
@@ -29,9 +31,11 @@ from governance.classification.result import (
 __all__ = [
     "ApplicableObligation",
     "ClassificationResult",
+    "ClassificationStatus",
     "Facts",
     "FactsValidationError",
     "LawVersion",
+    "OpenQuestion",
     "Outcome",
     "RationaleStep",
     "RiskClass",

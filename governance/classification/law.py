@@ -8,8 +8,10 @@ can correct them here without touching the engine.
 Versions:
 
 * ``eu-ai-act-2024`` - Regulation (EU) 2024/1689 as adopted (dates per Art. 113, Art. 111).
-* ``eu-ai-act-2026`` - as amended by the 2026 "Digital Omnibus on AI" (reported as Regulation (EU) 2026/1744);
-  every amended or carried-over date is unverified, following the reference file.
+* ``eu-ai-act-2026`` - as amended by the 2026 "Digital Omnibus on AI" (COM(2025) 836; Parliament 16 Jun 2026,
+  Council 29 Jun 2026; reported as Regulation (EU) 2026/1744, in force 27 Jul 2026). The Official Journal text was
+  not at hand: every amended or carried-over item is ``verified=False`` and its note says which change comes from
+  the amendment and on what source (docs/eu-ai-act-2026.md lists them).
 """
 
 from __future__ import annotations
@@ -36,7 +38,11 @@ __all__ = [
     "list_law_versions",
 ]
 
-_UNVERIFIED_OMNIBUS = "Omnibus text not verified against the Official Journal; per secondary sources (reference file)."
+_UNVERIFIED_OMNIBUS = (
+    "Omnibus text (reported as Regulation (EU) 2026/1744) not verified against the Official Journal; per secondary "
+    "sources (see docs/eu-ai-act-2026.md)."
+)
+_AMENDED = "Amended by the 2026 Digital Omnibus: "
 
 
 class Milestone(enum.StrEnum):
@@ -50,6 +56,13 @@ class Milestone(enum.StrEnum):
     HIGH_RISK_ANNEX_I = "high_risk_annex_i"
     GPAI_LEGACY_MODELS = "gpai_legacy_models"
     PUBLIC_AUTHORITY_LEGACY = "public_authority_legacy"
+    #: Art. 111(2): high-risk systems placed on the market or put into service before this date are grandfathered.
+    HIGH_RISK_LEGACY_CUTOFF = "high_risk_legacy_cutoff"
+    #: Art. 111(1): Annex X large-scale IT components placed before 2 Aug 2027 comply by this date.
+    LARGE_SCALE_IT_LEGACY = "large_scale_it_legacy"
+    #: Art. 111(4), added in 2026: Art. 50(2) marking for generative systems on the market before the transparency
+    #: date applies from this date (only in versions that have the grace period).
+    MARKING_LEGACY = "marking_legacy"
     #: Not a date of its own: the engine resolves it to the earliest high-risk milestone of the route(s) that made
     #: the system high-risk (Annex III and/or Annex I).
     HIGH_RISK_ROUTE = "high_risk_route"
@@ -64,12 +77,20 @@ class Condition(enum.StrEnum):
     HIGH_RISK_ANNEX_III_NOT_POINT_2 = "high_risk_annex_iii_not_point_2"
     HIGH_RISK_WORKPLACE = "high_risk_workplace"
     HIGH_RISK_ANNEX_III_PUBLIC_BODY = "high_risk_annex_iii_public_body"
+    #: Art. 26(8) / 49(3): public-authority deployers register their use, except for Annex III point 2.
+    HIGH_RISK_ANNEX_III_PUBLIC_BODY_NOT_POINT_2 = "high_risk_annex_iii_public_body_not_point_2"
+    #: Art. 49(4): Annex III points 6 and 7 (law enforcement, migration, asylum, border control) register in the
+    #: secure non-public section of the EU database.
+    HIGH_RISK_ANNEX_III_RESTRICTED_SECTION = "high_risk_annex_iii_restricted_section"
+    #: Art. 49(5): Annex III point 2 (critical infrastructure) registers at national level.
+    HIGH_RISK_ANNEX_III_POINT_2 = "high_risk_annex_iii_point_2"
     FRIA = "fria"
     ART_6_3_DEROGATION = "art_6_3_derogation"
     ART_50_1 = "art_50_1"
     ART_50_2 = "art_50_2"
     ART_50_3 = "art_50_3"
     ART_50_4_DEEP_FAKE = "art_50_4_deep_fake"
+    ART_50_4_DEEP_FAKE_ARTISTIC = "art_50_4_deep_fake_artistic"
     ART_50_4_TEXT = "art_50_4_text"
     GPAI = "gpai"
     GPAI_NOT_OPEN_SOURCE_EXEMPT = "gpai_not_open_source_exempt"
@@ -151,6 +172,11 @@ class LawVersion:
     annex_i: Mapping[AnnexIAct, AnnexIEntry]
     obligations: tuple[ObligationRule, ...]
     gpai_systemic_flop_threshold: float = 1e25
+    #: Art. 111(2) as amended in 2026: the legacy cut-off is the Chapter III application date of the system's route,
+    #: not the fixed HIGH_RISK_LEGACY_CUTOFF milestone.
+    legacy_cutoff_follows_application_date: bool = False
+    #: Art. 111(1): Annex X components placed on the market before this date get the LARGE_SCALE_IT_LEGACY date.
+    annex_x_cutoff: date = date(2027, 8, 2)
 
     def milestone_date(self, milestone: Milestone) -> DatedProvision:
         """Return the dated provision for ``milestone`` (not :attr:`Milestone.HIGH_RISK_ROUTE`)."""
@@ -311,10 +337,32 @@ def _catalogue() -> tuple[ObligationRule, ...]:
         ObligationRule(
             "art-26-8",
             "Art. 26(8)",
-            "As a public authority deployer, register the use in the EU database (Art. 49(3)).",
+            "As a public authority deployer, register the use in the EU database (Art. 49(3)); not for Annex III "
+            "point 2, which Art. 49(3) excludes.",
             frozenset({D}),
-            Condition.HIGH_RISK_ANNEX_III_PUBLIC_BODY,
+            Condition.HIGH_RISK_ANNEX_III_PUBLIC_BODY_NOT_POINT_2,
             annex_iii,
+            (Period("deadline", "before putting into service or using the system"),),
+        ),
+        ObligationRule(
+            "art-49-4",
+            "Art. 49(4)",
+            "Make the Art. 49(1)/(3) registration in the secure non-public section of the EU database (law "
+            "enforcement, migration, asylum and border control: Annex III points 6 and 7; point 1 when used in those "
+            "areas), with only the Annex VIII data that section holds.",
+            frozenset({P, D}),
+            Condition.HIGH_RISK_ANNEX_III_RESTRICTED_SECTION,
+            annex_iii,
+        ),
+        ObligationRule(
+            "art-49-5",
+            "Art. 49(5)",
+            "Register the Annex III point 2 (critical infrastructure) system at national level, not in the EU "
+            "database.",
+            frozenset({P}),
+            Condition.HIGH_RISK_ANNEX_III_POINT_2,
+            annex_iii,
+            (Period("deadline", "before placing on the market or putting into service"),),
         ),
         ObligationRule(
             "art-26-11",
@@ -395,6 +443,15 @@ def _catalogue() -> tuple[ObligationRule, ...]:
             "Disclose that deep-fake image, audio or video content has been artificially generated or manipulated.",
             frozenset({D}),
             Condition.ART_50_4_DEEP_FAKE,
+            Milestone.TRANSPARENCY,
+        ),
+        ObligationRule(
+            "art-50-4-deep-fake-artistic",
+            "Art. 50(4)",
+            "Disclose the existence of generated or manipulated content in the evidently artistic, creative, "
+            "satirical or fictional work, in a manner that does not hamper its display or enjoyment.",
+            frozenset({D}),
+            Condition.ART_50_4_DEEP_FAKE_ARTISTIC,
             Milestone.TRANSPARENCY,
         ),
         ObligationRule(
@@ -576,6 +633,12 @@ def _build_2024() -> LawVersion:
         Milestone.PUBLIC_AUTHORITY_LEGACY: DatedProvision(
             date(2030, 8, 2), "High-risk systems for public authorities already on the market (Art. 111(2))."
         ),
+        Milestone.HIGH_RISK_LEGACY_CUTOFF: DatedProvision(
+            date(2026, 8, 2), "High-risk systems on the market before this date are grandfathered (Art. 111(2))."
+        ),
+        Milestone.LARGE_SCALE_IT_LEGACY: DatedProvision(
+            date(2030, 12, 31), "Annex X large-scale IT components placed before 2 Aug 2027 (Art. 111(1))."
+        ),
     }
     return LawVersion(
         id="eu-ai-act-2024",
@@ -599,25 +662,40 @@ def _build_2026(base: LawVersion) -> LawVersion:
             provision,
             applies_from=new_date or provision.applies_from,
             verified=False,
-            note=note or "Reference says unchanged by the Omnibus. " + _UNVERIFIED_OMNIBUS,
+            note=note or "Date unchanged by the 2026 amendment (secondary sources).",
         )
 
     m = base.milestones
     milestones = {
         **{key: unverified(value) for key, value in m.items()},
-        Milestone.AI_LITERACY: unverified(
-            m[Milestone.AI_LITERACY], note="Softened by the Omnibus (check). " + _UNVERIFIED_OMNIBUS
-        ),
         Milestone.TRANSPARENCY: unverified(
             m[Milestone.TRANSPARENCY],
-            note="Unchanged; Art. 50(2) for systems already on the market from 2 Dec 2026 (check). "
-            + _UNVERIFIED_OMNIBUS,
+            note="Art. 50 unchanged (2 Aug 2026); Art. 50(2) marking for systems already on the market: see Art. "
+            "111(4). " + _UNVERIFIED_OMNIBUS,
         ),
         Milestone.HIGH_RISK_ANNEX_III: unverified(
-            m[Milestone.HIGH_RISK_ANNEX_III], date(2027, 12, 2), "Moved from 2 Aug 2026. " + _UNVERIFIED_OMNIBUS
+            m[Milestone.HIGH_RISK_ANNEX_III],
+            date(2027, 12, 2),
+            _AMENDED + "Annex III high-risk rules from 2 Dec 2027 (was 2 Aug 2026), a fixed date (Art. 113(3)(c) as "
+            "amended; the proposal's standards-linked trigger was not kept). " + _UNVERIFIED_OMNIBUS,
         ),
         Milestone.HIGH_RISK_ANNEX_I: unverified(
-            m[Milestone.HIGH_RISK_ANNEX_I], date(2028, 8, 2), "Moved from 2 Aug 2027. " + _UNVERIFIED_OMNIBUS
+            m[Milestone.HIGH_RISK_ANNEX_I],
+            date(2028, 8, 2),
+            _AMENDED + "Annex I / Art. 6(1) high-risk rules from 2 Aug 2028 (was 2 Aug 2027). " + _UNVERIFIED_OMNIBUS,
+        ),
+        Milestone.HIGH_RISK_LEGACY_CUTOFF: unverified(
+            m[Milestone.HIGH_RISK_LEGACY_CUTOFF],
+            note=_AMENDED + "Art. 111(2) cut-off is the Chapter III application date of the system's route (one "
+            "secondary source). " + _UNVERIFIED_OMNIBUS,
+        ),
+        Milestone.MARKING_LEGACY: DatedProvision(
+            date(2026, 12, 2),
+            "Art. 50(2) marking for generative systems placed on the market before 2 Aug 2026 (Art. 111(4)).",
+            verified=False,
+            note=_AMENDED
+            + "new Art. 111(4): four-month grace period for Art. 50(2) marking only. "
+            + _UNVERIFIED_OMNIBUS,
         ),
     }
     practices = (
@@ -628,7 +706,9 @@ def _build_2026(base: LawVersion) -> LawVersion:
             "non-consensual realistic intimate or sexual imagery, video or audio of an identifiable person",
             date(2026, 12, 2),
             verified=False,
-            note="Added by the Omnibus. " + _UNVERIFIED_OMNIBUS,
+            note=_AMENDED + "new ban (added by Parliament and Council, not in the proposal), from 2 Dec 2026; Art. "
+            "5(1a) limits it to systems whose intended purpose or reasonably foreseeable outcome it is, without "
+            "adequate safeguards. " + _UNVERIFIED_OMNIBUS,
         ),
         ProhibitedPractice(
             "child_sexual_abuse_material",
@@ -636,43 +716,59 @@ def _build_2026(base: LawVersion) -> LawVersion:
             "generation of child sexual abuse material",
             date(2026, 12, 2),
             verified=False,
-            note="Added by the Omnibus. " + _UNVERIFIED_OMNIBUS,
+            note=_AMENDED
+            + "new ban on generating CSAM (Directive 2011/93/EU, Art. 2(c), (e)), from 2 Dec 2026. "
+            + _UNVERIFIED_OMNIBUS,
         ),
     )
     annex_i = dict(base.annex_i)
     for act in (AnnexIAct.MACHINERY_DIRECTIVE, AnnexIAct.MACHINERY_REGULATION):
         annex_i[act] = AnnexIEntry(
-            "B", verified=False, note="Machinery moved to section B as Regulation 2023/1230. " + _UNVERIFIED_OMNIBUS
-        )
-    obligations = tuple(
-        dataclasses.replace(
-            rule,
+            "B",
             verified=False,
-            note="The Omnibus proposal was reported to drop this registration; the reference keeps it (check).",
+            note=_AMENDED + "machinery moved to section B as Regulation 2023/1230. " + _UNVERIFIED_OMNIBUS,
         )
-        if rule.id == "art-49-2"
-        else dataclasses.replace(rule, verified=False, note="Duty softened by the Omnibus (check).")
-        if rule.id == "art-4"
-        else rule
-        for rule in base.obligations
-    )
+
+    def amend(rule: ObligationRule) -> ObligationRule:
+        if rule.id == "art-4":
+            return dataclasses.replace(
+                rule,
+                duty="Take measures to support the development of AI literacy of staff and others dealing with AI "
+                "systems on the organisation's behalf (no guaranteed level for any individual).",
+                verified=False,
+                note=_AMENDED
+                + "Art. 4 softened from 'ensure a sufficient level' to an effort duty; still on providers "
+                "and deployers (the proposal's shift to Member States was not kept). " + _UNVERIFIED_OMNIBUS,
+            )
+        if rule.id == "art-49-2":
+            return dataclasses.replace(
+                rule,
+                verified=False,
+                note="Kept by the 2026 amendment: the Commission proposal dropped this registration (keeping only the "
+                "assessment for the authorities), but Parliament reinstated it and the adopted text, as reported, "
+                "keeps it (possibly simplified). " + _UNVERIFIED_OMNIBUS,
+            )
+        return rule
+
     return LawVersion(
         id="eu-ai-act-2026",
         title="Regulation (EU) 2024/1689 as amended by the 2026 Digital Omnibus on AI",
-        reference="Reported as Regulation (EU) 2026/1744 (unverified)",
-        adopted=None,
+        reference="Reported as Regulation (EU) 2026/1744 of 8 July 2026, OJ L 24.7.2026 (unverified)",
+        adopted=date(2026, 6, 29),
         published=None,
         entry_into_force=date(2026, 7, 27),
         verified=False,
         notes=(
-            "Omnibus regulation number and entry into force (27 Jul 2026) are unverified; adoption and publication "
-            "dates are unknown.",
-            "Dates in this version follow the reference file's 'as amended (check)' column and are all unverified.",
+            "Amendment voted by Parliament on 16 Jun 2026 and adopted by the Council on 29 Jun 2026; its number "
+            "(2026/1744), publication (24 Jul 2026) and entry into force (27 Jul 2026) are from secondary sources.",
+            "Penalties as amended: SMEs and small mid-caps (under 750 staff, up to EUR 150m turnover) pay the lower "
+            "of the two fine caps (Art. 99(6), (6a)); the amounts are unchanged (secondary source).",
         ),
         milestones=milestones,
         prohibited_practices=practices,
         annex_i=annex_i,
-        obligations=obligations,
+        obligations=tuple(amend(rule) for rule in base.obligations),
+        legacy_cutoff_follows_application_date=True,
     )
 
 

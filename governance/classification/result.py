@@ -19,8 +19,11 @@ from governance.classification.facts import AnnexIIIPoint, Role
 from governance.classification.law import Period
 
 __all__ = [
+    "RISK_CLASS_ORDER",
     "ApplicableObligation",
     "ClassificationResult",
+    "ClassificationStatus",
+    "OpenQuestion",
     "Outcome",
     "RationaleStep",
     "RiskClass",
@@ -49,6 +52,51 @@ class Outcome(enum.StrEnum):
     NOT_APPLICABLE = "not_applicable"
     ROLE_CHANGED = "role_changed"
     DECIDED = "decided"
+    #: The provision's outcome depends on an unknown answer (the step names the open questions).
+    OPEN = "open"
+
+
+#: Severity order of the risk classes, lowest first (for "at least ..." statements).
+RISK_CLASS_ORDER: tuple[RiskClass, ...] = (
+    RiskClass.OUT_OF_SCOPE,
+    RiskClass.MINIMAL,
+    RiskClass.LIMITED,
+    RiskClass.HIGH,
+    RiskClass.PROHIBITED,
+)
+
+
+class ClassificationStatus(enum.StrEnum):
+    """Whether the answers were enough for the result: ``incomplete`` when an unknown answer would change it."""
+
+    COMPLETE = "complete"
+    INCOMPLETE = "incomplete"
+
+
+@dataclass(frozen=True)
+class OpenQuestion:
+    """An unknown answer that would change the result: the question's fact path and title, the answer that would
+    change it (``"yes"``, ``"no"`` or a description), and the result under that answer (class, obligations)."""
+
+    question: str
+    title: str
+    answer: str
+    risk_class: RiskClass
+    obligations_added: tuple[str, ...] = ()
+    obligations_removed: tuple[str, ...] = ()
+    #: Obligations kept but with another applies-from date under that answer (e.g. Art. 111 deferrals).
+    dates_changed: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """One line, e.g. ``"art_6_3.profiles_natural_persons = yes -> high (+art-9, +art-10)"``."""
+        changes = (
+            [f"+{o}" for o in self.obligations_added]
+            + [f"-{o}" for o in self.obligations_removed]
+            + [f"~{o}" for o in self.dates_changed]
+        )
+        more = f" ({', '.join(changes[:6])}{', ...' if len(changes) > 6 else ''})" if changes else ""
+        return f"{self.question} = {self.answer} -> {self.risk_class.value}{more}"
 
 
 @dataclass(frozen=True)
@@ -119,6 +167,43 @@ class ClassificationResult:
     art_6_3_derogation_record_required: bool
     rationale: tuple[RationaleStep, ...]
     notes: tuple[str, ...] = ()
+    status: ClassificationStatus = ClassificationStatus.COMPLETE
+    open_questions: tuple[OpenQuestion, ...] = ()
+    #: Lowest and highest class the open questions allow, each answered alone (equal to risk_class when complete).
+    risk_class_at_least: RiskClass | None = None
+    risk_class_at_most: RiskClass | None = None
+    #: Art. 5 practices matched whose ban is not yet in force on the as-of date (listed with their date).
+    pending_prohibited_practices: tuple[str, ...] = ()
+
+    @property
+    def is_complete(self) -> bool:
+        """True when no unknown answer would change the result."""
+        return self.status is ClassificationStatus.COMPLETE
+
+    @property
+    def summary(self) -> str:
+        """The class in one line; when incomplete e.g. ``"at least limited; high if art_6_3.profiles... = yes"``."""
+        if self.is_complete:
+            return self.risk_class.value
+        lowest = self.risk_class_at_least or self.risk_class
+        others: dict[RiskClass, list[str]] = {}
+        same: list[str] = []
+        for q in self.open_questions:
+            if q.risk_class is self.risk_class:
+                same.append(q.question)
+            else:
+                others.setdefault(q.risk_class, []).append(f"{q.question} = {q.answer}")
+        head = (
+            f"at least {self.risk_class.value}" if lowest is self.risk_class else f"{self.risk_class.value} as answered"
+        )
+        parts = [head]
+        for cls in sorted(others, key=RISK_CLASS_ORDER.index):
+            names = others[cls]
+            shown = ", ".join(names[:3]) + (f" or {len(names) - 3} more" if len(names) > 3 else "")
+            parts.append(f"{cls.value} if {shown}")
+        if same:
+            parts.append("obligations also depend on " + ", ".join(same[:4]) + (" ..." if len(same) > 4 else ""))
+        return "; ".join(parts)
 
     @property
     def is_high_risk(self) -> bool:
@@ -151,6 +236,7 @@ def result_to_dict(result: ClassificationResult) -> dict[str, Any]:
     data: dict[str, Any] = _jsonable(result)
     for obligation, raw in zip(result.obligations, data["obligations"], strict=True):
         raw["deadline_text"] = obligation.deadline_text
+    data["summary"] = result.summary
     return data
 
 
@@ -209,4 +295,20 @@ def result_from_dict(data: dict[str, Any]) -> ClassificationResult:
             for r in data["rationale"]
         ),
         notes=tuple(data.get("notes", ())),
+        status=ClassificationStatus(data.get("status", ClassificationStatus.COMPLETE)),
+        open_questions=tuple(
+            OpenQuestion(
+                question=q["question"],
+                title=q["title"],
+                answer=q["answer"],
+                risk_class=RiskClass(q["risk_class"]),
+                obligations_added=tuple(q["obligations_added"]),
+                obligations_removed=tuple(q["obligations_removed"]),
+                dates_changed=tuple(q.get("dates_changed", ())),
+            )
+            for q in data.get("open_questions", ())
+        ),
+        risk_class_at_least=RiskClass(data["risk_class_at_least"]) if data.get("risk_class_at_least") else None,
+        risk_class_at_most=RiskClass(data["risk_class_at_most"]) if data.get("risk_class_at_most") else None,
+        pending_prohibited_practices=tuple(data.get("pending_prohibited_practices", ())),
     )

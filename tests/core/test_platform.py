@@ -61,6 +61,45 @@ def test_production_refuses_to_start_without_secret_key(tmp_path: Path) -> None:
     assert "SECRET_KEY" in result.stderr
 
 
+@pytest.mark.parametrize("args", [("classify", "--help"), ("help",), ("verify_evidence_pack", "--help")])
+def test_commands_that_sign_nothing_run_without_a_secret_key(tmp_path: Path, args: tuple[str, ...]) -> None:
+    # given: DEBUG off and no SECRET_KEY (issue 16 point 8)
+    env = {**PRODUCTION_ENV, "SECRET_KEY": "", "DATA_DIR": str(tmp_path)}
+    # when
+    result = _run_manage(*args, env=env)
+    # then
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "usage:" in result.stdout or "classify" in result.stdout
+
+
+def test_classify_a_facts_file_without_a_secret_key(tmp_path: Path) -> None:
+    # given
+    facts = tmp_path / "facts.json"
+    facts.write_text('{"roles": ["deployer"], "annex_iii": {"points": ["4a"]}}')
+    env = {**PRODUCTION_ENV, "SECRET_KEY": "", "DATA_DIR": str(tmp_path)}
+    # when
+    result = _run_manage("classify", "--facts", str(facts), "--json", env=env)
+    # then
+    assert result.returncode == 0, result.stderr
+    assert '"risk_class": "high"' in result.stdout
+
+
+@pytest.mark.parametrize("entry", ["import config.wsgi", "from config.celery import _require_secret_key as f; f()"])
+def test_web_and_worker_refuse_to_start_without_a_secret_key(tmp_path: Path, entry: str) -> None:
+    # given
+    clean = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DEBUG", "SECRET_KEY"}}
+    env = {**clean, **PRODUCTION_ENV, "SECRET_KEY": "", "DATA_DIR": str(tmp_path)}
+    code = f"import django; django.setup(); {entry}" if "celery" in entry else entry
+    # when
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    # then
+    assert result.returncode != 0
+    assert "SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is off" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"), [("1", True), ("true", True), ("YES", True), ("on", True), ("0", False), ("off", False)]
 )

@@ -136,6 +136,10 @@ def test_the_report_opens_and_holds_the_system_name_and_verdicts(world: World) -
     assert "Four-fifths check" in text
     assert "Art. 6(2)" in text  # classification route with its rationale
     assert "ChatGPT" in text
+    # the classification left questions open, and the report says which
+    assert "incomplete: high as answered" in text
+    assert "Open questions" in text
+    assert "transition.placed_on_market_on" in text.replace("\n", "")
 
 
 def test_a_run_pack_holds_only_that_run(world: World) -> None:

@@ -111,9 +111,7 @@ def test_questionnaire_form_has_article_help_texts() -> None:
 def test_questionnaire_save_and_classify(alice: Any) -> None:
     # given
     system = AISystemFactory(roles=["provider", "deployer"])
-    form = QuestionnaireForm(facts={})
-    data = {name: value for name, value in form.initial.items() if value not in (False, "", None, [], ())}
-    data.update({"annex_iii__points": ["5b"], "art_6_3__profiles_natural_persons": "on", "_classify": "1"})
+    data = {"annex_iii__points": ["5b"], "art_6_3__profiles_natural_persons": "yes", "_classify": "1"}
     # when
     response = _client(alice).post(reverse("admin:governance_aisystem_questionnaire", args=[system.pk]), data)
     # then

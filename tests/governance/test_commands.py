@@ -83,9 +83,71 @@ def test_classify_command_text_output(tmp_path: Path) -> None:
     assert "Art. 5(1)(c)" in out
 
 
+def test_classify_command_json_prints_the_status_and_the_open_questions(tmp_path: Path) -> None:
+    # given: a chatbot with the Annex III answer missing
+    facts = tmp_path / "facts.json"
+    facts.write_text(json.dumps({"roles": ["provider"], "art_50": {"interacts_with_natural_persons": True}}))
+    # when
+    result = json.loads(_run("classify", "--facts", str(facts), "--as-of", "2026-09-01", "--json"))
+    # then
+    assert result["status"] == "incomplete"
+    assert result["summary"].startswith("limited as answered")
+    points = next(q for q in result["open_questions"] if q["question"] == "annex_iii.points")
+    assert points["risk_class"] == "high"
+    assert "art-9" in points["obligations_added"]
+
+
+def test_classify_command_text_output_shows_status_flags_questions_and_notes(tmp_path: Path) -> None:
+    # given: a public-body deployer of a credit scorer, with the Art. 111 question unanswered
+    facts = tmp_path / "facts.json"
+    facts.write_text(
+        json.dumps({"roles": ["deployer"], "annex_iii": {"points": ["5b"]}, "deployer": {"public_body": True}})
+    )
+    # when
+    out = _run("classify", "--facts", str(facts), "--law", "eu-ai-act-2026", "--as-of", "2026-09-01")
+    # then
+    assert "Status: incomplete - high as answered; " in out
+    assert "Flags: FRIA required (Art. 27)" in out
+    assert "Open questions (each answered alone):" in out
+    assert "transition.placed_on_market_on = already on the market" in out
+    assert "Notes:\n  - " in out
+    assert "(not yet in force)" in out
+
+
+def test_classify_command_complete_facts_say_so(tmp_path: Path) -> None:
+    # given: every question answered
+    from governance.classification import Facts, facts_to_dict
+
+    data = facts_to_dict(Facts())
+    for section in data.values():
+        if isinstance(section, dict):
+            for name, value in section.items():
+                if value is None and name not in ("act", "realtime_rbi_objective", "training_compute_flop"):
+                    section[name] = False
+    data["scope"]["is_ai_system"] = True
+    data["annex_iii"]["points"] = []
+    data["transition"]["placed_on_market_on"] = None
+    data["roles"] = ["deployer"]
+    facts = tmp_path / "facts.json"
+    facts.write_text(json.dumps(data))
+    # when
+    out = _run("classify", "--facts", str(facts), "--as-of", "2026-09-01")
+    # then
+    assert "Status: complete\n" in out
+    assert "Open questions" not in out
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
-    [("{not json", "cannot read facts"), ('{"art_5": {"social_scoring": 1}}', "invalid facts"), ("[]", "JSON object")],
+    [
+        ("{not json", "cannot read facts"),
+        ('{"art_5": {"social_scoring": 1}}', "invalid facts"),
+        ("[]", "JSON object"),
+        (
+            '{"scope": {"is_ai_system": false}, "annex_iii": {"points": ["1c"]}}',
+            "scope.is_ai_system is 'no' but annex_iii.points is 'includes 1c'",
+        ),
+    ],
 )
 def test_classify_command_reports_bad_input(tmp_path: Path, content: str, message: str) -> None:
     # given

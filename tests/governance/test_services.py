@@ -170,7 +170,8 @@ def test_register_ignores_lifecycle_and_class_and_normalises_facts(alice: Any) -
     assert system.risk_class == ""
     assert system.facts["roles"] == ["provider"]
     assert system.facts["art_50"]["interacts_with_natural_persons"] is True
-    assert system.facts["art_5"]["social_scoring"] is False  # the full questionnaire is stored
+    assert "social_scoring" in system.facts["art_5"]  # the full questionnaire is stored...
+    assert system.facts["art_5"]["social_scoring"] is None  # ...with what nobody answered as unknown
 
 
 def test_invalid_facts_are_rejected_with_every_error(alice: Any) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from governance.classification import (
+    ClassificationResult,
     FactsValidationError,
     classify,
     facts_from_dict,
@@ -21,7 +22,10 @@ from governance.constants import DEFAULT_LAW_VERSION
 
 
 class Command(BaseCommand):
-    help = "Classify a facts JSON file under the EU AI Act and print the result (no database access)."
+    help = (
+        "Classify a facts JSON file under the EU AI Act and print the result, its status (complete/incomplete) and "
+        "the open questions (no database access, no SECRET_KEY needed)."
+    )
     requires_system_checks: list[str] = []
     requires_migrations_checks = False
 
@@ -51,12 +55,46 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(result_to_dict(result), indent=2))
             return
-        self.stdout.write(f"Risk class: {result.risk_class.value} ({result.law_version}, as of {as_of.isoformat()})")
+        self.write_text(result)
+
+    def write_text(self, result: ClassificationResult) -> None:
+        """The result for a reader: class and status, flags, rationale, obligations, open questions and notes."""
+        out = self.stdout.write
+        out(f"Risk class: {result.risk_class.value} ({result.law_version}, as of {result.as_of.isoformat()})")
+        out(f"Status: {result.status.value}" + ("" if result.is_complete else f" - {result.summary}"))
+        flags = [
+            name
+            for name, on in (
+                ("FRIA required (Art. 27)", result.fria_required),
+                ("GPAI model", result.is_gpai_model),
+                ("GPAI systemic risk", result.gpai_systemic_risk),
+                ("Art. 6(3) derogation", result.art_6_3_derogation_applied),
+                ("Art. 6(3) assessment to document and register", result.art_6_3_derogation_record_required),
+            )
+            if on
+        ]
+        if result.pending_prohibited_practices:
+            flags.append("ban not yet in force: " + ", ".join(result.pending_prohibited_practices))
+        if flags:
+            out("Flags: " + "; ".join(flags))
+        if result.effective_roles:
+            out("Roles: " + ", ".join(r.value for r in result.effective_roles))
+        out("Rationale:")
         for step in result.rationale:
-            self.stdout.write(f"  {step.provision} [{step.outcome.value}] {step.reason}")
+            out(f"  {step.provision} [{step.outcome.value}] {step.reason}")
+        out("Obligations:" if result.obligations else "Obligations: none")
         for ob in result.obligations:
             extra = f" — {ob.deadline_text}" if ob.deadline_text else ""
-            self.stdout.write(f"  * {ob.article} from {ob.applies_from.isoformat()}: {ob.duty}{extra}")
+            pending = "" if ob.in_force_on_as_of else " (not yet in force)"
+            out(f"  * {ob.article} from {ob.applies_from.isoformat()}{pending}: {ob.duty}{extra}")
+        if result.open_questions:
+            out("Open questions (each answered alone):")
+            for q in result.open_questions:
+                out(f"  ? {q.title} [{q.text}]")
+        if result.notes:
+            out("Notes:")
+            for note in result.notes:
+                out(f"  - {note}")
 
     def stdin_read(self) -> str:
         import sys

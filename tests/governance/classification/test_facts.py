@@ -77,12 +77,15 @@ def test_facts_round_trip_and_validate_against_the_schema(data: dict[str, Any]) 
     assert json.loads(json.dumps(dumped)) == dumped
 
 
-def test_default_facts_answer_every_question() -> None:
+def test_default_facts_leave_every_question_unknown() -> None:
     # given / when
     dumped = facts_to_dict(Facts())
 
-    # then
-    assert dumped["scope"]["is_ai_system"] is True
+    # then: an unanswered question is unknown (null), never a silent "no"
+    assert dumped["scope"]["is_ai_system"] is None
+    assert dumped["art_5"]["social_scoring"] is None
+    assert dumped["annex_iii"]["points"] is None
+    assert dumped["transition"]["placed_on_market_on"] is None
     assert dumped["roles"] == []
     assert dumped["gpai"]["training_compute_flop"] is None
 
@@ -96,7 +99,10 @@ def test_default_facts_answer_every_question() -> None:
         ({"roles": "provider"}, ["roles: expected a list"]),
         ({"roles": ["provider", "provider"]}, ["roles: duplicate values"]),
         ({"scope": {"is_ai_system": "yes"}}, ["scope.is_ai_system: expected true/false"]),
-        ({"scope": {"is_ai_system": None}}, ["scope.is_ai_system: null is not allowed"]),
+        ({"scope": {"is_ai_system": "unknown"}}, ["scope.is_ai_system: expected true/false (or null for unknown)"]),
+        ({"roles": None}, ["roles: null is not allowed"]),
+        ({"transition": {"placed_on_market_on": "2026-13-01"}}, ["transition.placed_on_market_on: expected a date"]),
+        ({"transition": {"placed_on_market_on": 20260101}}, ["transition.placed_on_market_on: expected a date"]),
         ({"gpai": {"training_compute_flop": "1e25"}}, ["gpai.training_compute_flop: expected a non-negative number"]),
         ({"gpai": {"training_compute_flop": -1}}, ["gpai.training_compute_flop: expected a non-negative number"]),
         ({"gpai": {"training_compute_flop": True}}, ["gpai.training_compute_flop: expected a non-negative number"]),
@@ -155,3 +161,33 @@ def test_every_enum_value_has_a_description() -> None:
 def test_annex_iii_labels_cite_area_and_letter(point: AnnexIIIPoint, label: str) -> None:
     # when / then
     assert annex_iii_label(point) == label
+
+
+@pytest.mark.parametrize(
+    ("section", "question"),
+    [
+        ("art_5", "emotion_recognition_workplace_or_education"),
+        ("art_50", "emotion_recognition_or_biometric_categorisation"),
+    ],
+)
+def test_emotion_questions_say_that_pain_or_fatigue_is_not_an_emotion(section: str, question: str) -> None:
+    # when
+    description = facts_json_schema()["properties"][section]["properties"][question]["description"]
+
+    # then: Art. 3(39) and Recital 18 guide the answer
+    assert "fatigue" in description
+    assert "Recital 18" in description
+
+
+def test_the_schema_publishes_yes_no_questions_as_three_valued() -> None:
+    # when
+    schema = facts_json_schema()
+    prop = schema["properties"]["deployer"]["properties"]["natural_person"]
+
+    # then
+    assert prop["anyOf"] == [{"type": "boolean"}, {"type": "null"}]
+    assert prop["default"] is None
+    assert schema["properties"]["transition"]["properties"]["placed_on_market_on"]["anyOf"][0] == {
+        "type": "string",
+        "format": "date",
+    }

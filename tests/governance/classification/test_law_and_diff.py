@@ -11,11 +11,13 @@ import pytest
 
 from governance.classification import (
     ClassificationResult,
+    Facts,
     RiskClass,
     UnknownLawVersion,
     classify,
     diff_results,
     facts_from_dict,
+    facts_to_dict,
     get_law_version,
     list_law_versions,
     result_from_dict,
@@ -236,3 +238,29 @@ def test_result_round_trips_through_its_dict(data: dict[str, Any]) -> None:
     # then
     assert rebuilt == result
     assert diff_results(rebuilt, result)["changed"] is False
+
+
+def test_diff_reports_a_classification_that_became_incomplete() -> None:
+    # given: a fully answered chatbot, then the same with its Annex III answer withdrawn
+    answered = facts_to_dict(Facts())
+    for section in answered.values():
+        if isinstance(section, dict):
+            for name, value in section.items():
+                if value is None and name not in ("act", "realtime_rbi_objective", "training_compute_flop"):
+                    section[name] = name == "is_ai_system"
+    answered |= {"roles": ["provider"]}
+    answered["annex_iii"]["points"] = []
+    answered["transition"]["placed_on_market_on"] = None
+    answered["art_50"]["interacts_with_natural_persons"] = True
+    withdrawn = json.loads(json.dumps(answered))
+    withdrawn["annex_iii"]["points"] = None
+
+    # when
+    old, new = _classify(answered), _classify(withdrawn)
+    diff = diff_results(old, new)
+
+    # then
+    assert diff["flags"]["status"] == {"old": "complete", "new": "incomplete"}
+    assert diff["risk_class"] is None
+    assert diff["changed"] is True
+    assert json.loads(json.dumps(diff)) == diff
