@@ -6,10 +6,10 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.dates import AutoDateFormatter, AutoDateLocator, date2num
-from matplotlib.figure import Figure
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _COLOURS = {"pass": "#2e7d32", "warn": "#f9a825", "fail": "#c62828"}
 _NEUTRAL = "#607d8b"
@@ -23,6 +23,8 @@ def _render(fig: Figure, fmt: str) -> bytes:
 
 def group_bars(analysis: dict[str, Any], metric: str, *, fmt: str = "png") -> bytes:
     """Per-group bars of ``metric`` (first stratum) with bootstrap CI whiskers, coloured by the group's verdict."""
+    from matplotlib.figure import Figure  # heavy: loaded when a chart is drawn, not when the app starts
+
     stratum = (analysis.get("strata") or [{}])[0]
     groups = [g for g in stratum.get("groups", []) if g.get("count")]
     labels, values, lows, highs, colours = [], [], [], [], []
@@ -51,6 +53,9 @@ def group_bars(analysis: dict[str, Any], metric: str, *, fmt: str = "png") -> by
 
 def trend(points: Sequence[tuple[datetime, float | None, str]], metric: str, *, fmt: str = "png") -> bytes:
     """Value of an aggregate (e.g. demographic_parity_ratio) across runs; markers coloured by run verdict."""
+    from matplotlib.dates import AutoDateFormatter, AutoDateLocator, date2num  # heavy: loaded when a chart is drawn
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(7.0, 3.5))
     ax = fig.subplots()
     xs = [float(date2num(p[0])) for p in points if p[1] is not None]

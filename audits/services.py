@@ -14,9 +14,8 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -30,18 +29,7 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 from audits import events
 from audits.choices import FindingKind, FindingStatus, RunStatus, RunTrigger, RunVerdict
 from audits.constants import CRON_SLOT_LOOKBACK_MINUTES, FINDING_NOTIFICATION_SEVERITY, STALE_RUN_MARGIN_SECONDS
-from audits.metrics import (
-    UNKNOWN_LEVEL,
-    ColumnMapping,
-    CompressedOutputs,
-    FairnessResult,
-    Task,
-    compute_fairness,
-    load_outputs,
-    thresholds_from_dict,
-    worst_verdict,
-)
-from audits.metrics.compress import COUNT, WEIGHT, Y_PRED, Y_TRUE
+from audits.metrics import UNKNOWN_LEVEL, ColumnMapping, FairnessResult, Task, thresholds_from_dict, worst_verdict
 from audits.models import AuditDefinition, AuditRun, Finding
 from audits.payloads import FINDING_TOPIC, AuditFindingPayload, MetricVerdictItem
 from audits.sources import AuditInputError, LocalInput, fetch_input
@@ -58,6 +46,9 @@ from core.services import (
 )
 from governance.selectors import obligation_list
 from notifications.services import notification_queue
+
+if TYPE_CHECKING:
+    from audits.metrics import CompressedOutputs
 
 logger = logging.getLogger(__name__)
 
@@ -314,12 +305,16 @@ def _input_columns(local: LocalInput) -> list[str]:
         import pyarrow.parquet as pq
 
         return list(pq.read_schema(local.path).names)
+    import pandas as pd  # heavy: loaded when a run computes, not when the app starts
+
     gz = local.file_format == "csv.gz" or (local.file_format is None and head[:2] == b"\x1f\x8b")
     return list(pd.read_csv(local.path, nrows=0, compression="gzip" if gz else None).columns)
 
 
 def _regroup(compressed: CompressedOutputs, mapping: ColumnMapping) -> CompressedOutputs:
     """The compressed cells re-aggregated to ``mapping``'s sensitive features (non-intersectional analysis)."""
+    from audits.metrics.compress import COUNT, WEIGHT, Y_PRED, Y_TRUE, CompressedOutputs  # pandas: not at app loading
+
     keys = [c for c in (Y_TRUE, Y_PRED, WEIGHT) if c in compressed.frame] + list(mapping.group_columns)
     frame = compressed.frame.groupby(keys, sort=False, observed=True)[COUNT].sum().reset_index()
     return CompressedOutputs(
@@ -359,6 +354,8 @@ def _notes(result: FairnessResult, min_group_size: int) -> list[str]:
 def audit_compute(definition: AuditDefinition) -> _Outcome:
     """Fetch the definition's input and compute the fairness result(s). Raises AuditInputError/ValueError with a
     message for people on bad input (missing columns, non-binary labels, empty data, oversized files)."""
+    from audits.metrics import compute_fairness, load_outputs  # pandas, fairlearn: not at app loading
+
     missing = definition.missing_configuration()
     if missing:
         raise AuditInputError(f"The audit definition is incomplete; set: {', '.join(missing)}.")

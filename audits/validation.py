@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from celery.schedules import crontab
 
-from audits.metrics import ColumnMapping, Task, metric_names, thresholds_from_dict
-from audits.metrics.definitions import COUNT_METRIC
+from audits.metrics import ColumnMapping, Task, thresholds_from_dict
 
 if TYPE_CHECKING:
     from audits.models import AuditDefinition
@@ -49,6 +48,8 @@ def parse_cron(expression: str) -> crontab:
 
 def judgeable_metrics(task: Task) -> set[str]:
     """Threshold keys the core accepts for ``task``: impact_ratio and every stratum aggregate."""
+    from audits.metrics.definitions import COUNT_METRIC, metric_names  # scikit-learn: not at app loading
+
     names = [m for m in metric_names(task) if m != COUNT_METRIC]
     keys = {"impact_ratio"} | {f"{m}_{s}" for m in names for s in ("group_min", "group_max", "difference", "ratio")}
     if task is Task.BINARY:
@@ -72,6 +73,8 @@ def column_mapping(definition: AuditDefinition, sensitive: list[str] | None = No
 
 def definition_config_errors(definition: AuditDefinition) -> dict[str, str]:
     """Field errors in the analysis configuration that the model's shape checks cannot see."""
+    from audits.metrics import metric_names  # scikit-learn: not at app loading
+
     errors: dict[str, str] = {}
     task = Task(definition.task_type)
     unknown = sorted(set(definition.metrics) - set(metric_names(task)))

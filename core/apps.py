@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from types import ModuleType
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+
+from core.spreadsheets import register_lazy_xlsx
 
 
 class CoreConfig(AppConfig):
@@ -28,3 +32,16 @@ class CoreConfig(AppConfig):
 
         # Keep the declared roles' permissions in step with the models after every migrate (new models included).
         post_migrate.connect(sync_roles_after_migrate, sender=self, dispatch_uid="core.sync_roles")
+
+
+class ImportExportConfig(AppConfig):
+    """django-import-export (``INSTALLED_APPS`` names this config instead of ``import_export``), with tablib's XLSX
+    format made lazy (:func:`core.spreadsheets.register_lazy_xlsx`) when the config is created, before the admin
+    autodiscovery imports ``import_export.admin``, whose format lists would otherwise import openpyxl."""
+
+    name = "import_export"
+    default = False  # never the config of the "core" entry: that stays CoreConfig
+
+    def __init__(self, app_name: str, app_module: ModuleType | None) -> None:
+        super().__init__(app_name, app_module)
+        register_lazy_xlsx()

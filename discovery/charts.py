@@ -9,8 +9,6 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from matplotlib.figure import Figure
-
 from discovery.choices import PolicyStatus
 
 _COLOURS = {
@@ -24,6 +22,8 @@ def trend_chart_png(per_day: list[dict[str, Any]]) -> str:
     """A stacked bar chart of AI-service requests per day by policy status, as a base64 PNG (``""`` if no data)."""
     if not per_day:
         return ""
+    from matplotlib.figure import Figure  # heavy: loaded when a chart is drawn, not when the app starts
+
     days = sorted({row["day"] for row in per_day})
     counts: dict[str, dict[date, int]] = defaultdict(dict)
     for row in per_day:

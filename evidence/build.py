@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from evidence.collect import Period, evidence_collect
 from evidence.pack import SigningKey, build_manifest, build_pack
-from evidence.report import render_report
 from evidence.signing import key_page_url, signing_key_load, timestamp_fetch, tsa_configured
 
 if TYPE_CHECKING:  # annotations only: other apps' data is read through their selectors
@@ -76,6 +75,7 @@ def evidence_pack_render(
 ) -> RenderedPack:
     """Build the signed ZIP for ``system`` (and ``period``) or one audit ``run``. ``progress(percent, step)`` is
     called between the steps so a caller can show it."""
+    from evidence.report import render_report  # reportlab: loaded when a pack is drawn, not when the app starts
 
     def report(percent: int, step: str) -> None:
         if progress is not None:

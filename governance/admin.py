@@ -35,7 +35,6 @@ from governance.choices import ClassificationStatus, LifecycleStage, OperatorRol
 from governance.constants import AI_SYSTEM_TRANSITIONS, DEFAULT_LAW_VERSION, OVERVIEW_HORIZONS_DAYS
 from governance.forms import QuestionnaireForm, TransitionForm
 from governance.models import AISystem, ClassificationRecord, ModelVersion, Obligation, ObligationEvidence
-from governance.resources import AISystemResource
 from governance.selectors import overview_data
 
 # The overview is the governance-owned dashboard; the index template adds a link to it above the app list.
@@ -187,7 +186,6 @@ class AISystemAdminForm(ChangeReasonForm):
 @admin.register(AISystem)
 class AISystemAdmin(ImportExportModelAdmin, AuditedAdmin):
     form = AISystemAdminForm
-    resource_classes = [AISystemResource]
     list_display = [
         "name",
         "business_unit",
@@ -236,6 +234,13 @@ class AISystemAdmin(ImportExportModelAdmin, AuditedAdmin):
             {"fields": ["deployment", "data_location", "personal_data_categories", "affected_persons"]},
         ),
     ]
+
+    def get_resource_classes(self, request: HttpRequest) -> list[type[Any]]:
+        """The inventory's import/export resource, imported on first use: building it imports more of
+        django-import-export (and psycopg, for its PostgreSQL field widgets) than app loading needs."""
+        from governance.resources import AISystemResource
+
+        return [AISystemResource]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AISystem]:
         return super().get_queryset(request).prefetch_related("obligations")

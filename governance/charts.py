@@ -5,9 +5,6 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-
 CLASS_COLOURS = {
     "Unclassified": "#9e9e9e",
     "Prohibited (Art. 5)": "#b71c1c",
@@ -20,6 +17,9 @@ CLASS_COLOURS = {
 
 def bar_chart_svg(data: Sequence[tuple[str, int]], *, title: str, colours: dict[str, str] | None = None) -> str:
     """A horizontal bar chart as an inline SVG string."""
+    from matplotlib.figure import Figure  # heavy: loaded when a chart is drawn, not when the app starts
+    from matplotlib.ticker import MaxNLocator
+
     labels = [label for label, _ in data]
     values = [value for _, value in data]
     fig = Figure(figsize=(5.5, 0.45 * max(len(data), 2) + 0.8), dpi=96)

@@ -63,7 +63,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "django_celery_beat",
-    "import_export",
+    "core.apps.ImportExportConfig",  # django-import-export, openpyxl imported on use (core.spreadsheets)
     "core",
     "notifications",
     "governance",

@@ -28,6 +28,9 @@ from typing import Any, ClassVar
 #: always fit, so the fast paths check a length instead of a value.
 MAX_RECORD_BYTES = 10**15 - 1
 MAX_RECORD_BYTES_DIGITS = 15
+#: a request method as Squid logs it (GET, CONNECT, PROPFIND, NONE): what ``SquidParser.parse`` accepts, and the
+#: pattern the vector scan (``squid_vector``) checks whole columns against, so that both read the same lines
+SQUID_METHOD_PATTERN = r"^[A-Za-z][A-Za-z_-]*$"
 #: the time span an event may fall in: datetime's range less a day at each end, so that the time can still be shown
 #: in any time zone (a UTC offset is under a day)
 MIN_TIMESTAMP = datetime(1, 1, 2, tzinfo=UTC)

@@ -25,6 +25,7 @@ from discovery.parsers.base import (
     MAX_EPOCH,
     MAX_RECORD_BYTES_DIGITS,
     MIN_EPOCH,
+    SQUID_METHOD_PATTERN,
     Classifier,
     EventKind,
     FastRecord,
@@ -49,7 +50,6 @@ from discovery.parsers.normalise import (
     parse_strftime,
     to_int,
 )
-from discovery.parsers.squid_vector import METHOD_PATTERN, classify_columns, read_ahead, scan_block
 
 SQUID_NATIVE_FORMAT = "%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt"
 SQUID_COMMON_FORMAT = '%>a %[ui %[un [%tl] "%rm %ru HTTP/%rv" %>Hs %<st %Ss:%Sh'
@@ -61,7 +61,7 @@ _NATIVE_RESULT_RE = re.compile(r"^[A-Z_]+/\d{3}$")
 _NATIVE_TS_RE = re.compile(r"^\d{9,11}\.\d{3}$")
 #: a request method as Squid logs it (GET, CONNECT, PROPFIND, NONE, ...): a field torn by a stray control character
 #: (``12\r34`` splits in two) shifts every later field, and the method is where that shows
-_METHOD_RE = re.compile(METHOD_PATTERN)
+_METHOD_RE = re.compile(SQUID_METHOD_PATTERN)
 _FAST_URL_RE = re.compile(r"[hH][tT][tT][pP][sS]?://([^/:?#@\[\]]+)(?:[:/?#]|$)")
 #: distinct URLs whose host the native fast path remembers (bounded: the cache is cleared when full)
 _URL_CACHE_MAX = 100_000
@@ -422,6 +422,8 @@ def _retried(
     block: bytes, classify: Classifier, url_matters: Callable[[str], bool] | None, codes_cache: dict[str, int]
 ) -> Iterator[tuple[bytes, GroupedBlock | None]]:
     """The pieces of a block the column scan declined, each with its own column scan (None: declined again)."""
+    from discovery.parsers.squid_vector import scan_block  # numpy, pyarrow: loaded when a scan runs
+
     for piece in _pieces(block, _VECTOR_PIECE):
         yield piece, scan_block(piece, classify, url_matters, codes_cache) if len(piece) < len(block) else None
 
@@ -513,6 +515,8 @@ class SquidParser(LogParser):
         goes line by line through the fused :meth:`_scan`, which decides, counts and samples each of its lines as
         :func:`parse_lines` would. Pieces are handled in line order, so a subject is still resolved from its first
         record."""
+        from discovery.parsers.squid_vector import classify_columns, read_ahead  # numpy, pyarrow: loaded on use
+
         codes_cache: dict[str, int] = {}
         line_no = 1
         for block, columns in read_ahead(blocks):

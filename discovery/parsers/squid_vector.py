@@ -26,14 +26,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from discovery.parsers.base import MAX_RECORD_BYTES_DIGITS, GroupedBlock
+from discovery.parsers.base import MAX_RECORD_BYTES_DIGITS, SQUID_METHOD_PATTERN, GroupedBlock
 
 #: the narrow shapes the vector path accepts: the time's (whole value; checked with numpy by :func:`_plain_times`),
 #: then RE2 patterns for ``pyarrow.compute``
 _TS_SHAPE = r"[0-9]{1,11}\.[0-9]{3}"
 _RESULT_PATTERN = r"^[^/]*/[0-9]+$"
-#: a request method (GET, CONNECT, PROPFIND, NONE): what ``SquidParser.parse`` accepts (it uses this pattern too)
-METHOD_PATTERN = r"^[A-Za-z][A-Za-z_-]*$"
 #: values per line after the split: fields 0-8, then the rest of the line from field 9 on
 _WIDTH = 10
 #: the host of CONNECT ``host:port``, or the fast URL regex of the Python path (``squid._FAST_URL_RE``), anchored
@@ -132,7 +130,7 @@ def read_columns(data: bytes) -> Columns | None:
         or not pc.all(pc.ascii_is_decimal(size)).as_py()
         or not _plain_times(ts_text)
         or not pc.all(pc.match_substring_regex(result.dictionary_encode().dictionary, _RESULT_PATTERN)).as_py()
-        or not pc.all(pc.match_substring_regex(method.dictionary_encode().dictionary, METHOD_PATTERN)).as_py()
+        or not pc.all(pc.match_substring_regex(method.dictionary_encode().dictionary, SQUID_METHOD_PATTERN)).as_py()
     ):
         return None
     sizes = pc.cast(size, pa.int64()).to_numpy(zero_copy_only=False)

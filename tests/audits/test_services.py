@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django_celery_beat.models import PeriodicTask
 from fairlearn.metrics import MetricFrame, selection_rate
 
-from audits import services
+from audits import metrics, services
 from audits.choices import FindingKind, FindingStatus, RunStatus, RunVerdict, SourceType
 from audits.models import AuditRun, Finding
 from core.exceptions import InvalidTransition
@@ -428,7 +428,7 @@ def test_unexpected_exception_still_fails_the_run(monkeypatch: pytest.MonkeyPatc
     def boom(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(services, "load_outputs", boom)
+    monkeypatch.setattr(metrics, "load_outputs", boom)  # audits.services imports it when a run computes
     # when
     run = _execute(definition)
     # then

@@ -8,6 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from import_export.formats.base_formats import XLSX
+from tablib import Dataset
 
 from governance.forms import QuestionnaireForm
 from governance.models import AISystem, ClassificationRecord
@@ -232,6 +234,37 @@ def test_import_then_confirm_creates_systems(alice: Any) -> None:
     assert system.roles == ["provider", "deployer"]
     assert system.personal_data_categories == ["contact data"]
     assert system.lifecycle_stage == "proposed"
+
+
+def test_export_of_the_inventory_as_xlsx_is_a_workbook_of_the_systems(alice: Any, high_risk_system: AISystem) -> None:
+    # given the export form, every field ticked, and its index of the XLSX format
+    client = _client(alice)
+    form = client.get(reverse("admin:governance_aisystem_export")).context["form"]
+    xlsx = next(value for value, label in form.fields["format"].choices if label == "xlsx")
+    ticked = {name: "on" for name, field in form.fields.items() if name.startswith("aisystemresource_")}
+    # when
+    response = client.post(reverse("admin:governance_aisystem_export"), {"resource": 0, "format": xlsx, **ticked})
+    # then
+    assert response.status_code == 200
+    assert response["Content-Type"] == XLSX.CONTENT_TYPE
+    sheet = XLSX().create_dataset(response.content)
+    assert high_risk_system.name in sheet["name"]
+
+
+def test_import_of_an_xlsx_inventory_creates_systems(alice: Any) -> None:
+    # given an XLSX workbook and the import form's index of the XLSX format
+    sheet = Dataset(headers=["name", "purpose", "roles"])
+    sheet.append(["Spreadsheet bot", "Fills spreadsheets", "deployer"])
+    client = _client(alice)
+    choices = client.get(reverse("admin:governance_aisystem_import")).context["form"].fields["format"].choices
+    xlsx = next(value for value, label in choices if label == "xlsx")
+    upload = SimpleUploadedFile("inventory.xlsx", XLSX().export_data(sheet), content_type=XLSX.CONTENT_TYPE)
+    preview = client.post(reverse("admin:governance_aisystem_import"), {"import_file": upload, "format": xlsx})
+    # when
+    response = client.post(reverse("admin:governance_aisystem_process_import"), preview.context["confirm_form"].initial)
+    # then
+    assert response.status_code == 302
+    assert AISystem.objects.get(name="Spreadsheet bot").roles == ["deployer"]
 
 
 def test_admin_add_and_change_go_through_the_services(alice: Any) -> None:

@@ -2,7 +2,8 @@
 
 Pure Python (``struct`` + ``cryptography``; scapy's raw reader for pcapng), no Django imports. Both readers walk the
 file's records the same way (:func:`_records`: classic pcap in 4 MiB blocks with ``struct``, pcapng through scapy's
-``RawPcapNgReader``) and decode only the headers and payloads a name can come from, never whole packets.
+``RawPcapNgReader``, imported only when one is read) and decode only the headers and payloads a name can come from,
+never whole packets.
 
 What is extracted, per packet or per flow:
 
@@ -51,10 +52,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any, ClassVar
-
-from scapy.error import Scapy_Exception
-from scapy.utils import RawPcapNgReader, RawPcapReader
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from discovery.parsers.base import EventKind, ProxyEvent, Visible
 
@@ -85,6 +83,9 @@ from .tls import (
     NotClientHello,
     client_hello_sni,
 )
+
+if TYPE_CHECKING:
+    from scapy.utils import RawPcapNgReader
 
 __all__ = [
     "LABEL",
@@ -907,6 +908,9 @@ def _pcap_records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, flo
 def _scapy_records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, float, bytes]]:
     """pcapng (or anything scapy reads) as ``(linktype, time, data)`` through scapy's raw readers. A framing error
     ends the records, noted in :attr:`CaptureStats.read_error` and sampled."""
+    from scapy.error import Scapy_Exception  # scapy: loaded when a pcapng is read, not when the app starts
+    from scapy.utils import RawPcapNgReader, RawPcapReader
+
     try:
         reader = RawPcapReader(fh)  # type: ignore[arg-type]  # scapy accepts file objects too
     except Scapy_Exception as exc:
@@ -950,6 +954,8 @@ def _strict_blocks(reader: RawPcapNgReader) -> None:
     ``_read_block`` logs a warning and ends the records as if the file ended there. The framing is that of
     draft-ietf-opsawg-pcapng section 3.1 (type, total length, body, total length again); block bodies are still
     read by scapy's own block readers."""
+    from scapy.error import Scapy_Exception
+
     f: Any = reader.f
     offset = [f.tell() if getattr(f, "seekable", None) and f.seekable() else -1]
 

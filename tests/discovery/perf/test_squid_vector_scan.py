@@ -364,8 +364,9 @@ def test_ingesting_a_file_gives_the_same_batch_either_way(
         on_columns.append(found.records if found is not None else 0)
         return found
 
-    monkeypatch.setattr(squid, "classify_columns", counting)  # whole blocks
-    monkeypatch.setattr(squid_vector, "classify_columns", counting)  # the pieces of declined blocks (scan_block)
+    # whole blocks (SquidParser.scan_matched_bytes imports it from squid_vector when it runs) and the pieces of
+    # declined blocks (scan_block)
+    monkeypatch.setattr(squid_vector, "classify_columns", counting)
     vector_source = LogSourceFactory(name="vector", log_format="squid", identity_map=identity_map())
     regular_source = LogSourceFactory(name="regular", log_format="squid", identity_map=identity_map())
     # when
@@ -386,7 +387,7 @@ def test_ingesting_a_file_gives_the_same_batch_either_way(
 def test_ingestion_takes_the_vector_path_for_squid_native(source: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # given a clean Squid native file in several chunks, a record of the vector scans, and the per-line paths refused
     scans: list[bool] = []
-    real = squid.read_ahead
+    real = squid_vector.read_ahead
 
     def recording(blocks: Any) -> Any:
         for block, columns in real(blocks):
@@ -396,7 +397,7 @@ def test_ingestion_takes_the_vector_path_for_squid_native(source: Any, monkeypat
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("ingestion left the vector path")
 
-    monkeypatch.setattr(squid, "read_ahead", recording)
+    monkeypatch.setattr(squid_vector, "read_ahead", recording)  # where SquidParser.scan_matched_bytes imports it from
     monkeypatch.setattr(SquidParser, "parse", refuse)
     monkeypatch.setattr(SquidParser, "_scan", refuse)
     rng = random.Random(11)
