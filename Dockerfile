@@ -15,6 +15,7 @@ COPY evidence ./evidence
 COPY manage.py ./
 RUN pip install --no-cache-dir -c constraints.txt . \
     && DEBUG=1 DATA_DIR=/tmp/build python manage.py collectstatic --no-input \
+    && python -m compileall -q /app \
     && useradd --system --uid 1000 --home /app aigov && mkdir -p /data && chown aigov /data
 USER aigov
 EXPOSE 8000

@@ -75,3 +75,11 @@ def test_dockerfile_copies_every_top_level_package() -> None:
     # then
     for package in packages:
         assert f"COPY {package} ./{package}" in dockerfile, package
+
+
+def test_dockerfile_compiles_the_app_so_processes_do_not_recompile_it_at_start() -> None:
+    # given: PYTHONDONTWRITEBYTECODE=1 in the image, so nothing would write the .pyc files at run time
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    # then: they are written once, at build time, for the copies the processes import (/app is first on sys.path)
+    assert "PYTHONDONTWRITEBYTECODE=1" in dockerfile
+    assert "python -m compileall -q /app" in dockerfile
