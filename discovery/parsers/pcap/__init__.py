@@ -28,7 +28,8 @@ What is extracted, per packet or per flow:
   The client is the sender of the first SYN, else of the first packet seen. Flows are emitted when they time out
   (capture time), when their tuple is reused by a new SYN, when the open-flow cap is hit, or at end of capture.
   Idle flows are found by timers while packet times go forward (a sweep looks only at the flows due), by looking
-  at every open flow once they went back.
+  at every open flow once they went back. ``extra["http_requests"]`` counts the HTTP request events of the flow
+  (emitted before its FLOW record), so that ingestion can count each request once (``discovery.ingest``).
 
 Memory is bounded by the number of open flows (``CaptureOptions.max_flows``) times the capped per-flow buffers
 (64 KiB ClientHello / request head, 256 KiB out-of-order TCP data, 64 KiB QUIC CRYPTO data), not by the file size.
@@ -223,6 +224,7 @@ class _Flow:
         "first_ts",
         "host",
         "host_source",
+        "http_requests",
         "last_ts",
         "next_seq",
         "proto",
@@ -264,6 +266,7 @@ class _Flow:
         self.quic_done = proto == PROTO_TCP
         self.host: str | None = None
         self.host_source = "ip"
+        self.http_requests = 0  # HTTP request heads read from the client stream
         self.timer: int | None = _NO_TIMER  # see _CaptureDecoder.schedule; None once finished
 
     @property
@@ -531,6 +534,7 @@ class _CaptureDecoder:
                     "transport": "tcp" if flow.proto == PROTO_TCP else "udp",
                     "src_port": flow.client_port,
                     "host_source": flow.host_source,
+                    "http_requests": flow.http_requests,
                     "packets_up": flow.up_packets,
                     "packets_down": flow.down_packets,
                     "duration": round(flow.last_ts - flow.first_ts, 6),
@@ -600,6 +604,7 @@ class _CaptureDecoder:
             extra["chunked"] = True
         if not complete:
             extra["incomplete"] = True
+        flow.http_requests += 1
         if host:
             flow.name(host, "http-host")
         server = _ip(flow.family, flow.server)
