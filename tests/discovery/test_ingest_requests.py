@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from scapy.layers.dns import DNS, DNSQR, DNSRR
 from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.l2 import Ether
@@ -202,3 +204,28 @@ def test_reingesting_a_capture_counts_nothing_again(catalog: None, tmp_path: Pat
     assert before == {
         (pseudonymise(f"device:{CLIENT}"), "claude", DAY): {"requests": 1, "upload_requests": 0, "dns_lookups": 1}
     }
+
+
+def test_usage_rows_written_without_the_column_count_no_lookups(source: LogSource) -> None:
+    # given a chunk ingested now, and a usage row written through the model before dns_lookups existed
+    batch = ingest(source, squid_bytes(), "access.log")
+    current = UsageRecord.objects.filter(batch=batch).first()
+    assert current is not None
+    executor = MigrationExecutor(connection)
+    before = [n for n in executor.loader.graph.leaf_nodes() if n[0] != "discovery"]
+    old = executor.loader.project_state([*before, ("discovery", "0016_alerts_notifications_moved_out")]).apps
+    old.get_model("discovery", "UsageRecord").objects.create(
+        chunk_id=current.chunk_id,
+        batch_id=batch.pk,
+        service_id=current.service_id,
+        subject="legacy",
+        subject_kind="device",
+        key_version=1,
+        day=DAY,
+        requests=3,
+        first_seen=current.first_seen,
+        last_seen=current.last_seen,
+        policy_status=current.policy_status,
+    )
+    # when / then the database fills the column in
+    assert UsageRecord.objects.get(subject="legacy").dns_lookups == 0
