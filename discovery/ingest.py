@@ -37,16 +37,15 @@ from discovery.parsers import (
     peek_lines,
 )
 from discovery.parsers.base import (
-    EventKind,
     FastRecord,
     GroupedBlock,
     LogParser,
     MatchedBlock,
-    ProxyEvent,
     parse_one,
     scan_records,
 )
-from discovery.parsers.pcap import CaptureStats, read_capture, sniff_capture
+from discovery.parsers.pcap import CaptureStats, read_usage, sniff_capture
+from discovery.parsers.pcap import UsageRecord as CaptureRecord
 from discovery.pseudonyms import pseudonymise_with_token, seal_json
 from discovery.redaction import FIXED_LAYOUTS, SampleLayout, is_personal_field, redact_sample
 
@@ -443,7 +442,7 @@ def run_chunk(
         if batch.log_format == CAPTURE_FORMAT:
             cstats = CaptureStats()
             fh.seek(0)
-            aggregator.add_capture(read_capture(fh, cstats))
+            aggregator.add_capture(read_usage(fh, cstats))
         else:
             parser = get_parser(batch.log_format, options=source.format_options, tz=ZoneInfo(source.time_zone or "UTC"))
             stats = ParseStats()
@@ -743,48 +742,35 @@ class _Aggregator:
                 elif ts > row[5]:
                     row[5] = ts
 
-    def add_capture(self, events: Iterable[ProxyEvent]) -> None:
-        """Fold a capture's events, one request per request (README, "What counts as a request"): a FLOW record
-        brings its connection's bytes, and is the connection's one request unless HTTP request heads were read from
-        it (``extra["http_requests"]``: each HTTP event, emitted before the FLOW record, is then one request, without
-        bytes); a TLS/QUIC event is no request of its own (its flow's FLOW record, named by the SNI, is); a DNS
-        question is a lookup, counted in the row's ``dns_lookups`` (its 9th value), not as a request. Every event is
-        one record (matched or not), as before."""
+    def add_capture(self, records: Iterable[CaptureRecord]) -> None:
+        """Fold a capture's records (:func:`~discovery.parsers.pcap.read_usage`, one per event), one request per
+        request (README, "What counts as a request"): a FLOW record brings its connection's bytes, and is the
+        connection's one request unless HTTP request heads were read from it (each HTTP event is then one request,
+        without bytes); a TLS/QUIC event is no request of its own (its flow, named by the SNI, is); a DNS question is
+        a lookup, counted in the row's ``dns_lookups`` (its 9th value), not as a request. Every event is one record
+        (matched or not), as before."""
         classify = self.classify
         subjects = self._subjects
         rows = self.rows
         targets = self.targets
         day_of = self.day_of
-        flow_kind, http_kind, dns_kind = EventKind.FLOW, EventKind.HTTP, EventKind.DNS
         first = self.first
         last = self.last
-        records = matched = 0
-        for event in events:
-            records += 1
-            ts = event.timestamp.timestamp()
+        count = matched = 0
+        for ts, src_ip, host, url, up, down, requests, lookups in records:
+            count += 1
             if first is None or last is None:
                 first = last = ts
             elif ts < first:
                 first = ts
             elif ts > last:
                 last = ts
-            code = classify(event.host, event.url)
+            code = classify(host, url)
             if not code:
                 continue
             matched += 1
-            kind = event.kind
-            up = down = None
-            lookups = 0
-            if kind is flow_kind:
-                requests = 0 if event.extra.get("http_requests") else 1
-                up, down = event.upload_bytes, event.download_bytes
-            elif kind is http_kind:
-                requests = 1
-            elif kind is dns_kind:
-                requests, lookups = 0, 1
-            else:  # TLS/QUIC: counted with its flow
-                continue
-            src_ip = event.src_ip
+            if not requests and not lookups and up is None:
+                continue  # a TLS/QUIC event (a FLOW record always has bytes, if 0): counted with its flow
             who = f"@{src_ip}"
             subject = subjects.get(who)
             if subject is None:
@@ -813,7 +799,7 @@ class _Aggregator:
                 row[5] = ts
         self.first, self.last = first, last
         self.matched += matched
-        self.unmatched += records - matched
+        self.unmatched += count - matched
 
     def _policy(self, slug: str, department: str, groups: tuple[str, ...]) -> str:
         key = (slug, department, groups)

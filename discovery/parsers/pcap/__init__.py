@@ -94,8 +94,10 @@ __all__ = [
     "CaptureError",
     "CaptureOptions",
     "CaptureStats",
+    "UsageRecord",
     "read_capture",
     "read_names",
+    "read_usage",
     "sniff_capture",
 ]
 
@@ -517,8 +519,11 @@ class _CaptureDecoder:
             self.drain(flow)
             flow.stream = None
         flow.quic = None
-        if not self.options.emit_flows:
-            return
+        if self.options.emit_flows:
+            self.flow_record(flow)
+
+    def flow_record(self, flow: _Flow) -> None:
+        """Emit the FLOW record of a finished flow."""
         server = _ip(flow.family, flow.server)
         self.emit(
             ProxyEvent(
@@ -724,6 +729,104 @@ class _CaptureDecoder:
         if hello is not None:
             flow.quic_done, flow.quic = True, None
             self.client_hello(flow, hello, EventKind.QUIC, "udp")
+
+
+#: what :func:`read_usage` yields per event of :func:`read_capture`: (capture time, client address, host, URL,
+#: upload bytes, download bytes, requests, DNS lookups)
+UsageRecord = tuple[float, str, str, str | None, int | None, int | None, int, int]
+
+
+class _UsageDecoder(_CaptureDecoder):
+    """:class:`_CaptureDecoder` yielding a :data:`UsageRecord` per event instead of a :class:`ProxyEvent`: the same
+    decoding, flows, names and counters, without the event objects (their datetimes, address strings of events no
+    one reads and ``extra`` dicts).
+
+    Each record carries what the event counts for, one request per request: a FLOW record its flow's bytes and one
+    request unless HTTP request heads were read from it; an HTTP event one request (no bytes: its flow has them); a
+    TLS/QUIC event nothing (its flow, named by the SNI, is the request); a DNS question one lookup."""
+
+    def __init__(self, stats: CaptureStats, options: CaptureOptions) -> None:
+        super().__init__(stats, options)
+        self.records: list[UsageRecord] = []
+
+    def run_usage(self, records: Iterator[tuple[int, float, bytes]]) -> Iterator[UsageRecord]:
+        """:meth:`_CaptureDecoder.run`, yielding :data:`UsageRecord` s."""
+        stats = self.stats
+        out = self.records
+        for linktype, ts, data in records:
+            self.frame += 1
+            stats.packets_read += 1
+            self.ts = ts
+            self.packet(linktype, data)
+            if out:
+                yield from out
+                out.clear()
+        for flow in list(self.flows.values()):
+            self.finish(flow)
+        self.flows.clear()
+        yield from out
+        out.clear()
+
+    def count(self, kind: str) -> None:
+        kinds = self.stats.events
+        kinds[kind] = kinds.get(kind, 0) + 1
+
+    def flow_record(self, flow: _Flow) -> None:
+        self.count("flow")
+        server = _ip(flow.family, flow.server)
+        self.records.append(
+            (
+                flow.first_ts,
+                _ip(flow.family, flow.client),
+                flow.host or server,
+                None,
+                flow.up_bytes,
+                flow.down_bytes,
+                0 if flow.http_requests else 1,
+                0,
+            )
+        )
+
+    def http(self, flow: _Flow, request: RequestHead, body: int, complete: bool) -> None:
+        authority = request.authority
+        host = normalize_host(authority) if authority else ""
+        flow.http_requests += 1
+        if host:
+            flow.name(host, "http-host")
+        self.count("http")
+        client = _ip(flow.family, flow.client)
+        self.records.append((self.ts, client, host or _ip(flow.family, flow.server), request.url, None, None, 1, 0))
+
+    def client_hello(self, flow: _Flow, hello: ClientHello, kind: EventKind, transport: str) -> None:
+        if not hello.sni:
+            self.stats.tls_without_sni += 1
+            return
+        host = normalize_host(hello.sni)
+        flow.name(host, "sni" if kind is EventKind.TLS else "quic-sni")
+        self.count(kind.value)
+        self.records.append((self.ts, _ip(flow.family, flow.client), host, None, None, None, 0, 0))
+
+    def dns(self, seg: Segment, resolution: str) -> None:
+        questions = self.questions(seg.payload, resolution)
+        if not questions:
+            return
+        src = _ip(seg.family, seg.src)
+        for question in questions:
+            self.count("dns")
+            self.records.append((self.ts, src, question.name.rstrip(".").lower(), None, None, None, 0, 1))
+
+
+def read_usage(
+    source: str | os.PathLike[str] | IO[bytes],
+    stats: CaptureStats | None = None,
+    *,
+    options: CaptureOptions | None = None,
+) -> Iterator[UsageRecord]:
+    """A :data:`UsageRecord` per event of :func:`read_capture`, in the same order, with the same counters: what
+    ingestion folds (``discovery.ingest``), without building the events."""
+    stats = stats if stats is not None else CaptureStats()
+    with _opened(source) as fh:
+        yield from _UsageDecoder(stats, options or CaptureOptions()).run_usage(_records(fh, stats))
 
 
 def read_capture(
