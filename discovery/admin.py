@@ -472,6 +472,7 @@ class UsageRecordAdmin(admin.ModelAdmin):
         "policy_status",
         "requests",
         "upload_requests",
+        "dns_lookups",
         "bytes_up",
         "bytes_down",
     ]

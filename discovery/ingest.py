@@ -41,11 +41,11 @@ from discovery.parsers.base import (
     GroupedBlock,
     LogParser,
     MatchedBlock,
-    fast_record,
     parse_one,
     scan_records,
 )
-from discovery.parsers.pcap import CaptureStats, read_capture, sniff_capture
+from discovery.parsers.pcap import CaptureStats, read_usage, sniff_capture
+from discovery.parsers.pcap import UsageRecord as CaptureRecord
 from discovery.pseudonyms import pseudonymise_with_token, seal_json
 from discovery.redaction import FIXED_LAYOUTS, SampleLayout, is_personal_field, redact_sample
 
@@ -345,7 +345,8 @@ class ChunkResult:
     malformed_samples_sealed: str = ""
     first_seen: datetime | None = None
     last_seen: datetime | None = None
-    #: (pseudonym, kind, department, slug, day) -> [requests, uploads, bytes_up, bytes_down, first, last, policy]
+    #: (pseudonym, kind, department, slug, day) -> [requests, uploads, bytes_up, bytes_down, first, last, policy,
+    #: largest upload] and, on the rows of a capture only, DNS lookups (:meth:`_Aggregator.add_capture`)
     usage: dict[tuple[str, str, str, str, date], list[Any]] = field(default_factory=dict)
     #: pseudonym -> (kind, encrypted identity)
     identities: dict[str, tuple[str, bytes]] = field(default_factory=dict)
@@ -441,7 +442,7 @@ def run_chunk(
         if batch.log_format == CAPTURE_FORMAT:
             cstats = CaptureStats()
             fh.seek(0)
-            aggregator.add_all(scan_records(map(fast_record, read_capture(fh, cstats)), aggregator.classify))
+            aggregator.add_capture(read_usage(fh, cstats))
         else:
             parser = get_parser(batch.log_format, options=source.format_options, tz=ZoneInfo(source.time_zone or "UTC"))
             stats = ParseStats()
@@ -740,6 +741,65 @@ class _Aggregator:
                     row[4] = ts
                 elif ts > row[5]:
                     row[5] = ts
+
+    def add_capture(self, records: Iterable[CaptureRecord]) -> None:
+        """Fold a capture's records (:func:`~discovery.parsers.pcap.read_usage`, one per event), one request per
+        request (README, "What counts as a request"): a FLOW record brings its connection's bytes, and is the
+        connection's one request unless HTTP request heads were read from it (each HTTP event is then one request,
+        without bytes); a TLS/QUIC event is no request of its own (its flow, named by the SNI, is); a DNS question is
+        a lookup, counted in the row's ``dns_lookups`` (its 9th value), not as a request. Every event is one record
+        (matched or not), as before."""
+        classify = self.classify
+        subjects = self._subjects
+        rows = self.rows
+        targets = self.targets
+        day_of = self.day_of
+        first = self.first
+        last = self.last
+        count = matched = 0
+        for ts, src_ip, host, url, up, down, requests, lookups in records:
+            count += 1
+            if first is None or last is None:
+                first = last = ts
+            elif ts < first:
+                first = ts
+            elif ts > last:
+                last = ts
+            code = classify(host, url)
+            if not code:
+                continue
+            matched += 1
+            if not requests and not lookups and up is None:
+                continue  # a TLS/QUIC event (a FLOW record always has bytes, if 0): counted with its flow
+            who = f"@{src_ip}"
+            subject = subjects.get(who)
+            if subject is None:
+                subject = subjects[who] = self._subject_of(None, src_ip)
+            pseudonym, subject_kind, department, groups = subject
+            slug, upload = targets[code - 1]
+            key = (pseudonym, subject_kind, department, slug, day_of(ts))
+            row = rows.get(key)
+            if row is None:
+                policy = self._policy(slug, department, groups)
+                rows[key] = [requests, requests if upload else 0, up or 0, down or 0, ts, ts, policy, up, lookups]
+                continue
+            row[0] += requests
+            if upload:
+                row[1] += requests
+            if up:
+                row[2] += up
+                if row[7] is None or up > row[7]:
+                    row[7] = up
+            if down:
+                row[3] += down
+            row[8] += lookups
+            if ts < row[4]:
+                row[4] = ts
+            elif ts > row[5]:
+                row[5] = ts
+        self.first, self.last = first, last
+        self.matched += matched
+        self.unmatched += count - matched
 
     def _policy(self, slug: str, department: str, groups: tuple[str, ...]) -> str:
         key = (slug, department, groups)

@@ -355,6 +355,11 @@ class UsageRecord(models.Model):
     day = models.DateField()
     requests = models.BigIntegerField(default=0)
     upload_requests = models.BigIntegerField(default=0, help_text="Hits on known upload endpoints.")
+    dns_lookups = models.BigIntegerField(
+        default=0,
+        db_default=0,  # rows written by code that predates the field (older migrations' models) stay valid
+        help_text="DNS questions for the service's names (captures only): lookups, not requests.",
+    )
     bytes_up = models.BigIntegerField(default=0)
     bytes_down = models.BigIntegerField(default=0)
     max_request_bytes = models.BigIntegerField(

@@ -94,6 +94,7 @@ def _totals() -> dict[str, Any]:
     return {
         "requests": Sum("requests"),
         "upload_requests": Sum("upload_requests"),
+        "dns_lookups": Sum("dns_lookups"),  # captures' DNS questions: their own count, never in ``requests``
         "bytes_up": Sum("bytes_up"),
         "bytes_down": Sum("bytes_down"),
         "first_seen": Min("first_seen"),

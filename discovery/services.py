@@ -739,12 +739,14 @@ def _usage_rows(
         stored_day = days.get(day)
         if stored_day is None:
             stored_day = days[day] = adapt_date(day)
-        requests, uploads, bytes_up, bytes_down, first, last, policy, largest = row
+        requests, uploads, bytes_up, bytes_down, first, last, policy, largest = row[:8]
+        lookups = row[8] if len(row) > 8 else 0  # only the rows of a capture count DNS lookups
         rows.append(
             [
                 *(chunk.pk, chunk.batch_id, service_ids[slug], pseudonym, kind, version, department, stored_day),
                 *(requests, uploads, bytes_up, bytes_down, largest, adapt_datetime(first), adapt_datetime(last)),
                 policy,
+                lookups,
             ]
         )
     return rows
@@ -849,6 +851,7 @@ _USAGE_COLUMNS = (
     "first_seen",
     "last_seen",
     "policy_status",
+    "dns_lookups",
 )
 
 

@@ -200,6 +200,7 @@ class UsageSerializer(serializers.Serializer):
     policy_status = serializers.CharField()
     requests = serializers.IntegerField()
     upload_requests = serializers.IntegerField()
+    dns_lookups = serializers.IntegerField(help_text="DNS questions for the service (captures only); not requests.")
     bytes_up = serializers.IntegerField()
     bytes_down = serializers.IntegerField()
     first_seen = serializers.DateTimeField()

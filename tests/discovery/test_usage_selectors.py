@@ -25,6 +25,7 @@ def _by_hand(service: str, day_from: date | None, day_to: date | None) -> list[d
             "users": len({r.subject for r in records}),
             "requests": sum(r.requests for r in records),
             "upload_requests": sum(r.upload_requests for r in records),
+            "dns_lookups": sum(r.dns_lookups for r in records),
             "bytes_up": sum(r.bytes_up for r in records),
             "bytes_down": sum(r.bytes_down for r in records),
             "first_seen": min(r.first_seen for r in records),

@@ -29,7 +29,8 @@ What is extracted, per packet or per flow:
   The client is the sender of the first SYN, else of the first packet seen. Flows are emitted when they time out
   (capture time), when their tuple is reused by a new SYN, when the open-flow cap is hit, or at end of capture.
   Idle flows are found by timers while packet times go forward (a sweep looks only at the flows due), by looking
-  at every open flow once they went back.
+  at every open flow once they went back. ``extra["http_requests"]`` counts the HTTP request events of the flow
+  (emitted before its FLOW record), so that ingestion can count each request once (``discovery.ingest``).
 
 Memory is bounded by the number of open flows (``CaptureOptions.max_flows``) times the capped per-flow buffers
 (64 KiB ClientHello / request head, 256 KiB out-of-order TCP data, 64 KiB QUIC CRYPTO data), not by the file size.
@@ -94,8 +95,10 @@ __all__ = [
     "CaptureError",
     "CaptureOptions",
     "CaptureStats",
+    "UsageRecord",
     "read_capture",
     "read_names",
+    "read_usage",
     "sniff_capture",
 ]
 
@@ -224,6 +227,7 @@ class _Flow:
         "first_ts",
         "host",
         "host_source",
+        "http_requests",
         "last_ts",
         "next_seq",
         "proto",
@@ -265,6 +269,7 @@ class _Flow:
         self.quic_done = proto == PROTO_TCP
         self.host: str | None = None
         self.host_source = "ip"
+        self.http_requests = 0  # HTTP request heads read from the client stream
         self.timer: int | None = _NO_TIMER  # see _CaptureDecoder.schedule; None once finished
 
     @property
@@ -515,8 +520,11 @@ class _CaptureDecoder:
             self.drain(flow)
             flow.stream = None
         flow.quic = None
-        if not self.options.emit_flows:
-            return
+        if self.options.emit_flows:
+            self.flow_record(flow)
+
+    def flow_record(self, flow: _Flow) -> None:
+        """Emit the FLOW record of a finished flow."""
         server = _ip(flow.family, flow.server)
         self.emit(
             ProxyEvent(
@@ -532,6 +540,7 @@ class _CaptureDecoder:
                     "transport": "tcp" if flow.proto == PROTO_TCP else "udp",
                     "src_port": flow.client_port,
                     "host_source": flow.host_source,
+                    "http_requests": flow.http_requests,
                     "packets_up": flow.up_packets,
                     "packets_down": flow.down_packets,
                     "duration": round(flow.last_ts - flow.first_ts, 6),
@@ -601,6 +610,7 @@ class _CaptureDecoder:
             extra["chunked"] = True
         if not complete:
             extra["incomplete"] = True
+        flow.http_requests += 1
         if host:
             flow.name(host, "http-host")
         server = _ip(flow.family, flow.server)
@@ -720,6 +730,104 @@ class _CaptureDecoder:
         if hello is not None:
             flow.quic_done, flow.quic = True, None
             self.client_hello(flow, hello, EventKind.QUIC, "udp")
+
+
+#: what :func:`read_usage` yields per event of :func:`read_capture`: (capture time, client address, host, URL,
+#: upload bytes, download bytes, requests, DNS lookups)
+UsageRecord = tuple[float, str, str, str | None, int | None, int | None, int, int]
+
+
+class _UsageDecoder(_CaptureDecoder):
+    """:class:`_CaptureDecoder` yielding a :data:`UsageRecord` per event instead of a :class:`ProxyEvent`: the same
+    decoding, flows, names and counters, without the event objects (their datetimes, address strings of events no
+    one reads and ``extra`` dicts).
+
+    Each record carries what the event counts for, one request per request: a FLOW record its flow's bytes and one
+    request unless HTTP request heads were read from it; an HTTP event one request (no bytes: its flow has them); a
+    TLS/QUIC event nothing (its flow, named by the SNI, is the request); a DNS question one lookup."""
+
+    def __init__(self, stats: CaptureStats, options: CaptureOptions) -> None:
+        super().__init__(stats, options)
+        self.records: list[UsageRecord] = []
+
+    def run_usage(self, records: Iterator[tuple[int, float, bytes]]) -> Iterator[UsageRecord]:
+        """:meth:`_CaptureDecoder.run`, yielding :data:`UsageRecord` s."""
+        stats = self.stats
+        out = self.records
+        for linktype, ts, data in records:
+            self.frame += 1
+            stats.packets_read += 1
+            self.ts = ts
+            self.packet(linktype, data)
+            if out:
+                yield from out
+                out.clear()
+        for flow in list(self.flows.values()):
+            self.finish(flow)
+        self.flows.clear()
+        yield from out
+        out.clear()
+
+    def count(self, kind: str) -> None:
+        kinds = self.stats.events
+        kinds[kind] = kinds.get(kind, 0) + 1
+
+    def flow_record(self, flow: _Flow) -> None:
+        self.count("flow")
+        server = _ip(flow.family, flow.server)
+        self.records.append(
+            (
+                flow.first_ts,
+                _ip(flow.family, flow.client),
+                flow.host or server,
+                None,
+                flow.up_bytes,
+                flow.down_bytes,
+                0 if flow.http_requests else 1,
+                0,
+            )
+        )
+
+    def http(self, flow: _Flow, request: RequestHead, body: int, complete: bool) -> None:
+        authority = request.authority
+        host = normalize_host(authority) if authority else ""
+        flow.http_requests += 1
+        if host:
+            flow.name(host, "http-host")
+        self.count("http")
+        client = _ip(flow.family, flow.client)
+        self.records.append((self.ts, client, host or _ip(flow.family, flow.server), request.url, None, None, 1, 0))
+
+    def client_hello(self, flow: _Flow, hello: ClientHello, kind: EventKind, transport: str) -> None:
+        if not hello.sni:
+            self.stats.tls_without_sni += 1
+            return
+        host = normalize_host(hello.sni)
+        flow.name(host, "sni" if kind is EventKind.TLS else "quic-sni")
+        self.count(kind.value)
+        self.records.append((self.ts, _ip(flow.family, flow.client), host, None, None, None, 0, 0))
+
+    def dns(self, seg: Segment, resolution: str) -> None:
+        questions = self.questions(seg.payload, resolution)
+        if not questions:
+            return
+        src = _ip(seg.family, seg.src)
+        for question in questions:
+            self.count("dns")
+            self.records.append((self.ts, src, question.name.rstrip(".").lower(), None, None, None, 0, 1))
+
+
+def read_usage(
+    source: str | os.PathLike[str] | IO[bytes],
+    stats: CaptureStats | None = None,
+    *,
+    options: CaptureOptions | None = None,
+) -> Iterator[UsageRecord]:
+    """A :data:`UsageRecord` per event of :func:`read_capture`, in the same order, with the same counters: what
+    ingestion folds (``discovery.ingest``), without building the events."""
+    stats = stats if stats is not None else CaptureStats()
+    with _opened(source) as fh:
+        yield from _UsageDecoder(stats, options or CaptureOptions()).run_usage(_records(fh, stats))
 
 
 def read_capture(
