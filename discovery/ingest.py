@@ -266,6 +266,10 @@ class CatalogSnapshot:
     exceptions: dict[str, dict[tuple[str, str], str]]
     #: hosts of ``url`` rules: only a host with one of these as a label suffix needs its URL looked at
     url_hosts: frozenset[str] = frozenset()
+    #: per host any chunk met: the matcher's verdict on the host alone and whether a url rule could apply, shared by
+    #: the chunks parsed with this snapshot (on any thread) so that each host is matched once per process, not once
+    #: per chunk (bounded: emptied past HOST_CACHE_MAX)
+    host_matches: dict[str, tuple[Match | None, bool]] = field(default_factory=dict)
 
 
 _SNAPSHOT: dict[str, Any] = {"key": None, "value": None}
@@ -468,7 +472,13 @@ def run_chunk(
                         with contextlib.suppress(MalformedLine):
                             parse_one(parser, header)
             aggregator.add_all(
-                parser.scan_matched_bytes(blocks, stats, aggregator.classify, url_matters=aggregator.url_matters)
+                parser.scan_matched_bytes(
+                    blocks,
+                    stats,
+                    aggregator.classify,
+                    url_matters=aggregator.url_matters,
+                    url_rules=aggregator.url_rules,
+                )
             )
     aggregator.finish()
     if batch.log_format == CAPTURE_FORMAT:
@@ -564,10 +574,9 @@ class _Aggregator:
         # code - 1 -> (service slug, is upload endpoint)
         self.targets: list[tuple[str, bool]] = []
         self._target_codes: dict[tuple[str, bool], int] = {}
-        # host -> (code without URL, whether a url rule could apply)
+        # host -> (code without URL, whether a url rule could apply); a URL is never a key (a third of a real log's
+        # URLs are unique): for the few hosts that url rules cover, the matcher looks at each URL's path
         self._host_cache: dict[str, tuple[int, bool]] = {}
-        # (host, url) -> code, for the few hosts that url rules cover
-        self._url_cache: dict[tuple[str, str], int] = {}
         # a named user is resolved by name alone; an IP entry attributes only traffic that carries no user name
         self._subjects: dict[str, tuple[str, str, str, tuple[str, ...]]] = {}
         self._policies: dict[tuple[str, str, tuple[str, ...]], str] = {}
@@ -595,24 +604,35 @@ class _Aggregator:
         if cached is None:
             if len(self._host_cache) > HOST_CACHE_MAX:
                 self._host_cache.clear()
-            url_hosts = self.snapshot.url_hosts
-            labels = host.split(".")
-            has_url_rule = any(".".join(labels[i:]) in url_hosts for i in range(len(labels))) if url_hosts else False
-            cached = self._host_cache[host] = (self._code(self.snapshot.matcher.match(host)), has_url_rule)
+            snapshot = self.snapshot
+            known = snapshot.host_matches.get(host)
+            if known is None:
+                if len(snapshot.host_matches) > HOST_CACHE_MAX:
+                    snapshot.host_matches.clear()
+                url_hosts = snapshot.url_hosts
+                labels = host.split(".")
+                has_url_rule = (
+                    any(".".join(labels[i:]) in url_hosts for i in range(len(labels))) if url_hosts else False
+                )
+                known = snapshot.host_matches[host] = (snapshot.matcher.match(host), has_url_rule)
+            cached = self._host_cache[host] = (self._code(known[0]), known[1])
         code, has_url_rule = cached
         if has_url_rule and url:
-            found = self._url_cache.get((host, url))
-            if found is None:
-                if len(self._url_cache) > HOST_CACHE_MAX:
-                    self._url_cache.clear()
-                found = self._url_cache[(host, url)] = self._code(self.snapshot.matcher.match(host, url))
-            code = found
+            hit = self.snapshot.matcher.match_url(host, url)
+            if hit is not None:  # else the URL matches as its host alone
+                code = self._code(hit)
         return code
 
     def url_matters(self, host: str) -> bool:
         """Whether :meth:`classify` looks at the URL of ``host`` (a ``url`` rule covers it)."""
         self.classify(host, None)
         return self._host_cache[host][1]
+
+    def url_rules(self, host: str) -> list[tuple[str, int]]:
+        """For a host whose URL matters: the url rules :meth:`classify` applies to the path of its URLs, in the order
+        it tries them, as (regular expression matched from the start of the path, code): the first that matches
+        gives the code, and a URL that none matches has the code of ``classify(host, None)``."""
+        return [(pattern, self._code(hit)) for pattern, hit in self.snapshot.matcher.url_rules(host)]
 
     def _subject_of(self, user: str | None, ip: str | None) -> tuple[str, str, str, tuple[str, ...]]:
         source = self.source

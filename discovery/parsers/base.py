@@ -121,6 +121,14 @@ def fast_record(event: ProxyEvent) -> FastRecord:
 #: ``classify(host, url)``: the caller's verdict on a destination, ``0`` for "not of interest", else a positive code
 #: of the caller's own (the ingestion engine numbers the catalog services it counts)
 Classifier = Callable[[str, str | None], int]
+#: ``url_matters(host)``: whether ``classify`` looks at the URL of ``host`` at all (else only the host counts)
+UrlMatters = Callable[[str], bool]
+#: ``url_rules(host)``, for a host whose URL matters: the rules ``classify`` applies to the path of its URLs
+#: (``catalog.matcher.path_of``), in order, as (regular expression matched from the start of the path, code); the
+#: first that matches gives the code, and a URL that none matches (or without a path) has ``classify(host, None)``.
+#: The expressions use only what Python's ``re`` and RE2 read alike (literals, ``[^/]+``), so that a scan can run
+#: them on whole columns
+UrlRules = Callable[[str], Sequence[tuple[str, int]]]
 
 
 @dataclass(slots=True)
@@ -323,11 +331,13 @@ class LogParser(ABC):
         stats: ParseStats,
         classify: Classifier,
         *,
-        url_matters: Callable[[str], bool] | None = None,
+        url_matters: UrlMatters | None = None,
+        url_rules: UrlRules | None = None,
     ) -> Iterator[MatchedBlock | GroupedBlock]:
         """:meth:`scan_matched` on raw bytes: each block holds whole lines separated by ``\\n`` (no final newline),
         decoded as UTF-8 with replacement. A format may read the bytes on columns and yield :class:`GroupedBlock`;
-        ``url_matters(host)`` then tells it whether ``classify`` needs the URL for that host (``None``: always).
+        ``url_matters(host)`` then tells it whether ``classify`` needs the URL for that host (``None``: always), and
+        ``url_rules(host)`` how ``classify`` reads those URLs (:data:`UrlRules`; ``None``: it calls ``classify``).
         This default decodes each block and hands its lines to :meth:`scan_matched`.
         """
         return self.scan_matched((block.decode("utf-8", "replace").split("\n") for block in blocks), stats, classify)

@@ -14,12 +14,12 @@ custom ``logformat`` and feeds it to :class:`SquidLogformatParser` with the same
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from itertools import compress
 from operator import itemgetter
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from discovery.parsers.base import (
     MAX_EPOCH,
@@ -35,6 +35,8 @@ from discovery.parsers.base import (
     MatchedBlock,
     ParseStats,
     ProxyEvent,
+    UrlMatters,
+    UrlRules,
     Visible,
     fast_record,
     malformed_sample,
@@ -51,6 +53,9 @@ from discovery.parsers.normalise import (
     to_int,
 )
 
+if TYPE_CHECKING:
+    from discovery.parsers.squid_vector import Columns, LineRecords, MatchedRows
+
 SQUID_NATIVE_FORMAT = "%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt"
 SQUID_COMMON_FORMAT = '%>a %[ui %[un [%tl] "%rm %ru HTTP/%rv" %>Hs %<st %Ss:%Sh'
 SQUID_COMBINED_FORMAT = '%>a %[ui %[un [%tl] "%rm %ru HTTP/%rv" %>Hs %<st "%{Referer}>h" "%{User-Agent}>h" %Ss:%Sh'
@@ -63,7 +68,8 @@ _NATIVE_TS_RE = re.compile(r"^\d{9,11}\.\d{3}$")
 #: (``12\r34`` splits in two) shifts every later field, and the method is where that shows
 _METHOD_RE = re.compile(SQUID_METHOD_PATTERN)
 _FAST_URL_RE = re.compile(r"[hH][tT][tT][pP][sS]?://([^/:?#@\[\]]+)(?:[:/?#]|$)")
-#: distinct URLs whose host the native fast path remembers (bounded: the cache is cleared when full)
+#: distinct CONNECT targets whose host the record fast path remembers, and hosts whose code a column scan keeps
+#: (bounded: the cache is emptied when full)
 _URL_CACHE_MAX = 100_000
 #: epoch seconds in ``[_MIN_EPOCH, _MAX_EPOCH)`` give a timestamp check_event() accepts; outside, parse() says why not
 _MIN_EPOCH, _MAX_EPOCH = MIN_EPOCH, MAX_EPOCH
@@ -79,8 +85,12 @@ _NUMBER_DIGITS = 18
 #: in the user, client and URL, so a line holding one is left to parse()
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _FIELDS = tuple(itemgetter(i) for i in range(8))
-#: bytes per piece when a block the vector scan declined is retried: a bad line sends only its piece line by line
-_VECTOR_PIECE = 256 * 1024
+#: matched records of consecutive column blocks grouped together (one group-by, one group per (code, subject, day)
+#: of them all for ingestion to fold): a chunk's worth, with memory bounded for a long stream
+_GROUP_ROWS = 1 << 18
+#: bytes of the largest block handed to one column scan: a larger one (a gigantic line stream) is cut in pieces of
+#: whole lines of about this size (far below the 2 GiB one Arrow array holds)
+_COLUMN_BLOCK_MAX = 256 * 1024 * 1024
 
 # Squid format codes, longest first so that ``%>st`` is not read as ``%>s`` + "t".
 _KNOWN_CODES = sorted(
@@ -418,16 +428,6 @@ def _native_host(method: str, url: str) -> str | None:
     return fast[1].lower().rstrip(".") or None if fast else host_from_url(url)
 
 
-def _retried(
-    block: bytes, classify: Classifier, url_matters: Callable[[str], bool] | None, codes_cache: dict[str, int]
-) -> Iterator[tuple[bytes, GroupedBlock | None]]:
-    """The pieces of a block the column scan declined, each with its own column scan (None: declined again)."""
-    from discovery.parsers.squid_vector import scan_block  # numpy, pyarrow: loaded when a scan runs
-
-    for piece in _pieces(block, _VECTOR_PIECE):
-        yield piece, scan_block(piece, classify, url_matters, codes_cache) if len(piece) < len(block) else None
-
-
 class SquidParser(LogParser):
     """Squid native access.log (``logformat squid``, Squid docs; MDCA source type ``SQUID_NATIVE``).
 
@@ -506,35 +506,57 @@ class SquidParser(LogParser):
         stats: ParseStats,
         classify: Classifier,
         *,
-        url_matters: Callable[[str], bool] | None = None,
+        url_matters: UrlMatters | None = None,
+        url_rules: UrlRules | None = None,
     ) -> Iterator[MatchedBlock | GroupedBlock]:
         """The vectorised ingestion scan: each block is read on columns (:func:`squid_vector.read_columns`, run ahead
-        on the read-ahead threads) and its matched records are classified and grouped in line order
-        (:func:`squid_vector.classify_columns`); a block it declines (a line it cannot prove it reads as
-        :meth:`parse` does) is retried in pieces of about :data:`_VECTOR_PIECE` bytes, and a piece declined again
-        goes line by line through the fused :meth:`_scan`, which decides, counts and samples each of its lines as
-        :func:`parse_lines` would. Pieces are handled in line order, so a subject is still resolved from its first
-        record."""
-        from discovery.parsers.squid_vector import classify_columns, read_ahead  # numpy, pyarrow: loaded on use
+        on the read-ahead threads), its odd lines (those the column checks cannot prove they read as :meth:`parse`
+        does: malformed, non-ASCII, an unusual URL...) one by one through :meth:`_numbered`, which decides, counts and
+        samples each as :func:`parse_lines` would, and the block's matched records, from both, are classified and
+        taken in line order (:func:`squid_vector.match_columns`), so a subject is still resolved from its first
+        record; those of consecutive blocks, up to :data:`_GROUP_ROWS` of them, are grouped together
+        (:func:`squid_vector.group`). An odd line costs about what a good line costs: the other lines of its block
+        stay on columns."""
+        from discovery.parsers.squid_vector import HostCodes, group, match_columns, read_ahead  # numpy, pyarrow
 
-        codes_cache: dict[str, int] = {}
+        hosts = HostCodes(classify, url_matters, url_rules, limit=_URL_CACHE_MAX)
         line_no = 1
-        for block, columns in read_ahead(blocks):
-            if len(codes_cache) > _URL_CACHE_MAX:
-                codes_cache.clear()
-            found = None if columns is None else classify_columns(columns, classify, url_matters, codes_cache)
-            # a declined block is retried in smaller pieces (a piece as big as the block is not scanned again)
-            pieces = [(block, found)] if found is not None else _retried(block, classify, url_matters, codes_cache)
-            for piece, found in pieces:
-                if found is not None:
-                    stats.records_read += found.records
-                    stats.records_parsed += found.records
-                    line_no += found.records
-                    yield found
-                    continue
-                lines = piece.decode("utf-8", "replace").split("\n")
+        parts: list[MatchedRows] = []
+        matched = 0
+        for block, columns in read_ahead(_bounded(blocks)):
+            if columns is None:  # one line past what an Arrow array holds: line by line
+                if parts:
+                    yield group(parts)
+                    parts, matched = [], 0
+                lines = block.decode("utf-8", "replace").split("\n")
                 yield from self._scan([lines], stats, classify, first_line=line_no)
                 line_no += len(lines)
+                continue
+            odd = self._odd_records(block, columns, stats, classify, first_line=line_no) if len(columns.odd) else None
+            part = match_columns(columns, hosts, odd)
+            stats.records_read += len(columns.rows)
+            stats.records_parsed += len(columns.rows)
+            line_no += columns.lines
+            parts.append(part)
+            matched += len(part.codes)
+            if matched >= _GROUP_ROWS:
+                yield group(parts)
+                parts, matched = [], 0
+        if parts:
+            yield group(parts)
+
+    def _odd_records(
+        self, block: bytes, columns: Columns, stats: ParseStats, classify: Classifier, *, first_line: int
+    ) -> LineRecords:
+        """The odd lines of a block read on columns, each alone through :meth:`_numbered` (counted, and sampled with
+        its line number, as :func:`parse_lines` would), and their records classified."""
+        from discovery.parsers.squid_vector import LineRecords
+
+        records = LineRecords()
+        numbered = ((first_line + line, raw.decode("utf-8", "replace")) for line, raw in columns.odd_lines(block))
+        for number, (ts, user, src_ip, host, url, _, down) in self._numbered(numbered, stats):
+            records.add(number - first_line, classify(host, url), ts, user, src_ip, down)
+        return records
 
     def _scan(
         self, blocks: Iterable[Sequence[str]], stats: ParseStats, classify: Classifier, *, first_line: int = 1
@@ -544,8 +566,8 @@ class SquidParser(LogParser):
         A run of :data:`_SCAN_RUN` lines is split once; the checks :meth:`parse` makes line by line are then made
         on whole columns with C-level builtins (every line has ten fields, the time is a float in datetime's range,
         elapsed time and size are decimal, every result code is ``code/status`` with a decimal status, every URL
-        has a host), and the classification comes from a cache keyed by URL (per method kind, since CONNECT reads
-        ``host:port``), so that a line of no interest costs a split and a few C calls and builds no record. Only
+        has a host), and the classification comes from a cache of the run keyed by URL (per method kind, since CONNECT
+        reads ``host:port``), so that a line of no interest costs a split and a few C calls and builds no record. Only
         the matched lines' user, client and size are read. A run in which any check fails goes line by line through
         :meth:`_fast` (which falls back to :meth:`parse` for the lines it does not accept), so counts, malformed
         samples and their line numbers are those of :func:`parse_lines`.
@@ -557,9 +579,11 @@ class SquidParser(LogParser):
         for block in blocks:
             for start in range(0, len(block), _SCAN_RUN):
                 run = block[start : start + _SCAN_RUN]
-                if len(url_codes) > _URL_CACHE_MAX or len(connect_codes) > _URL_CACHE_MAX or len(codes_of) > 1000:
-                    connect_codes.clear()
-                    url_codes.clear()
+                # a URL's code is kept for its run only: a third of a real log's URLs are unique, and the classifier
+                # keeps the codes of hosts itself
+                connect_codes.clear()
+                url_codes.clear()
+                if len(codes_of) > 1000:
                     codes_of.clear()
                 found = _scan_run(run, classify, codes_of, connect_codes, url_codes)
                 if found is None:
@@ -571,37 +595,39 @@ class SquidParser(LogParser):
                 line_no += len(run)
 
     def _fast(self, lines: Iterable[str], stats: ParseStats, *, first_line: int = 1) -> Iterator[FastRecord]:
-        """The ingestion fast path: :func:`parse_lines` over :meth:`parse`, reduced to :data:`FastRecord` tuples.
+        """The ingestion fast path: :func:`parse_lines` over :meth:`parse`, reduced to :data:`FastRecord` tuples (the
+        records of :meth:`_numbered`, the lines numbered from ``first_line``)."""
+        return (record for _, record in self._numbered(enumerate(lines, first_line), stats))
+
+    def _numbered(self, lines: Iterable[tuple[int, str]], stats: ParseStats) -> Iterator[tuple[int, FastRecord]]:
+        """The record fast path over numbered lines: each record with the number of its line (which a malformed
+        line's sample carries).
 
         A line that splits into ten or more fields with a well-formed result code and numbers, and whose URL's host
-        is cached or found by the plain-URL fast match, is read right here; every other line (comments, blanks,
-        malformed, unusual URLs) goes through :meth:`parse` with the same counting and sampling as ``parse_lines``.
-        The host of each URL is remembered per method kind (CONNECT ``host:port`` or absolute URL).
+        is found by the plain-URL fast match, is read right here; every other line (comments, blanks, malformed,
+        unusual URLs) goes through :meth:`parse` with the same counting and sampling as ``parse_lines``. The host of
+        a CONNECT target is remembered (a URL never is: a third of a real log's URLs are unique).
         """
         connect_hosts: dict[str, str | None] = {}
-        url_hosts: dict[str, str | None] = {}
         methods: dict[str, bool] = {}
         fast_url = _FAST_URL_RE.match
         samples = stats.malformed_samples
         read = parsed = malformed = skipped = 0
-        offset = first_line - 1
         try:
-            for raw in lines:
+            for number, raw in lines:
                 read += 1
                 parts = raw.split()
                 if len(parts) >= 10 and raw[0] != "#":
                     ts, elapsed, _client, result, size, method, url = parts[:7]
-                    cache = connect_hosts if method == "CONNECT" else url_hosts
-                    host = cache.get(url, "")
-                    if host == "":
-                        if method == "CONNECT":
-                            host = normalise_host(url)
-                        else:
-                            found = fast_url(url)
-                            host = found[1].lower().rstrip(".") or None if found else host_from_url(url)
-                        if len(cache) >= _URL_CACHE_MAX:
-                            cache.clear()
-                        cache[url] = host
+                    if method == "CONNECT":
+                        host = connect_hosts.get(url, "")
+                        if host == "":
+                            if len(connect_hosts) >= _URL_CACHE_MAX:
+                                connect_hosts.clear()
+                            host = connect_hosts[url] = normalise_host(url)
+                    else:
+                        found = fast_url(url)
+                        host = found[1].lower().rstrip(".") or None if found else host_from_url(url)
                     # int() accepts every str.isdecimal() string: the checks parse() makes, without the conversions
                     # (a size of at most MAX_RECORD_BYTES_DIGITS digits is within check_event's bound)
                     method_ok = methods.get(method)
@@ -624,8 +650,9 @@ class SquidParser(LogParser):
                                 seconds = -1e300  # parse() reports it
                             if _MIN_EPOCH <= seconds < _MAX_EPOCH:  # check_event's range: else parse() says why
                                 parsed += 1
-                                user = parts[7]
-                                yield (seconds, None if user == "-" else user, parts[2], host, url, None, int(size))
+                                name = parts[7]
+                                user = None if name == "-" else name
+                                yield number, (seconds, user, parts[2], host, url, None, int(size))
                                 continue
                 # anything the fast checks did not accept: the general parser decides, counted like parse_lines
                 line = raw.rstrip("\r\n")
@@ -637,13 +664,13 @@ class SquidParser(LogParser):
                 except MalformedLine as exc:
                     malformed += 1
                     if len(samples) < ParseStats.MAX_SAMPLES:
-                        samples.append(malformed_sample(read + offset, exc, line))
+                        samples.append(malformed_sample(number, exc, line))
                     continue
                 if event is None:
                     skipped += 1
                     continue
                 parsed += 1
-                yield fast_record(event)
+                yield number, fast_record(event)
         finally:
             stats.records_read += read
             stats.records_parsed += parsed
@@ -661,6 +688,15 @@ class SquidParser(LogParser):
             if len(parts) >= 10 and _NATIVE_TS_RE.match(parts[0]) and _NATIVE_RESULT_RE.match(parts[3]):
                 good += 1
         return good / len(candidates)
+
+
+def _bounded(blocks: Iterable[bytes]) -> Iterator[bytes]:
+    """``blocks``, each larger than :data:`_COLUMN_BLOCK_MAX` cut into pieces of whole lines."""
+    for block in blocks:
+        if len(block) <= _COLUMN_BLOCK_MAX:
+            yield block
+        else:
+            yield from _pieces(block, _COLUMN_BLOCK_MAX)
 
 
 def _pieces(block: bytes, size: int) -> Iterator[bytes]:

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
 
 from discovery import demo
+from discovery.management.commands.ingest_logs import Command as IngestLogs
 from discovery.models import LogBatch, LogSource, UsageRecord
 from tests.discovery.factories import ensure_catalog, squid_bytes
 
@@ -44,6 +45,23 @@ def test_ingest_logs_json_prints_the_counts_and_a_second_run_is_a_duplicate(cata
     assert first["duplicate"] is False and first["batch_id"] == batch.pk
     assert second["duplicate"] is True and second["batch_id"] == batch.pk
     assert LogSource.objects.filter(name="proxy-1").exists()
+
+
+def test_ingest_logs_does_not_run_the_system_checks(
+    catalog: None, log_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given the system checks made to fail
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("ingest_logs ran the system checks")
+
+    monkeypatch.setattr(BaseCommand, "check", refuse)
+    out = StringIO()
+    command = IngestLogs(stdout=out)
+    options = vars(command.create_parser("manage.py", "ingest_logs").parse_args([str(log_file), "--json"]))
+    # when run as manage.py runs it (run_from_argv, less its closing of the connections)
+    command.execute(**options)
+    # then
+    assert json.loads(out.getvalue())["records_parsed"] == 6
 
 
 def test_ingest_logs_without_json_prints_a_summary(catalog: None, log_file: Path) -> None:

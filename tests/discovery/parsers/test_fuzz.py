@@ -15,7 +15,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from discovery.parsers import squid
 from discovery.parsers.base import (
     MAX_RECORD_BYTES,
     MAX_TIMESTAMP,
@@ -166,10 +165,9 @@ _SQUID_BASE = st.one_of(
     data=st.data(),
     base=st.lists(_SQUID_BASE, min_size=1, max_size=40),
     block=st.integers(1, 50),
-    piece=st.integers(1, 400),
 )
 def test_property_squid_fused_vector_and_fast_paths_agree_on_mutated_lines(
-    data: Any, base: list[bytes], block: int, piece: int
+    data: Any, base: list[bytes], block: int
 ) -> None:
     # given a mix of good, tricky and fixture lines, mutated (NUL, \r, invalid UTF-8, bad numbers, long lines...)
     mutated = data.draw(mutated_file(base, max_mutations=12))
@@ -178,9 +176,7 @@ def test_property_squid_fused_vector_and_fast_paths_agree_on_mutated_lines(
     lines = mutated.decode("utf-8", "replace").split("\n")
     raw = mutated.decode("utf-8", "surrogateescape").split("\n")
     # when / then the vectorised scan on the bytes gives the sums, counts and samples of the line-by-line parser
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(squid, "_VECTOR_PIECE", piece)
-        _, stats = vector_scan._assert_same(blocks)
+    _, stats = vector_scan._assert_same(blocks)
     assert_counted(stats, len(lines), stats.records_parsed)
     # and so do the fused scan and the record fast path, on the decoded lines and on lines with lone surrogates
     for text in (lines, raw):

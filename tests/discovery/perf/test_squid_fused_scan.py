@@ -22,7 +22,6 @@ from core.db.bulk import datetime_adapter, rows_insert
 from discovery.choices import BatchStatus
 from discovery.ingest import ChunkResult, _aggregate, _Aggregator, catalog_snapshot
 from discovery.models import AIService, LogBatch, LogSource, Pseudonym, UsageRecord
-from discovery.parsers import squid
 from discovery.parsers.base import LogParser, MatchedBlock, ParseStats, fast_record, parse_lines, scan_records
 from discovery.parsers.squid import SquidParser
 from discovery.pseudonyms import decrypt_identity, key_version, pseudonymise, pseudonymise_with_token
@@ -313,35 +312,6 @@ def test_ingesting_a_file_gives_the_same_batch_either_way(
     assert fused.records_malformed > 0 and fused.records_matched > 0
     assert _usage(fused) == _usage(regular) and _usage(fused)
     assert (fused.chunks_total > 1) == (chunk_bytes == 700)
-
-
-@pytest.mark.django_db
-def test_ingestion_takes_the_fused_path_where_the_vector_scan_declines(
-    source: LogSource, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # given a Squid native file the vector scan declines (non-ASCII user names), and counters on the fused runs and
-    # on parse()
-    runs: list[bool] = []
-    real_run = squid._scan_run
-
-    def counting_run(*args: Any) -> Any:
-        found = real_run(*args)
-        runs.append(found is not None)
-        return found
-
-    def refuse(self: SquidParser, line: str) -> Any:
-        raise AssertionError("parse() called: ingestion left the fused path")
-
-    monkeypatch.setattr(squid, "_scan_run", counting_run)
-    monkeypatch.setattr(SquidParser, "parse", refuse)
-    rng = random.Random(11)
-    text = "\n".join(_valid_line(rng, i).replace(" bob ", " b\u00f6b ") for i in range(3000)) + "\n"
-    # when
-    batch = _ingest(source, text)
-    # then every run was read on columns by the fused loop, and the batch is complete
-    assert runs and all(runs)
-    assert batch.records_parsed == 3000 and batch.records_matched > 0
-    assert UsageRecord.objects.filter(batch=batch).exists()
 
 
 # --- commit helpers ----------------------------------------------------------------------------------------------

@@ -7,22 +7,25 @@ from __future__ import annotations
 
 import io
 import random
+import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from discovery import ingest
+from discovery.catalog import CatalogMatcher, RuleType, load_catalog
 from discovery.choices import BatchStatus
-from discovery.ingest import ChunkResult, _aggregate, _Aggregator, catalog_snapshot
+from discovery.ingest import CatalogSnapshot, ChunkResult, _aggregate, _Aggregator, catalog_snapshot
 from discovery.models import UsageRecord
-from discovery.parsers import squid, squid_vector
+from discovery.parsers import squid_vector
 from discovery.parsers.base import GroupedBlock, MatchedBlock, ParseStats, fast_record, parse_lines, subject_key
 from discovery.parsers.squid import SquidParser
 from discovery.services import log_batch_confirm, log_batch_ingest
@@ -152,14 +155,8 @@ def _assert_same(blocks: Sequence[bytes]) -> tuple[list[MatchedBlock | GroupedBl
     return vector, vector_stats
 
 
-@pytest.fixture
-def small_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retry a declined block in pieces of a few lines, so that short test inputs exercise the piecewise retry."""
-    monkeypatch.setattr(squid, "_VECTOR_PIECE", 300)
-
-
 @pytest.mark.parametrize("block", [1, 3, 1000])
-def test_the_line_tables_give_the_same_sums_counts_and_samples(block: int, small_pieces: None) -> None:
+def test_the_line_tables_give_the_same_sums_counts_and_samples(block: int) -> None:
     # given every edge case, each line also followed by a good one (so blocks and pieces mix good and bad lines)
     lines = [x for line in LINES + EDGE_LINES + EXTRA_LINES for x in (line, LINES[1])]
     # when / then
@@ -175,9 +172,7 @@ def test_the_extra_lines_alone_give_the_same_results_each_on_its_own() -> None:
 
 @pytest.mark.parametrize("bad_at", [0, 999, 1000, 2999])
 @pytest.mark.parametrize("block", [997, 8192])
-def test_a_bad_line_anywhere_keeps_its_line_number_and_only_its_piece_leaves_the_vector_path(
-    bad_at: int, block: int, small_pieces: None
-) -> None:
+def test_a_bad_line_anywhere_keeps_its_line_number_and_only_it_leaves_the_vector_path(bad_at: int, block: int) -> None:
     # given 3000 good lines with one malformed line and one comment
     rng = random.Random(bad_at)
     lines = [_valid_line(rng, i) for i in range(3000)]
@@ -185,10 +180,11 @@ def test_a_bad_line_anywhere_keeps_its_line_number_and_only_its_piece_leaves_the
     lines[(bad_at + 500) % 3000] = "# a comment"
     # when
     blocks, stats = _assert_same(_blocks(lines, block))
-    # then the sample carries the 1-based line number of the bad line, and most lines were read on columns
+    # then the sample carries the 1-based line number of the bad line, and every other line was read on columns
     assert [s["line"] for s in stats.malformed_samples] == [bad_at + 1]
     assert stats.records_skipped == 1
-    assert sum(b.records for b in blocks if isinstance(b, GroupedBlock)) > 2900
+    assert all(isinstance(b, GroupedBlock) for b in blocks)
+    assert sum(b.records for b in blocks) == stats.records_parsed == 2998
 
 
 def test_a_clean_stream_is_read_on_columns_without_parse(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -204,19 +200,28 @@ def test_a_clean_stream_is_read_on_columns_without_parse(monkeypatch: pytest.Mon
         raise AssertionError("the vector scan fell back to a per-line path")
 
     monkeypatch.setattr(SquidParser, "parse", refuse)
-    monkeypatch.setattr(SquidParser, "_fast", refuse)
+    monkeypatch.setattr(SquidParser, "_numbered", refuse)
     monkeypatch.setattr(SquidParser, "_scan", refuse)
+    read: list[int] = []
+    real = squid_vector.match_columns
+
+    def counting(columns: Any, *args: Any) -> Any:
+        read.append(len(columns.rows))
+        return real(columns, *args)
+
+    monkeypatch.setattr(squid_vector, "match_columns", counting)  # where scan_matched_bytes imports it from
     stats = ParseStats()
     # when
     blocks = list(SquidParser().scan_matched_bytes(_blocks(lines, 1000), stats, classify))
-    # then every line was counted, in three grouped blocks
+    # then every line was counted, its three blocks read on columns and grouped together
     assert stats.records_read == stats.records_parsed == 2500
-    assert [type(b) for b in blocks] == [GroupedBlock] * 3
+    assert read == [1000, 1000, 500]
+    assert [type(b) for b in blocks] == [GroupedBlock]
     assert 0 < sum(b.matched for b in blocks if isinstance(b, GroupedBlock)) < 2500
 
 
 @pytest.mark.parametrize("sample", SQUID_SAMPLES, ids=lambda p: p.parent.parent.name + "/" + p.name)
-def test_the_squid_samples_give_the_same_results(sample: Path, small_pieces: None) -> None:
+def test_the_squid_samples_give_the_same_results(sample: Path) -> None:
     if not sample.exists():
         pytest.skip(f"{sample} is missing")
     data = sample.read_bytes()
@@ -229,14 +234,11 @@ def test_the_squid_samples_give_the_same_results(sample: Path, small_pieces: Non
 @given(
     lines=st.lists(st.one_of(*MIXED_LINES, st.sampled_from(EXTRA_LINES)), max_size=60),
     block=st.integers(1, 70),
-    piece=st.integers(1, 400),
 )
-def test_property_mixed_valid_and_invalid_lines_give_the_same_results(lines: list[str], block: int, piece: int) -> None:
+def test_property_mixed_valid_and_invalid_lines_give_the_same_results(lines: list[str], block: int) -> None:
     # given any mix of good lines, lines with one field replaced by a tricky value, token soup and edge lines
     # when / then
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(squid, "_VECTOR_PIECE", piece)
-        _assert_same(_blocks(lines, block))
+    _assert_same(_blocks(lines, block))
 
 
 @pytest.mark.parametrize(
@@ -259,8 +261,8 @@ def test_property_mixed_valid_and_invalid_lines_give_the_same_results(lines: lis
 def test_the_time_check_on_buffers_at_the_edges(value: str, plain: bool) -> None:
     import pyarrow as pa
 
-    assert squid_vector._plain_times(pa.array([value])) is plain
-    assert squid_vector._plain_times(pa.array(["1772409600.123", value])) is plain
+    assert squid_vector._plain_times(pa.array([value])).tolist() == [plain]
+    assert squid_vector._plain_times(pa.array(["1772409600.123", value])).tolist() == [True, plain]
 
 
 @hypothesis_settings(max_examples=300, deadline=None)
@@ -277,15 +279,42 @@ def test_the_time_check_on_buffers_at_the_edges(value: str, plain: bool) -> None
 )
 def test_property_the_time_check_on_buffers_is_the_time_regex(values: list[str], cut: int) -> None:
     # given time values, also as a slice of a larger array (the buffers then start before the slice's first value)
-    import re
-
     import pyarrow as pa
 
     padded = pa.array(["0.000"] * cut + values)
-    # then the numpy check accepts exactly the arrays whose every value matches the shape
-    expected = all(re.fullmatch(squid_vector._TS_SHAPE, value, re.ASCII) for value in values)
-    assert squid_vector._plain_times(pa.array(values)) == expected
-    assert squid_vector._plain_times(padded.slice(cut)) == expected
+    # then the numpy check accepts exactly the values that match the shape
+    expected = [re.fullmatch(squid_vector._TS_SHAPE, value, re.ASCII) is not None for value in values]
+    assert squid_vector._plain_times(pa.array(values)).tolist() == expected
+    assert squid_vector._plain_times(padded.slice(cut)).tolist() == expected
+
+
+def _regex_host(url: str, connect: bool) -> str | None:
+    """The host of the plain URL shapes as their one regular expression reads it (what the column scan, which runs
+    each shape's expression on the URLs of its methods, stands for): lower-cased, trailing dots dropped, None when
+    not of the shape or no host is left."""
+    found = re.match(squid_vector._HOST_PATTERN, url)
+    host = found["connect" if connect else "url"] if found else None
+    return host.lower().rstrip(".") or None if host else None
+
+
+_URL_TEXT = st.tuples(
+    st.sampled_from(["", "http://", "https://", "HTTP://", "hTtPs://", "http:/", "https:", "httpx://", "ftp://"]),
+    st.text(alphabet="aZ09.-_:/?#@[]%~hHtTpPsS", max_size=14),
+).map("".join)
+
+
+@hypothesis_settings(max_examples=400, deadline=None)
+@given(urls=st.lists(st.tuples(_URL_TEXT.filter(bool), st.booleans()), min_size=1, max_size=25), cut=st.integers(0, 2))
+def test_property_the_hosts_read_per_shape_are_those_of_the_host_regex(urls: list[tuple[str, bool]], cut: int) -> None:
+    # given URL tokens of any shape, CONNECT or not, also as a slice of a larger array
+    import pyarrow as pa
+
+    column = pa.array(["https://pad.example/"] * cut + [url for url, _ in urls]).slice(cut)
+    connect = np.array([flag for _, flag in urls], dtype=bool)
+    # when
+    hosts, index = squid_vector._url_hosts(column, connect)
+    # then each URL has the host the regular expression gives (and none where it gives none)
+    assert [hosts[i].as_py() if i >= 0 else None for i in index] == [_regex_host(url, flag) for url, flag in urls]
 
 
 @hypothesis_settings(max_examples=100, deadline=None)
@@ -302,6 +331,198 @@ def test_property_times_and_days_are_those_of_the_datetimes(millis: list[int]) -
     assert all(isinstance(b, GroupedBlock) for b in blocks)
 
 
+# --- odd lines among good ones: each read alone, the lines around it stay on columns ----------------------------
+
+#: lines of every kind the column checks cannot take (malformed, non-ASCII, unusual URLs, Squid's error entries,
+#: blank and comment lines, invalid UTF-8), each of which must leave only itself to the per-line path
+ODD_LINES = [
+    f"{MIDNIGHT}.000 x 10.0.0.1 TCP_MISS/200 1 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 -",  # malformed
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_MISS/200 1 GET https://claude.ai/x",  # cut short
+    f"{MIDNIGHT}.000      0 10.0.0.1 NONE_NONE/000 0 NONE error:transaction-end-before-headers - HIER_NONE/- -",
+    f"{MIDNIGHT}.000      1 10.0.0.1 NONE/400 3885 NONE error:invalid-request - HIER_NONE/- text/html",
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_TUNNEL/200 9 CONNECT chatgpt.com:443 j\u00fcrgen.m\u00fcller HIER_DIRECT/1.1.1.1 -",
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_MISS/200 9 GET http://b\u00fccher.example/stra\u00dfe bob HIER_DIRECT/1.1.1.1 -",
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_MISS/200 9 GET http://user@chatgpt.com/x bob HIER_DIRECT/1.1.1.1 -",
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_MISS/200 9 GET http://[2001:db8::1]/x bob HIER_DIRECT/2001:db8::1 -",
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_MISS/200 9 GET ftp://ftp.example.org/pub bob HIER_DIRECT/1.1.1.1 -",
+    f"{MIDNIGHT}.000 5 10.0.0.1 TCP_TUNNEL/200 9 CONNECT chatgpt.com:443 jos\udce9 HIER_DIRECT/1.1.1.1 -",  # Latin-1
+    "# a comment",
+    "",
+    "\x00\x00\x00\x00 garbage after a crash",
+]
+
+
+def _count_per_line(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The lines handed to the per-line paths of the Squid scan (the record fast path, which falls back to parse(),
+    and the fused line loop, whose runs the record fast path reads when its column checks fail), as they arrive."""
+    seen: list[str] = []
+    real_numbered, real_scan = SquidParser._numbered, SquidParser._scan
+
+    def numbered(self: SquidParser, lines: Any, stats: ParseStats) -> Any:
+        lines = list(lines)
+        seen.extend(text for _, text in lines)
+        return real_numbered(self, lines, stats)
+
+    def scan(self: SquidParser, blocks: Any, stats: ParseStats, classify: Any, **kw: Any) -> Any:
+        blocks = [list(block) for block in blocks]
+        seen.extend(line for block in blocks for line in block)
+        return real_scan(self, blocks, stats, classify, **kw)
+
+    monkeypatch.setattr(SquidParser, "_numbered", numbered)
+    monkeypatch.setattr(SquidParser, "_scan", scan)
+    return seen
+
+
+@pytest.mark.parametrize("odd", ODD_LINES, ids=range(len(ODD_LINES)))
+@pytest.mark.parametrize("at", [0, 1500, 2999])
+def test_one_odd_line_in_a_block_sends_only_itself_to_the_per_line_path(
+    odd: str, at: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given 3000 good lines in one block (as ingestion hands over about 4 MiB), one of them replaced by an odd line,
+    # and a record of the lines that reach the per-line paths
+    rng = random.Random(at)
+    lines = [_valid_line(rng, i) for i in range(3000)]
+    lines[at] = odd
+    seen = _count_per_line(monkeypatch)
+    # when
+    blocks, stats = _assert_same(_blocks(lines, 3000))
+    # then exactly that line went through the per-line path, once; the block's other 2999 lines were read on columns
+    assert seen == [odd.encode("utf-8", "surrogatepass").decode("utf-8", "replace")]
+    assert [type(b) for b in blocks] == [GroupedBlock]
+    assert stats.records_read == 3000 and blocks[0].records == stats.records_parsed
+
+
+@hypothesis_settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    good=st.integers(1, 400),
+    odd=st.lists(
+        st.tuples(
+            st.integers(0, 10_000), st.one_of(st.sampled_from(ODD_LINES + EXTRA_LINES + EDGE_LINES), *MIXED_LINES)
+        ),
+        max_size=12,
+    ),
+    block=st.integers(1, 500),
+    seed=st.integers(0, 1000),
+)
+def test_property_odd_lines_mixed_into_pieces_give_the_line_parsers_results_and_only_they_leave_the_columns(
+    good: int, odd: list[tuple[int, str]], block: int, seed: int
+) -> None:
+    # given good lines with odd ones (and tricky, and good-looking) put in anywhere, cut into blocks of any size
+    rng = random.Random(seed)
+    lines = [_valid_line(rng, i) for i in range(good)]
+    for at, line in odd:
+        lines.insert(at % (len(lines) + 1), line)
+    with pytest.MonkeyPatch.context() as patch:
+        seen = _count_per_line(patch)
+        # when / then: the counts, malformed counts and samples (line numbers included) and the sums per subject and
+        # day are those of the line-by-line parser
+        _assert_same(_blocks(lines, block))
+    # and no line but the inserted ones went through the per-line path (the good lines all stayed on columns)
+    assert len(seen) <= len(odd)
+
+
+@pytest.mark.django_db
+def test_ingestion_reads_non_ascii_lines_alone_without_parse_and_the_rest_on_columns(
+    source: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a Squid native file where about a quarter of the lines name a non-ASCII user, a record of the lines
+    # that reach the per-line paths, and parse() refused (the record fast path reads such a line itself)
+    seen = _count_per_line(monkeypatch)
+
+    def refuse(self: SquidParser, line: str) -> Any:
+        raise AssertionError("parse() called for a line the record fast path reads")
+
+    monkeypatch.setattr(SquidParser, "parse", refuse)
+    rng = random.Random(11)
+    lines = [_valid_line(rng, i).replace(" bob ", " b\u00f6b ") for i in range(3000)]
+    # when
+    batch = _ingest(source, "\n".join(lines) + "\n")
+    # then only the non-ASCII lines went line by line, and the batch is complete
+    assert seen == [line for line in lines if not line.isascii()] and 500 < len(seen) < 1000
+    assert batch.records_parsed == 3000 and batch.records_matched > 0
+    assert UsageRecord.objects.filter(batch=batch).exists()
+
+
+# --- url rules run on columns ------------------------------------------------------------------------------------
+
+_SERVICES = load_catalog()
+#: (host, path) of every url rule of the seeded catalogue
+URL_RULES = sorted(
+    rule.value.partition("/")[::2]
+    for service in _SERVICES
+    for rule in service.rules
+    if rule.rule_type is RuleType.URL_PREFIX
+)
+
+
+def _catalog_aggregator() -> _Aggregator:
+    """The ingestion classifier over the seeded catalogue, without a database."""
+    url_hosts = frozenset(host for host, _ in URL_RULES)
+    snapshot = CatalogSnapshot(CatalogMatcher(_SERVICES), {}, {}, {}, url_hosts)
+    source = SimpleNamespace(identity_map={}, strip_domain=True, lowercase_users=True)
+    return _Aggregator(ChunkResult(), source=source, snapshot=snapshot)
+
+
+_SEGMENT = st.text(alphabet="abcz019-_.~%*", min_size=0, max_size=6)
+#: a URL of the plain shape for a url-rule host (or a subdomain of it): the rule's path as it is, cut short, with a
+#: segment changed or added, a query or fragment, a port; any scheme case
+URL_OF_RULE = st.tuples(
+    st.sampled_from(URL_RULES),
+    st.sampled_from(["https://", "http://", "HTTPS://", "hTtP://"]),
+    st.sampled_from(["", "www.", "a.b."]),
+    st.sampled_from(["", ":443", ":8080"]),
+    st.integers(0, 8),
+    st.lists(_SEGMENT, max_size=3),
+    st.sampled_from(["", "?q=1", "?a/b", "#frag/x", "?", "/", "//x"]),
+).map(
+    lambda t: (
+        t[2] + t[0][0],
+        f"{t[1]}{t[2]}{t[0][0]}{t[3]}"
+        + ("/" + "/".join([*t[0][1].replace("*", "x1").split("/")[: t[4]], *t[5]]) if t[4] or t[5] else "")
+        + t[6],
+    )
+)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(urls=st.lists(URL_OF_RULE, min_size=1, max_size=30))
+def test_property_url_rules_run_on_columns_give_the_classifiers_codes(urls: list[tuple[str, str]]) -> None:
+    # given URLs of the catalogue's url-rule hosts, and the ingestion classifier with its host cache
+    import pyarrow as pa
+
+    aggregator = _catalog_aggregator()
+    hosts = squid_vector.HostCodes(aggregator.classify, aggregator.url_matters, aggregator.url_rules)
+    matcher = aggregator.snapshot.matcher
+    for host in {host for host, _ in urls}:
+        of_host = [url for h, url in urls if h == host]
+        assert aggregator.url_matters(host)
+        # when the host's url rules run on a column of its URLs
+        codes = hosts.url_codes(host, pa.array(of_host)).tolist()
+        # then each URL has the code the classifier gives it, which is the matcher's
+        assert codes == [aggregator.classify(host, url) for url in of_host]
+        assert codes == [aggregator._code(matcher.match(host, url)) for url in of_host]
+
+
+def test_the_url_rule_property_reaches_upload_endpoints_and_plain_host_codes() -> None:
+    # the property above is not vacuous: rule paths hit their rules, other paths fall back to the host's code
+    import pyarrow as pa
+
+    aggregator = _catalog_aggregator()
+    hosts = squid_vector.HostCodes(aggregator.classify, aggregator.url_matters, aggregator.url_rules)
+    urls = [
+        "https://chatgpt.com/backend-api/files?x=1",
+        "https://chatgpt.com/backend-api/models/123",
+        "https://chatgpt.com/",
+        "https://chatgpt.com",
+        "https://chatgpt.com?/backend-api/files",
+    ]
+    codes = hosts.url_codes("chatgpt.com", pa.array(urls)).tolist()
+    host_code = aggregator.classify("chatgpt.com", None)
+    upload = codes[0]
+    assert aggregator.targets[upload - 1][1] is True  # the upload endpoint
+    assert codes[1:] == [host_code] * 4 and host_code != upload
+
+
 # --- through the aggregator and the ingestion engine -------------------------------------------------------------
 
 
@@ -316,10 +537,9 @@ def _subject_lines() -> list[str]:
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("rules", [True, False], ids=["url rules on columns", "url rules per URL"])
 @pytest.mark.parametrize("block", [5, 100_000])
-def test_aggregates_of_the_vector_scan_equal_those_of_the_regular_path(
-    catalog: None, block: int, small_pieces: None
-) -> None:
+def test_aggregates_of_the_vector_scan_equal_those_of_the_regular_path(catalog: None, block: int, rules: bool) -> None:
     # given a mixed stream with real catalog hosts (url rules included), users resolved through the identity map
     lines = _subject_lines() + _mixed_log().split("\n") + _subject_lines()
     source = SimpleNamespace(identity_map=identity_map(), strip_domain=True, lowercase_users=True)
@@ -328,8 +548,11 @@ def test_aggregates_of_the_vector_scan_equal_those_of_the_regular_path(
     blocks = _blocks(lines, block)
     # when
     aggregator = _Aggregator(vector, source=source, snapshot=snapshot)
+    url_rules = aggregator.url_rules if rules else None
     scanned = list(
-        SquidParser().scan_matched_bytes(blocks, ParseStats(), aggregator.classify, url_matters=aggregator.url_matters)
+        SquidParser().scan_matched_bytes(
+            blocks, ParseStats(), aggregator.classify, url_matters=aggregator.url_matters, url_rules=url_rules
+        )
     )
     aggregator.add_all(scanned)
     aggregator.finish()
@@ -350,23 +573,20 @@ def test_aggregates_of_the_vector_scan_equal_those_of_the_regular_path(
 @pytest.mark.django_db
 @pytest.mark.parametrize("chunk_bytes", [700, 64 * 1024 * 1024])
 def test_ingesting_a_file_gives_the_same_batch_either_way(
-    catalog: None, monkeypatch: pytest.MonkeyPatch, settings: Any, chunk_bytes: int, small_pieces: None
+    catalog: None, monkeypatch: pytest.MonkeyPatch, settings: Any, chunk_bytes: int
 ) -> None:
     # given one file ingested by two sources, in many chunks or in one (one byte range), and a count of the
     # blocks read on columns
     settings.DISCOVERY_CHUNK_BYTES = chunk_bytes
     text = "\n".join(_subject_lines()) + "\n" + _mixed_log(3000) + "\r\n".join(_subject_lines())
     on_columns: list[int] = []
-    real = squid_vector.classify_columns
+    real = squid_vector.match_columns
 
-    def counting(*args: Any) -> Any:
-        found = real(*args)
-        on_columns.append(found.records if found is not None else 0)
-        return found
+    def counting(columns: Any, *args: Any) -> Any:
+        on_columns.append(len(columns.rows))
+        return real(columns, *args)
 
-    # whole blocks (SquidParser.scan_matched_bytes imports it from squid_vector when it runs) and the pieces of
-    # declined blocks (scan_block)
-    monkeypatch.setattr(squid_vector, "classify_columns", counting)
+    monkeypatch.setattr(squid_vector, "match_columns", counting)  # where scan_matched_bytes imports it from
     vector_source = LogSourceFactory(name="vector", log_format="squid", identity_map=identity_map())
     regular_source = LogSourceFactory(name="regular", log_format="squid", identity_map=identity_map())
     # when
@@ -397,7 +617,7 @@ def test_ingestion_takes_the_vector_path_for_squid_native(source: Any, monkeypat
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("ingestion left the vector path")
 
-    monkeypatch.setattr(squid_vector, "read_ahead", recording)  # where SquidParser.scan_matched_bytes imports it from
+    monkeypatch.setattr(squid_vector, "read_ahead", recording)  # where scan_matched_bytes imports it from
     monkeypatch.setattr(SquidParser, "parse", refuse)
     monkeypatch.setattr(SquidParser, "_scan", refuse)
     rng = random.Random(11)
@@ -477,12 +697,16 @@ def test_the_engine_hands_byte_blocks_of_whole_lines_to_scan_matched_bytes(monke
     assert not any(block.endswith(b"\n") for block in seen)
 
 
-def test_a_vector_block_is_declined_not_misread_when_sizes_could_overflow() -> None:
-    # given sizes whose sum over a block could overflow a 64-bit integer
-    line = f"{MIDNIGHT}.000 5 10.0.0.1 TCP_MISS/200 999999999999999999 GET https://claude.ai/ x HIER_DIRECT/1.1.1.1 -"
-    # when / then the totals still equal Python's arbitrary-precision sums
-    _assert_same(_blocks([line] * 20, 20))
-    assert squid_vector.scan_block(("\n".join([line] * 20)).encode(), classify, None, {}) is None
+def test_sizes_whose_sum_could_overflow_64_bits_are_summed_exactly_on_columns() -> None:
+    # given sizes whose sum over a block could overflow a 64-bit integer, to a host of interest
+    line = f"{MIDNIGHT}.000 5 10.0.0.1 TCP_MISS/200 999999999999999 GET https://chatgpt.com/ x HIER_DIRECT/1.1.1.1 -"
+    assert classify("chatgpt.com", None)
+    lines = [line] * 20_000 + [line.replace(" x ", " y ")]
+    # when / then the block is read on columns, and the totals are still Python's arbitrary-precision sums
+    blocks, _ = _assert_same(_blocks(lines, 30_000))
+    assert [type(b) for b in blocks] == [GroupedBlock]
+    found = blocks[0]
+    assert isinstance(found, GroupedBlock) and max(found.download) == 20_000 * 999999999999999 > 2**63
 
 
 def test_read_ahead_gives_each_block_its_columns_in_order_read_on_the_read_threads(
@@ -493,7 +717,7 @@ def test_read_ahead_gives_each_block_its_columns_in_order_read_on_the_read_threa
 
     rng = random.Random(3)
     blocks = [("\n".join(_valid_line(rng, i * 50 + j) for j in range(50))).encode() for i in range(12)]
-    blocks[4] = b"not a squid line"
+    blocks[4] = b"not a squid line"  # an odd line: left to the per-line path
     read_on: list[str] = []
     real = squid_vector.read_columns
 
@@ -506,12 +730,12 @@ def test_read_ahead_gives_each_block_its_columns_in_order_read_on_the_read_threa
     pairs = list(squid_vector.read_ahead(iter(blocks)))
     # then every block comes back once, in order, with the columns scan_block would read from it
     assert [block for block, _ in pairs] == blocks
-    assert [columns is None for _, columns in pairs] == [i == 4 for i in range(12)]
+    assert [columns is not None and len(columns.odd) > 0 for _, columns in pairs] == [i == 4 for i in range(12)]
     assert len(read_on) == 12 and all(name.startswith("scan-read") for name in read_on)
     for block, columns in pairs[:2]:
         assert columns is not None
-        found = squid_vector.classify_columns(columns, classify, None, {})
-        assert found is not None and found == squid_vector.scan_block(block, classify, None, {})
+        found = squid_vector.classify_columns(columns, squid_vector.HostCodes(classify))
+        assert found == squid_vector.scan_block(block, squid_vector.HostCodes(classify))
 
 
 def test_an_abandoned_read_ahead_cancels_its_pending_reads_and_a_forked_process_gets_its_own_threads(
