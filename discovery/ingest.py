@@ -44,6 +44,7 @@ from discovery.parsers.base import (
     parse_one,
     scan_records,
 )
+from discovery.parsers.content import ContentRefused, describe_binary, probe_lines, refusal_text
 from discovery.parsers.pcap import CaptureStats, read_usage, sniff_capture
 from discovery.parsers.pcap import UsageRecord as CaptureRecord
 from discovery.pseudonyms import pseudonymise_with_token, seal_json
@@ -251,6 +252,33 @@ def detect_file_format(fileobj: IO[bytes], head: bytes, *, limits: StreamLimits 
     stream = open_text_stream(fileobj, limits=limits)
     first, _ = peek_lines(iter(stream), 50)
     return detect_format(first)
+
+
+def check_content(
+    fileobj: IO[bytes],
+    head: bytes,
+    log_format: str,
+    *,
+    parser: LogParser,
+    limits: StreamLimits | None,
+    probe_limit: int,
+    max_share: float,
+) -> None:
+    """Refuse (:class:`~discovery.parsers.content.ContentRefused`) content that ``log_format`` cannot be trusted with:
+    ``head`` (the content's first bytes, decompressed) is binary (a PDF, an image, an executable, another archive),
+    or more than ``max_share`` of the records of its first ``probe_limit`` lines are malformed. A capture is not
+    checked here: the caller reads a capture as one, whatever the source's format says."""
+    what = describe_binary(head)
+    if what is not None:
+        raise ContentRefused(f"the file looks like {what}, not a {log_format} log; nothing was counted")
+    if max_share >= 1:  # the malformed check is off
+        return
+    fileobj.seek(0)
+    with open_text_stream(fileobj, limits=limits) as lines:
+        probe = probe_lines(parser, lines, limit=probe_limit)
+    fileobj.seek(0)
+    if probe.exceeds(max_share):
+        raise ContentRefused(refusal_text(probe, log_format=log_format, max_share=max_share))
 
 
 # --- catalog snapshot built from the database ------------------------------------------------------------------

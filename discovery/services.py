@@ -15,6 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 from celery.exceptions import SoftTimeLimitExceeded
 from cryptography.fernet import InvalidToken
@@ -64,7 +65,8 @@ from discovery.models import (
     UsageRecord,
 )
 from discovery.parsers import ArchiveError, StreamLimits, UnknownFormat, get_parser
-from discovery.parsers.pcap import CaptureError
+from discovery.parsers.content import ContentRefused
+from discovery.parsers.pcap import CaptureError, sniff_capture
 from discovery.parsers.streams import ArchiveLimitExceeded
 from discovery.pseudonyms import decrypt_identity, key_version, unseal_json
 
@@ -390,6 +392,8 @@ def log_batch_ingest(
         # uploader's 400 (a field error on ``file``), never a 500.
         message = f"the file could not be read as a log or capture: {exc}"
         raise ValidationFailed(message, extra={"file": [message]}) from exc
+    if not compressed and fmt != ingest.CAPTURE_FORMAT:  # a compressed file's content is checked by the worker
+        fmt = _content_checked(source=source, fileobj=fileobj, head=plan.head, fmt=fmt, limits=None)
     # the same content (plain) or the same file (compressed, not yet read) as another source's batch: held
     digest_field = "sha256" if compressed else "content_sha256"
     other = _counted_batches().filter(**{digest_field: plan.sha256}).exclude(source=source).order_by("pk").first()
@@ -503,6 +507,31 @@ def _log_batch_create(
     return batch
 
 
+def _content_checked(
+    *, source: LogSource, fileobj: IO[bytes], head: bytes, fmt: str, limits: StreamLimits | None
+) -> str:
+    """The format ``fmt`` content is read with, once its first bytes have been looked at: a capture given to a text
+    format is read as a capture (what it is); binary content (a PDF, an image, another archive) or content whose
+    first ``DISCOVERY_MALFORMED_PROBE_LINES`` lines are mostly malformed (``DISCOVERY_MALFORMED_MAX_SHARE``) is
+    refused with a ``ValidationFailed`` that says what the file looks like, before anything is stored or counted."""
+    if sniff_capture(head):
+        return ingest.CAPTURE_FORMAT
+    parser = get_parser(fmt, options=source.format_options, tz=ZoneInfo(source.time_zone or "UTC"))
+    try:
+        ingest.check_content(
+            fileobj,
+            head,
+            fmt,
+            parser=parser,
+            limits=limits,
+            probe_limit=settings.DISCOVERY_MALFORMED_PROBE_LINES,
+            max_share=settings.DISCOVERY_MALFORMED_MAX_SHARE,
+        )
+    except ContentRefused as exc:
+        raise ValidationFailed(str(exc), extra={"file": [str(exc)]}) from exc
+    return fmt
+
+
 def _log_chunks_enqueue(chunk_ids: list[int]) -> None:
     """Hand the chunks to the ingest queue once the current transaction commits."""
     from discovery.tasks import ingest_log_chunk_task  # tasks import services: avoid the cycle
@@ -580,10 +609,30 @@ def _log_chunk_prepare(chunk: LogChunk) -> bool:
         if not fmt:
             raw.seek(0)
             fmt = ingest.detect_file_format(raw, raw.read(ingest.HEAD_BYTES), limits=limits)
+        if fmt != ingest.CAPTURE_FORMAT:
+            _compressed_content_check(batch=batch, raw=raw, head=head, fmt=fmt, limits=limits)
     try:
         return _log_batch_content_record(chunk=chunk, digest=digest, candidates=candidates, fmt=fmt)
     except IntegrityError:  # a batch of this source with this content committed meanwhile: this one repeats it
         return _log_batch_content_record(chunk=chunk, digest=digest, candidates=candidates, fmt=fmt)
+
+
+def _compressed_content_check(*, batch: LogBatch, raw: IO[bytes], head: bytes, fmt: str, limits: StreamLimits) -> None:
+    """A compressed file's decompressed content, checked as an upload checks a plain file (:func:`_content_checked`)
+    before anything of it is counted; a refusal (``ContentRefused``) fails the chunk, hence the batch (one chunk),
+    with the reason. A capture inside an archive is refused too: captures are read as uploaded, not decompressed."""
+    if sniff_capture(head):
+        raise ContentRefused(
+            "the archive holds a packet capture (pcap/pcapng); upload the capture itself, not compressed; "
+            "nothing was counted"
+        )
+    try:
+        _content_checked(source=batch.source, fileobj=raw, head=head, fmt=fmt, limits=limits)
+    except ValidationFailed as exc:
+        raise ContentRefused(
+            f"{exc.message}. To read it with another format, set the source's format, delete this batch and "
+            "upload the file again"
+        ) from exc
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from typing import Any
 
 import environ
 
-from config.settings.env import env_bool, env_int, env_list, env_str
+from config.settings.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -271,6 +271,10 @@ DISCOVERY_CHUNK_BYTES = env_int("DISCOVERY_CHUNK_BYTES", 64 * 1024 * 1024)
 # before the reaper queues it again (above the longest expected backlog; a duplicate message is harmless).
 DISCOVERY_CHUNK_MAX_ATTEMPTS = env_int("DISCOVERY_CHUNK_MAX_ATTEMPTS", 5)
 DISCOVERY_CHUNK_PENDING_TIMEOUT = env_int("DISCOVERY_CHUNK_PENDING_TIMEOUT", 2 * 3600)
+# Content checks before a source's format is trusted: a file whose records in its first PROBE_LINES lines are more
+# than MAX_SHARE malformed is refused and nothing of it counted (1 turns the check off).
+DISCOVERY_MALFORMED_PROBE_LINES = env_int("DISCOVERY_MALFORMED_PROBE_LINES", 10_000)
+DISCOVERY_MALFORMED_MAX_SHARE = env_float("DISCOVERY_MALFORMED_MAX_SHARE", 0.5)
 
 # Audits: the largest input file or download one audit reads, the most rows a SQL source may return, and the
 # directories a server-side path source may read from (default: MEDIA_ROOT only).

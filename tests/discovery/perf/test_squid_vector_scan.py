@@ -423,8 +423,9 @@ def test_property_odd_lines_mixed_into_pieces_give_the_line_parsers_results_and_
 
 @pytest.mark.django_db
 def test_ingestion_reads_non_ascii_lines_alone_without_parse_and_the_rest_on_columns(
-    source: Any, monkeypatch: pytest.MonkeyPatch
+    source: Any, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
+    settings.DISCOVERY_MALFORMED_MAX_SHARE = 1  # the upload's malformed probe off: only ingestion's reads recorded
     # given a Squid native file where about a quarter of the lines name a non-ASCII user, a record of the lines
     # that reach the per-line paths, and parse() refused (the record fast path reads such a line itself)
     seen = _count_per_line(monkeypatch)
@@ -632,8 +633,9 @@ def test_ingestion_takes_the_vector_path_for_squid_native(source: Any, monkeypat
 
 @pytest.mark.django_db
 def test_a_plain_one_chunk_file_is_read_as_a_byte_range_and_a_gzip_one_as_a_stream(
-    catalog: None, monkeypatch: pytest.MonkeyPatch
+    catalog: None, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
+    settings.DISCOVERY_MALFORMED_MAX_SHARE = 1  # the malformed probe off: only ingestion's own streams recorded
     # given one small Squid file (one chunk), plain and gzip-compressed, and a record of the line streams opened
     import gzip
 
