@@ -14,7 +14,9 @@ from typing import Any
 
 import environ
 
-from config.settings.env import env_bool, env_float, env_int, env_list, env_str
+from config.settings.env import env_bool, env_float, env_int, env_list, env_str, load_env_file
+
+ENV_FILE_READ = load_env_file()  # .env (or ENV_FILE) first: the environment wins over it
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var"))).resolve()

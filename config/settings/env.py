@@ -11,6 +11,9 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+#: the project directory (where manage.py and the default ``.env`` are)
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -67,3 +70,23 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if value is None:
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def load_env_file() -> Path | None:
+    """Read the ``.env`` file into the environment (django-environ's reader), before any setting is read: the file
+    named by ``ENV_FILE``, else ``.env`` in the project directory. A variable already set in the environment wins
+    over the file (so ``SECRET_KEY=... manage.py ...`` or a container's environment still decides). ``ENV_FILE=``
+    (empty) reads no file: the test settings do that, so a developer's ``.env`` never leaks into the suite.
+    Returns the file read, or None."""
+    import environ  # django-environ: the .env syntax (quotes, comments, ``export``) handled by a kept library
+
+    named = os.environ.get("ENV_FILE")
+    if named == "":
+        return None
+    path = Path(named) if named else BASE_DIR / ".env"
+    if not path.is_file():
+        if named:
+            raise ImproperlyConfigured(f"ENV_FILE={named!r} is not a readable file")
+        return None
+    environ.Env.read_env(str(path), overwrite=False)
+    return path

@@ -6,6 +6,8 @@ import os
 import tempfile
 
 os.environ.setdefault("DEBUG", "false")
+# No .env: a developer's file never leaks into the suite (a test sets ENV_FILE for a subprocess to check it).
+os.environ.setdefault("ENV_FILE", "")
 # An unregistered audit-log event type fails the test that writes it.
 os.environ.setdefault("AUDIT_LOG_STRICT_EVENT_TYPES", "true")
 # Tests never touch ./var: the embedded broker file and media live in a throw-away directory.

@@ -62,7 +62,7 @@ def test_every_variable_in_compose_is_documented_in_env_example() -> None:
 def test_every_variable_the_settings_read_is_documented_in_env_example() -> None:
     # given
     source = "\n".join(p.read_text() for p in (ROOT / "config" / "settings").glob("*.py"))
-    read = set(re.findall(r'env_(?:str|bool|int|list|raw)\(\s*"([A-Z_0-9]+)"', source))
+    read = set(re.findall(r'env_(?:str|bool|int|float|list|raw)\(\s*"([A-Z_0-9]+)"', source))
     # then
     assert read, "no settings variables found: the regex is stale"
     assert read - ENV_EXAMPLE == set()
