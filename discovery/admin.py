@@ -401,15 +401,32 @@ class LogBatchAdmin(admin.ModelAdmin):
     def report_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        report = usage_report(days=int(request.GET.get("days", 30) or 30))
+        period = ReportPeriodForm(request.GET or None)
+        days = period.cleaned_data["days"] if period.is_valid() and period.cleaned_data["days"] else REPORT_DAYS
+        report = usage_report(days=days)
         context = {
             **self.admin_site.each_context(request),
             **report,
+            "period": period,
+            "days": days,
             "title": "Shadow-AI usage report",
             "chart": trend_chart_png(report["per_day"]),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/discovery/report.html", context)
+
+
+#: the usage report's default period, days
+REPORT_DAYS = 30
+
+
+class ReportPeriodForm(forms.Form):
+    """The usage report's period: a whole number of days back from today (``?days=abc`` is a form error shown on
+    the page, with the default period, never a server error)."""
+
+    days = forms.IntegerField(
+        min_value=1, max_value=100_000, required=False, initial=REPORT_DAYS, help_text="Days back from today."
+    )
 
 
 class ReidentifyForm(forms.Form):

@@ -78,6 +78,25 @@ def test_report_shows_top_services_unsanctioned_usage_and_a_chart(client: Client
     assert "jdoe" not in html
 
 
+@pytest.mark.parametrize("days", ["abc", "-5", "0", "10**9", "99999999999999999999", "1.5"])
+def test_a_bad_report_period_is_a_message_on_the_page_not_a_server_error(
+    client: Client, ingested: LogBatch, sam: Any, days: str
+) -> None:
+    # when
+    response = login(client, sam).get(reverse("admin:discovery_logbatch_report"), {"days": days})
+    # then the report is shown for the default period, with the error
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Period:" in html and "Showing the last 30 days." in html
+    assert 'name="days" id="id_days" min="1" max="100000" value="30"' in html
+
+
+def test_the_report_period_is_kept_in_its_form(client: Client, ingested: LogBatch, sam: Any) -> None:
+    response = login(client, sam).get(reverse("admin:discovery_logbatch_report"), {"days": "7"})
+    html = response.content.decode()
+    assert response.status_code == 200 and 'value="7"' in html and "Period:" not in html
+
+
 def test_security_analyst_uploads_through_the_admin(client: Client, source: LogSource, sam: Any) -> None:
     # given
     login(client, sam)
