@@ -21,6 +21,12 @@ def _render(fig: Figure, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+def group_metrics(analysis: dict[str, Any]) -> set[str]:
+    """The group metrics :func:`group_bars` can draw for ``analysis`` (those of its first stratum's groups)."""
+    stratum = (analysis.get("strata") or [{}])[0]
+    return {name for group in stratum.get("groups", []) for name in (group.get("metrics") or {})}
+
+
 def group_bars(analysis: dict[str, Any], metric: str, *, fmt: str = "png") -> bytes:
     """Per-group bars of ``metric`` (first stratum) with bootstrap CI whiskers, coloured by the group's verdict."""
     from matplotlib.figure import Figure  # heavy: loaded when a chart is drawn, not when the app starts

@@ -51,6 +51,18 @@ def audit_run_trend(
     return points
 
 
+def audit_trend_metrics(*, definition: AuditDefinition, limit: int = 50) -> set[str]:
+    """The metrics :func:`audit_run_trend` can plot for ``definition``: the aggregates of its latest completed runs'
+    first stratum, and ``min_impact_ratio``; empty when no run has completed (nothing to check against)."""
+    results = AuditRun.objects.filter(definition=definition, status=RunStatus.SUCCEEDED).order_by("-slot")
+    names: set[str] = set()
+    for result in results.values_list("result", flat=True)[:limit]:
+        analyses = (result or {}).get("analyses") or []
+        if analyses and analyses[0].get("strata"):
+            names.update(analyses[0]["strata"][0].get("aggregates") or {})
+    return names | {"min_impact_ratio"} if names else set()
+
+
 def run_metric_value(result: dict | None, metric: str) -> float | None:
     """An aggregate of the first analysis/stratum of a stored result; ``min_impact_ratio`` = the lowest eligible
     group's impact ratio."""

@@ -20,7 +20,7 @@ from audits.api.serializers import (
 from audits.constants import DEFAULT_CHART_METRIC
 from audits.filtersets import AuditDefinitionFilterSet, AuditRunFilterSet, FindingFilterSet
 from audits.models import AuditRun
-from audits.selectors import audit_definition_list, audit_run_list, audit_run_trend, finding_list
+from audits.selectors import audit_definition_list, audit_run_list, audit_run_trend, audit_trend_metrics, finding_list
 from core.api.mixins import change_reason
 from core.api.permissions import ActionPerms
 from core.api.viewsets import ServiceModelViewSet
@@ -68,6 +68,12 @@ class AuditDefinitionViewSet(ServiceModelViewSet):
     def trend_chart(self, request: Request, pk: str | None = None) -> HttpResponse:
         definition = self.get_object()
         metric = request.query_params.get("metric", "demographic_parity_ratio")
+        known = audit_trend_metrics(definition=definition)
+        if known and metric not in known:
+            raise ValidationFailed(
+                f"unknown metric {metric!r}; this audit's runs have: {', '.join(sorted(known))}",
+                extra={"metric": [f"one of: {', '.join(sorted(known))}"]},
+            )
         png = charts.trend(audit_run_trend(definition=definition, metric=metric), metric)
         return HttpResponse(png, content_type="image/png")
 
@@ -114,6 +120,12 @@ class AuditRunViewSet(viewsets.ReadOnlyModelViewSet):
             analysis = run.analyses[int(request.query_params.get("analysis", 0))]
         except (IndexError, ValueError) as exc:
             raise ValidationFailed("This run has no such analysis (has it completed?).") from exc
+        known = charts.group_metrics(analysis)
+        if known and metric not in known:
+            raise ValidationFailed(
+                f"unknown metric {metric!r}; this analysis has: {', '.join(sorted(known))}",
+                extra={"metric": [f"one of: {', '.join(sorted(known))}"]},
+            )
         return HttpResponse(charts.group_bars(analysis, metric), content_type="image/png")
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
-from rest_framework import serializers
+from django.http import Http404
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -39,6 +41,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(
             {"code": "protected", "detail": "Other records depend on this one; it cannot be deleted."}, status=409
         )
+    if isinstance(exc, Http404):  # get_object() on a missing id: the same code as any other missing thing
+        exc = exceptions.NotFound(str(exc) or None)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, list):
         # a ValidationError raised with a message or a list of them (not field errors): the same object as any

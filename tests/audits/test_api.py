@@ -212,6 +212,23 @@ def test_charts_are_png(api: Any, audrey: Any) -> None:
     assert bars.content.startswith(PNG_MAGIC) and trend.content.startswith(PNG_MAGIC)
 
 
+def test_an_unknown_chart_metric_is_a_400_naming_the_metrics_there_are(api: Any, audrey: Any) -> None:
+    # given
+    run = _completed_run()
+    api.force_authenticate(audrey)
+    # when
+    bars = api.get(reverse("audits-api:auditrun-chart", args=[run.pk]), {"metric": "true_positiv_rate"})
+    trend = api.get(reverse("audits-api:auditdefinition-trend-chart", args=[run.definition_id]), {"metric": "nope"})
+    ok = api.get(
+        reverse("audits-api:auditdefinition-trend-chart", args=[run.definition_id]), {"metric": "min_impact_ratio"}
+    )
+    # then
+    assert bars.status_code == trend.status_code == 400
+    assert "'true_positiv_rate'" in bars.json()["detail"] and "true_positive_rate" in bars.json()["metric"][0]
+    assert "demographic_parity_ratio" in trend.json()["detail"] and "min_impact_ratio" in trend.json()["detail"]
+    assert ok.status_code == 200 and ok.content.startswith(PNG_MAGIC)
+
+
 def test_chart_of_a_failed_run_is_400(api: Any, audrey: Any) -> None:
     # given
     run = _failed_run()
