@@ -7,22 +7,27 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern, path
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from alerts import services
-from alerts.choices import AlertStatus
+from alerts.choices import ALERT_TRANSITIONS, AlertStatus
 from alerts.models import Alert, AlertComment, AlertRule, Silence
 from core.admin_mixins import AuditedAdmin, stored
 from core.exceptions import ApplicationError
 from discovery.blocklist import FILE_NAMES, BlocklistFormat
+from discovery.models import Pseudonym
 from discovery.selectors import blocklist_render
 from discovery.services import ai_service_promote
 from notifications.models import Delivery
@@ -120,10 +125,45 @@ class DeliveryInline(GenericTabularInline):
         return False
 
 
+#: the triage buttons and bulk actions, in the order they are offered
+TRIAGE_LABELS: dict[AlertStatus, str] = {
+    AlertStatus.ACKNOWLEDGED: "Acknowledge",
+    AlertStatus.RESOLVED: "Resolve",
+    AlertStatus.FALSE_POSITIVE: "Mark false positive",
+    AlertStatus.OPEN: "Re-open",
+}
+
+
+class TriageReasonForm(forms.Form):
+    """Why the selected alerts are resolved or marked false positive (kept in their history and the audit log)."""
+
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="What was done, or why it is not a risk. Kept in each alert's history and the audit log.",
+    )
+
+
 def _transition_action(to: str, label: str) -> Any:
     @admin.action(description=label, permissions=["change"])
-    def act(modeladmin: AlertAdmin, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
-        outcome = services.alerts_bulk_transition(alerts=list(queryset), to=to, actor=request.user, reason=label)
+    def act(modeladmin: AlertAdmin, request: HttpRequest, queryset: QuerySet[Alert]) -> HttpResponse | None:
+        reason = label
+        if to in services.REASON_REQUIRED:  # ask first, on an intermediate page (as Django's delete confirmation)
+            form = TriageReasonForm(request.POST if "apply_reason" in request.POST else None)
+            if not form.is_valid():
+                context = {
+                    **modeladmin.admin_site.each_context(request),
+                    "title": f"{label}: why?",
+                    "opts": modeladmin.model._meta,
+                    "alerts": queryset.select_related("rule", "service"),
+                    "form": form,
+                    "action": request.POST.get("action", ""),
+                    "label": label,
+                    "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                }
+                return TemplateResponse(request, "admin/alerts/alert/triage_reason.html", context)
+            reason = form.cleaned_data["reason"]
+        outcome = services.alerts_bulk_transition(alerts=list(queryset), to=to, actor=request.user, reason=reason)
         modeladmin.message_user(request, f"{len(outcome.changed)} alert(s) changed.", messages.SUCCESS)
         if outcome.skipped:
             modeladmin.message_user(
@@ -131,6 +171,7 @@ def _transition_action(to: str, label: str) -> Any:
                 f"{len(outcome.skipped)} skipped: {'; '.join(sorted(set(outcome.skipped.values())))}",
                 messages.WARNING,
             )
+        return None
 
     act.__name__ = f"mark_{to}"
     return act
@@ -181,10 +222,7 @@ class AlertAdmin(SimpleHistoryAdmin):
     ]
     fields = readonly_fields
     actions = [
-        _transition_action(AlertStatus.ACKNOWLEDGED, "Acknowledge"),
-        _transition_action(AlertStatus.RESOLVED, "Resolve"),
-        _transition_action(AlertStatus.FALSE_POSITIVE, "Mark false positive"),
-        _transition_action(AlertStatus.OPEN, "Re-open"),
+        *(_transition_action(status, label) for status, label in TRIAGE_LABELS.items()),
         "assign_to_me",
         "promote_service",
     ]
@@ -247,8 +285,52 @@ class AlertAdmin(SimpleHistoryAdmin):
                 self.admin_site.admin_view(self.blocklist_view),
                 name="alerts_alert_blocklist",
             ),
+            path("<int:pk>/triage/", self.admin_site.admin_view(self.triage_view), name="alerts_alert_triage"),
             *super().get_urls(),
         ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """The alert page with its triage buttons (the transitions allowed from its status; resolving and false
+        positive need a reason) and, for holders of the re-identification permission, a link to re-identify its
+        user (audited there, with a reason)."""
+        alert = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if alert is not None:
+            if self.has_change_permission(request, alert):
+                allowed = ALERT_TRANSITIONS.get(alert.status, frozenset())
+                context["triage"] = [
+                    (status.value, TRIAGE_LABELS[status], status in services.REASON_REQUIRED)
+                    for status in AlertStatus
+                    if status in allowed
+                ]
+            context["reidentify_url"] = self._reidentify_url(request, alert)
+        return super().change_view(request, object_id, form_url, context)
+
+    def _reidentify_url(self, request: HttpRequest, alert: Alert) -> str | None:
+        if not alert.subject or not request.user.has_perm("discovery.reidentify_pseudonym"):
+            return None
+        pseudonym = Pseudonym.objects.filter(pseudonym=alert.subject).values_list("pk", flat=True).first()
+        return reverse("admin:discovery_pseudonym_reidentify", args=[pseudonym]) if pseudonym else None
+
+    def triage_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """POST ``to`` and ``reason`` from the alert page's triage buttons: ``alert_transition``, then back."""
+        alert = self.get_object(request, str(pk))
+        if alert is None:
+            raise Http404("no such alert")
+        if request.method != "POST" or not self.has_change_permission(request, alert):
+            raise PermissionDenied
+        to = request.POST.get("to", "")
+        try:
+            alert = services.alert_transition(
+                alert=alert, to=to, actor=request.user, reason=request.POST.get("reason", "").strip()
+            )
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, f"Alert {alert.get_status_display().lower()}.", messages.SUCCESS)
+        return redirect("admin:alerts_alert_change", alert.pk)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         return super().changelist_view(request, {**(extra_context or {}), "blocklist_formats": BLOCKLIST_LABELS})

@@ -128,7 +128,12 @@ class Alert(BaseModel):
         indexes = [models.Index(fields=["status", "severity"]), models.Index(fields=["rule", "service"])]
 
     def __str__(self) -> str:
-        return f"{self.rule.key} / {self.subject[:12] or 'org'} / {self.service_id} @ {self.window_start:%Y-%m-%d}"
+        """What an analyst reads in a title or a list: the rule, the service by name, whose traffic (a pseudonym's
+        start, or the whole organisation) and the window's day, e.g. ``Unsanctioned use: DeepSeek, user 776b7232788e,
+        2026-11-03``."""
+        who = f"{'device' if self.subject_kind == 'device' else 'user'} {self.subject[:12]}" if self.subject else None
+        who = who or "whole organisation"
+        return f"{self.rule.name}: {self.service.name}, {who}, {self.window_start:%Y-%m-%d}"
 
 
 class AlertComment(models.Model):

@@ -565,9 +565,21 @@ def alert_delivery_message(delivery: Delivery) -> Message | None:
 # --- triage --------------------------------------------------------------------------------------------------------
 
 
+#: closing an alert says why (kept in its history and the audit log): what a reviewer of the triage asks first
+REASON_REQUIRED = frozenset({AlertStatus.RESOLVED, AlertStatus.FALSE_POSITIVE})
+
+
+def _require_reason(to: str, reason: str) -> None:
+    if to in REASON_REQUIRED and not reason.strip():
+        label = AlertStatus(to).label.lower()
+        message = f"a reason is required to mark an alert {label} (what was done, or why it is not a risk)"
+        raise ValidationFailed(message, extra={"reason": [message]})
+
+
 @transaction.atomic
 def alert_transition(*, alert: Alert, to: str, actor: Any, reason: str = "") -> Alert:
-    """Move an alert through the declared triage table (``ALERT_TRANSITIONS``); history and audit log record it."""
+    """Move an alert through the declared triage table (``ALERT_TRANSITIONS``); history and audit log record it.
+    Resolving or marking an alert false positive needs a ``reason`` (:data:`REASON_REQUIRED`)."""
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     before = alert.status
     if to not in ALERT_TRANSITIONS.get(before, frozenset()):
@@ -575,6 +587,7 @@ def alert_transition(*, alert: Alert, to: str, actor: Any, reason: str = "") -> 
             f"an alert cannot go from {before} to {to}",
             extra={"allowed": sorted(ALERT_TRANSITIONS.get(before, frozenset()))},
         )
+    _require_reason(to, reason)
     data: dict[str, Any] = {"status": to}
     data["resolved_at"] = timezone.now() if to in (AlertStatus.RESOLVED, AlertStatus.FALSE_POSITIVE) else None
     model_update(alert, actor=actor, reason=reason or f"{before} -> {to}", data=data)
@@ -624,7 +637,9 @@ class BulkOutcome:
 
 
 def alerts_bulk_transition(*, alerts: Sequence[Alert], to: str, actor: Any, reason: str = "") -> BulkOutcome:
-    """Apply one transition to many alerts; each is its own transaction, refused ones are reported, not fatal."""
+    """Apply one transition to many alerts; each is its own transaction, refused ones are reported, not fatal.
+    A transition that needs a reason (:data:`REASON_REQUIRED`) without one is refused for all."""
+    _require_reason(to, reason)
     outcome = BulkOutcome()
     for alert in alerts:
         try:

@@ -12,7 +12,8 @@ from django.urls import reverse
 from alerts import services
 from alerts.choices import AlertStatus
 from alerts.models import Alert
-from discovery.models import ServicePromotion
+from discovery.choices import SubjectKind
+from discovery.models import Pseudonym, ServicePromotion
 from notifications.choices import DeliveryStatus
 from notifications.models import Delivery
 from tests.alerts.factories import AlertRuleFactory, add_usage
@@ -76,7 +77,10 @@ def test_analyst_bulk_acknowledges_and_resolves(client: Client, sam: Any) -> Non
     client.force_login(sam)
     # when
     _action(client, "mark_acknowledged", [a.pk for a in alerts])
-    _action(client, "mark_resolved", [alerts[0].pk])
+    client.post(
+        reverse("admin:alerts_alert_changelist"),
+        {"action": "mark_resolved", "_selected_action": [str(alerts[0].pk)], "apply_reason": "1", "reason": "blocked"},
+    )
     _action(client, "assign_to_me", [alerts[1].pk])
     # then
     statuses = dict(Alert.objects.values_list("subject", "status"))
@@ -161,3 +165,84 @@ def test_changelist_links_the_block_lists(client: Client, sam: Any) -> None:
     client.force_login(sam)
     content = client.get(reverse("admin:alerts_alert_changelist")).content
     assert reverse("admin:alerts_alert_blocklist", args=["squid"]).encode() in content
+
+
+def test_an_alert_is_titled_by_rule_service_name_subject_and_day(client: Client, sam: Any) -> None:
+    (alert,) = raise_alerts("u1")
+    client.force_login(sam)
+    html = client.get(reverse("admin:alerts_alert_change", args=[alert.pk])).content.decode()
+    title = f"{alert.rule.name}: {alert.service.name}, user u1, 2026-03-02"
+    assert str(alert) == title and title in html
+    assert f"/ {alert.service_id} @" not in html
+
+
+def test_the_alert_page_has_triage_buttons_and_closing_asks_for_a_reason(client: Client, sam: Any) -> None:
+    # given an open alert's page
+    (alert,) = raise_alerts()
+    client.force_login(sam)
+    page = client.get(reverse("admin:alerts_alert_change", args=[alert.pk])).content.decode()
+    triage = reverse("admin:alerts_alert_triage", args=[alert.pk])
+    assert f'action="{triage}"' in page
+    for status in ("acknowledged", "resolved", "false_positive"):
+        assert f'name="to" value="{status}"' in page
+    assert 'name="to" value="open"' not in page  # not a transition from open
+    # when resolving without a reason, then with one
+    refused = client.post(triage, {"to": "resolved", "reason": "  "}, follow=True)
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN
+    assert "a reason is required" in refused.content.decode().lower()
+    client.post(triage, {"to": "resolved", "reason": "blocked at the proxy"})
+    # then
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.RESOLVED
+    assert alert.history.first().history_change_reason == "blocked at the proxy"
+    reopen = client.get(reverse("admin:alerts_alert_change", args=[alert.pk])).content.decode()
+    assert 'name="to" value="open"' in reopen and 'name="to" value="resolved"' not in reopen
+
+
+def test_an_auditor_sees_no_triage_buttons_and_cannot_post_them(client: Client, audrey: Any) -> None:
+    (alert,) = raise_alerts()
+    client.force_login(audrey)
+    page = client.get(reverse("admin:alerts_alert_change", args=[alert.pk])).content.decode()
+    assert 'name="to"' not in page
+    response = client.post(reverse("admin:alerts_alert_triage", args=[alert.pk]), {"to": "resolved", "reason": "x"})
+    alert.refresh_from_db()
+    assert response.status_code == 403 and alert.status == AlertStatus.OPEN
+
+
+def test_bulk_resolve_and_false_positive_ask_for_a_reason_first(client: Client, sam: Any) -> None:
+    # given
+    alerts = raise_alerts("u1", "u2")
+    client.force_login(sam)
+    ids = [str(a.pk) for a in alerts]
+    changelist = reverse("admin:alerts_alert_changelist")
+    # when the action is chosen, an intermediate page asks why, and nothing changes yet
+    page = client.post(changelist, {"action": "mark_false_positive", "_selected_action": ids})
+    assert page.status_code == 200 and "Mark false positive: why?" in page.content.decode()
+    assert set(Alert.objects.values_list("status", flat=True)) == {AlertStatus.OPEN}
+    # an empty reason is refused on that page
+    again = client.post(changelist, {"action": "mark_false_positive", "_selected_action": ids, "apply_reason": "1"})
+    assert "This field is required" in again.content.decode()
+    assert set(Alert.objects.values_list("status", flat=True)) == {AlertStatus.OPEN}
+    # then with a reason, every selected alert changes, with that reason in its history
+    client.post(
+        changelist,
+        {"action": "mark_false_positive", "_selected_action": ids, "apply_reason": "1", "reason": "CI test traffic"},
+    )
+    assert set(Alert.objects.values_list("status", flat=True)) == {AlertStatus.FALSE_POSITIVE}
+    assert {a.history.first().history_change_reason for a in Alert.objects.all()} == {"CI test traffic"}
+
+
+def test_the_alert_page_links_to_re_identification_for_those_who_may(client: Client, sam: Any, audrey: Any) -> None:
+    # given an alert about a pseudonymised user
+    (alert,) = raise_alerts()
+    record = Pseudonym.objects.create(
+        pseudonym=alert.subject, key_version=1, kind=SubjectKind.USER, identity_encrypted=b"sealed"
+    )
+    url = reverse("admin:discovery_pseudonym_reidentify", args=[record.pk])
+    page = reverse("admin:alerts_alert_change", args=[alert.pk])
+    # then the security analyst (who holds the permission) gets the link, the auditor does not
+    client.force_login(sam)
+    assert sam.has_perm("discovery.reidentify_pseudonym") and url in client.get(page).content.decode()
+    client.force_login(audrey)
+    assert url not in client.get(page).content.decode()

@@ -73,7 +73,9 @@ def test_invalid_transition_is_409_with_a_stable_code(api: APIClient, sam: Any) 
     (alert,) = raise_alerts()
     api.force_authenticate(sam)
     url = reverse("alerts-api:alert-transition", args=[alert.pk])
-    assert api.post(url, {"to": "resolved"}).status_code == 200
+    refused = api.post(url, {"to": "resolved"})
+    assert refused.status_code == 400 and "a reason is required" in refused.json()["reason"][0]
+    assert api.post(url, {"to": "resolved", "reason": "blocked at the proxy"}).status_code == 200
     response = api.post(url, {"to": "acknowledged"})
     assert response.status_code == 409
     assert response.json()["code"] == "invalid_transition"
@@ -103,7 +105,7 @@ def test_auditor_cannot_comment(api: APIClient, audrey: Any) -> None:
 
 def test_bulk_transition(api: APIClient, sam: Any) -> None:
     alerts = raise_alerts("u1", "u2", "u3")
-    services.alert_transition(alert=alerts[0], to=AlertStatus.FALSE_POSITIVE, actor=sam)
+    services.alert_transition(alert=alerts[0], to=AlertStatus.FALSE_POSITIVE, actor=sam, reason="test")
     api.force_authenticate(sam)
     response = api.post(
         reverse("alerts-api:alert-bulk"),

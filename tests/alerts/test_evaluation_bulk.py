@@ -182,7 +182,9 @@ def test_batch_size_and_one_at_a_time_recording_give_the_same_result(monkeypatch
             for name, value in patch.items():
                 m.setattr(services, name, value)
             evaluate(now=datetime(2026, 3, 2, 20, tzinfo=UTC), since=D0)
-            services.alert_transition(alert=Alert.objects.order_by("pk").first(), to="resolved", actor=None)
+            services.alert_transition(
+                alert=Alert.objects.order_by("pk").first(), to="resolved", actor=None, reason="blocked"
+            )
             second = evaluate()
         outcomes[label] = (second.findings, second.created, second.updated, second.notified, len(second.deliveries))
         states[label] = state()

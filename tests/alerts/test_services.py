@@ -182,7 +182,7 @@ def test_resolved_alerts_update_counts_but_are_not_notified() -> None:
     add_usage("u1", "deepseek", D0, hour=8)
     evaluate(now=datetime(2026, 3, 2, 9, tzinfo=UTC))
     alert = Alert.objects.get()
-    services.alert_transition(alert=alert, to=AlertStatus.FALSE_POSITIVE, actor=None)
+    services.alert_transition(alert=alert, to=AlertStatus.FALSE_POSITIVE, actor=None, reason="test traffic")
     add_usage("u1", "deepseek", D0, requests=4, hour=12)
     evaluate(now=datetime(2026, 3, 2, 14, tzinfo=UTC))
     alert.refresh_from_db()
@@ -377,7 +377,7 @@ def test_transition_table(sam: Any, path: list[str], allowed: bool) -> None:
     else:
         with pytest.raises(InvalidTransition):
             for status in path:
-                alert = services.alert_transition(alert=alert, to=status, actor=sam)
+                alert = services.alert_transition(alert=alert, to=status, actor=sam, reason="triage")
 
 
 def test_transition_is_in_history_and_audit_log(sam: Any) -> None:
@@ -398,7 +398,7 @@ def test_bulk_transition_reports_skipped(sam: Any) -> None:
     add_usage("u2", "deepseek", D0)
     evaluate()
     first, second = Alert.objects.order_by("subject")
-    services.alert_transition(alert=first, to=AlertStatus.RESOLVED, actor=sam)
+    services.alert_transition(alert=first, to=AlertStatus.RESOLVED, actor=sam, reason="blocked")
     outcome = services.alerts_bulk_transition(alerts=[first, second], to=AlertStatus.ACKNOWLEDGED, actor=sam)
     assert outcome.changed == [second.pk]
     assert list(outcome.skipped) == [first.pk]
