@@ -19,12 +19,11 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from simple_history.admin import SimpleHistoryAdmin
 
 from alerts import services
 from alerts.choices import ALERT_TRANSITIONS, AlertStatus
 from alerts.models import Alert, AlertComment, AlertRule, Silence
-from core.admin_mixins import AuditedAdmin, stored
+from core.admin_mixins import AuditedAdmin, ReadOnlyHistoryAdmin, stored
 from core.exceptions import ApplicationError
 from discovery.blocklist import FILE_NAMES, BlocklistFormat
 from discovery.models import Pseudonym
@@ -178,7 +177,7 @@ def _transition_action(to: str, label: str) -> Any:
 
 
 @admin.register(Alert)
-class AlertAdmin(SimpleHistoryAdmin):
+class AlertAdmin(ReadOnlyHistoryAdmin):
     """Triage: filter by status, severity, service, rule and age; bulk acknowledge/resolve/false positive/re-open;
     assign to me; comment inline; promote the alert's service into the registry; download the block list."""
 

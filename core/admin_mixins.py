@@ -7,8 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
@@ -28,14 +29,41 @@ class MaskingHistoryContextHelper(HistoricalRecordContextHelper):
 
 
 class ChangeReasonForm(forms.ModelForm):
-    """Adds an optional 'reason for change' that is stored with the audit-trail record of the save."""
+    """Adds a 'reason for change', stored with the audit-trail record of the save: required when an existing
+    object is changed (an auditor reading the history asks why), optional when one is created."""
 
     change_reason = forms.CharField(
-        required=False, max_length=100, help_text="Why this change is made; recorded in the audit trail."
+        required=False,
+        max_length=100,
+        help_text="Why this change is made; recorded in the audit trail (required to change an existing record).",
     )
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.instance.pk is not None and self.has_changed() and not (cleaned.get("change_reason") or "").strip():
+            self.add_error("change_reason", "Say why this change is made: it is kept in the audit trail.")
+        return cleaned
 
-class AuditedAdmin(SimpleHistoryAdmin):
+
+class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+    """The History pages (who, when, before/after) without django-simple-history's *Revert*: a revert saved a
+    historical version's form straight over the object, around the services that reclassify, mark stale and audit
+    (it once blanked a production system's questionnaire with reason "None"). A past version is shown read-only;
+    to go back, change the object through its change form (or the API), with a reason, so the services run.
+    ``SIMPLE_HISTORY_REVERT_DISABLED`` hides the button; a POST to the version page is refused here."""
+
+    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if request.method == "POST":
+            raise PermissionDenied("Reverting to a past version is disabled: change the record through its form.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class AuditedAdmin(ReadOnlyHistoryAdmin):
     """ModelAdmin with the History view (who, when, before/after) and a reason field on every change form."""
 
     form = ChangeReasonForm

@@ -13,9 +13,16 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_mixins import ADMIN_DELETE_REASON, AuditedAdmin, change_reason, form_data, formset_save_through, stored
+from core.admin_mixins import (
+    ADMIN_DELETE_REASON,
+    AuditedAdmin,
+    ReadOnlyHistoryAdmin,
+    change_reason,
+    form_data,
+    formset_save_through,
+    stored,
+)
 from core.exceptions import ApplicationError
 from discovery import services
 from discovery.charts import trend_chart_png
@@ -515,7 +522,7 @@ class UsageRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(ServicePromotion)
-class ServicePromotionAdmin(SimpleHistoryAdmin):
+class ServicePromotionAdmin(ReadOnlyHistoryAdmin):
     list_display = ["service", "system", "synced_stage", "promoted_by", "created_at"]
     readonly_fields = ["service", "system", "alert", "promoted_by", "synced_stage"]
     actions = ["sync_policy"]

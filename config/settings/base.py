@@ -253,6 +253,8 @@ HEARTBEAT_STALE_AFTER = timedelta(seconds=env_int("HEARTBEAT_STALE_AFTER_SECONDS
 # An audit-log event type missing from the registry (core.events): raise when strict (tests, development), else log
 # an error and write the row anyway (production never loses an audit row over a naming slip).
 AUDIT_LOG_STRICT_EVENT_TYPES = env_bool("AUDIT_LOG_STRICT_EVENT_TYPES", DEBUG)
+# The History pages are read-only: a revert would save a past version around the services (core.admin_mixins).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Discovery: keyed HMAC for user pseudonyms (empty = derived from SECRET_KEY), its version (bump when rotating),
 # how long raw ingestion detail is kept, the upload cap and the chunk size for parallel ingestion.
