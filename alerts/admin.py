@@ -193,7 +193,15 @@ class AlertAdmin(ReadOnlyHistoryAdmin):
         "last_seen",
         "silenced",
     ]
-    list_filter = ["status", "severity", "rule", "service", AgeFilter, "silenced", "assignee"]
+    list_filter = [
+        "status",
+        "severity",
+        "rule",
+        ("service", admin.RelatedOnlyFieldListFilter),  # the services alerts are about, not the whole catalogue
+        AgeFilter,
+        "silenced",
+        ("assignee", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["summary", "subject", "service__name", "rule__key", "fingerprint"]
     list_select_related = ["rule", "service", "assignee"]
     date_hierarchy = "last_seen"
@@ -347,7 +355,7 @@ class AlertAdmin(ReadOnlyHistoryAdmin):
 @admin.register(Silence)
 class SilenceAdmin(AuditedAdmin):
     list_display = ["__str__", "rule", "subject", "service", "until", "created_by"]
-    list_filter = ["rule", "service"]
+    list_filter = ["rule", ("service", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["subject", "reason"]
     fields = ["rule", "subject", "service", "until", "reason", "created_by"]
     readonly_fields = ["created_by"]

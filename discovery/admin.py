@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from core.admin_mixins import (
     ADMIN_DELETE_REASON,
     AuditedAdmin,
+    ChangeReasonForm,
     ReadOnlyHistoryAdmin,
     change_reason,
     form_data,
@@ -27,6 +28,7 @@ from core.exceptions import ApplicationError
 from discovery import services
 from discovery.charts import trend_chart_png
 from discovery.choices import RETRYABLE_BATCH_STATUSES, BatchStatus
+from discovery.ingest import CAPTURE_FORMAT
 from discovery.models import (
     AIService,
     AIServiceRule,
@@ -38,6 +40,7 @@ from discovery.models import (
     ServicePromotion,
     UsageRecord,
 )
+from discovery.parsers.registry import format_choices
 from discovery.selectors import usage_report
 from discovery.services import (
     ai_service_promote,
@@ -66,10 +69,24 @@ def promote_to_registry(modeladmin: admin.ModelAdmin, request: HttpRequest, quer
             modeladmin.message_user(request, f"{service} registered as {promotion.system}.", messages.SUCCESS)
 
 
+def _format_field(*, blank: str, help_text: str) -> forms.ChoiceField:
+    """A chooser of the log formats the service reads (their labels and names), instead of free text."""
+    return forms.ChoiceField(
+        choices=[("", blank), *format_choices(capture=CAPTURE_FORMAT)], required=False, help_text=help_text
+    )
+
+
+class LogSourceForm(ChangeReasonForm):
+    log_format = _format_field(
+        blank="Detect from each file", help_text="The format of this source's logs; blank: detected from each file."
+    )
+
+
 @admin.register(LogSource)
 class LogSourceAdmin(AuditedAdmin):
     """Log sources; adds, changes and deletes go through the ``log_source_*`` services (history + audit log)."""
 
+    form = LogSourceForm
     list_display = ["name", "log_format", "time_zone", "strip_domain", "lowercase_users", "updated_at"]
     list_filter = ["log_format"]
     search_fields = ["name", "description"]
@@ -174,7 +191,9 @@ class AIServiceAdmin(AuditedAdmin):
 class UploadForm(forms.Form):
     source = forms.ModelChoiceField(queryset=LogSource.objects.all())
     file = forms.FileField(help_text="Proxy/firewall/sensor log (plain, .gz or .zip) or a pcap/pcapng capture.")
-    log_format = forms.CharField(required=False, help_text="Parser name; blank = the source's format, else detect.")
+    log_format = _format_field(
+        blank="The source's format (or detect)", help_text="Blank: the source's format, else detected from the file."
+    )
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]

@@ -43,6 +43,16 @@ _PARSER_CLASSES: tuple[type[LogParser], ...] = (
 #: registry key (``LogParser.name``) to parser class, in detection tie-break order
 PARSERS: dict[str, type[LogParser]] = {cls.name: cls for cls in _PARSER_CLASSES}
 
+
+def format_choices(*, capture: str | None = None) -> list[tuple[str, str]]:
+    """(name, "Label (name)") of every log format, for a format chooser; with ``capture`` (the capture format's
+    name) a packet-capture entry too. The blank choice (detect) is the caller's."""
+    choices = [(name, f"{cls.label} ({name})") for name, cls in PARSERS.items()]
+    if capture:
+        choices.append((capture, f"Packet capture, pcap or pcapng ({capture})"))
+    return choices
+
+
 #: a sniff score below this is "does not look like it"
 MIN_SNIFF_SCORE = 0.5
 #: lines read from the start of a stream for auto-detection

@@ -13,7 +13,7 @@ from alerts import services
 from alerts.choices import AlertStatus
 from alerts.models import Alert
 from discovery.choices import SubjectKind
-from discovery.models import Pseudonym, ServicePromotion
+from discovery.models import AIService, Pseudonym, ServicePromotion
 from notifications.choices import DeliveryStatus
 from notifications.models import Delivery
 from tests.alerts.factories import AlertRuleFactory, add_usage
@@ -246,3 +246,22 @@ def test_the_alert_page_links_to_re_identification_for_those_who_may(client: Cli
     assert sam.has_perm("discovery.reidentify_pseudonym") and url in client.get(page).content.decode()
     client.force_login(audrey)
     assert url not in client.get(page).content.decode()
+
+
+def test_the_service_filter_lists_the_services_alerts_are_about_not_the_catalogue(client: Client, sam: Any) -> None:
+    # given alerts about two services (the filter shows from two choices on) of a catalogue of hundreds
+    AlertRuleFactory(key="unsanctioned")
+    ChannelFactory()
+    add_usage("u1", "deepseek", D0)
+    add_usage("u2", "chatgpt", D0, policy="unsanctioned")
+    services.alert_rules_evaluate(since=D0, until=D0, now=datetime(2026, 3, 2, 18, tzinfo=UTC))
+    alerted = set(Alert.objects.values_list("service_id", flat=True))
+    assert len(alerted) == 2
+    client.force_login(sam)
+    # when
+    html = client.get(reverse("admin:alerts_alert_changelist")).content.decode()
+    # then
+    for pk in alerted:
+        assert f"service__id__exact={pk}" in html
+    others = AIService.objects.exclude(pk__in=alerted).values_list("pk", flat=True)
+    assert len(others) > 100 and not any(f'service__id__exact={pk}"' in html for pk in others)

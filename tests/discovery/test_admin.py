@@ -134,3 +134,26 @@ def test_reidentify_view_needs_the_permission(client: Client, ingested: LogBatch
         assert b"user:jdoe" in response.content
     audited = AuditLogEntry.objects.filter(event_type="discovery.pseudonym.reidentified").count()
     assert audited == (1 if status == 200 else 0)
+
+
+def test_the_log_format_is_chosen_from_the_formats_the_service_reads(client: Client, sam: Any) -> None:
+    # given the source add page and the upload page
+    login(client, sam)
+    add = client.get(reverse("admin:discovery_logsource_add")).content.decode()
+    upload = client.get(reverse("admin:discovery_logbatch_upload")).content.decode()
+    # then both offer a chooser with every format's label, and a capture
+    for html in (add, upload):
+        assert '<select name="log_format"' in html
+        assert "Squid (native access.log) (squid)" in html and "Zeek (TSV or JSON) (zeek)" in html
+        assert 'value="pcap"' in html
+    # when a format that does not exist is posted, it is refused; a real one is saved
+    data = {"name": "edge", "log_format": "squidd", "time_zone": "UTC", "format_options": "{}", "identity_map": "{}"}
+    refused = client.post(reverse("admin:discovery_logsource_add"), data)
+    assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
+    client.post(reverse("admin:discovery_logsource_add"), {**data, "log_format": "zeek"})
+    assert LogSource.objects.get(name="edge").log_format == "zeek"
+
+
+def test_the_admin_has_no_view_site_link_to_a_missing_page(client: Client, sam: Any) -> None:
+    html = login(client, sam).get(reverse("admin:index")).content.decode()
+    assert "View site" not in html
