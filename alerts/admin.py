@@ -23,11 +23,18 @@ from django.utils import timezone
 from alerts import services
 from alerts.choices import ALERT_TRANSITIONS, AlertStatus
 from alerts.models import Alert, AlertComment, AlertRule, Silence
+from alerts.selectors import alert_list, alerts_active_by_severity
 from core.admin_mixins import AuditedAdmin, ReadOnlyHistoryAdmin, stored
 from core.exceptions import ApplicationError
 from discovery.blocklist import FILE_NAMES, BlocklistFormat
 from discovery.models import Pseudonym
-from discovery.selectors import blocklist_render
+from discovery.selectors import (
+    blocklist_render,
+    log_sources_freshness,
+    usage_new_services,
+    usage_top_departments,
+    usage_top_subjects,
+)
 from discovery.services import ai_service_promote
 from notifications.models import Delivery
 
@@ -293,6 +300,7 @@ class AlertAdmin(ReadOnlyHistoryAdmin):
                 name="alerts_alert_blocklist",
             ),
             path("<int:pk>/triage/", self.admin_site.admin_view(self.triage_view), name="alerts_alert_triage"),
+            path("home/", self.admin_site.admin_view(self.security_home_view), name="alerts_security_home"),
             *super().get_urls(),
         ]
 
@@ -320,6 +328,28 @@ class AlertAdmin(ReadOnlyHistoryAdmin):
             return None
         pseudonym = Pseudonym.objects.filter(pseudonym=alert.subject).values_list("pk", flat=True).first()
         return reverse("admin:discovery_pseudonym_reidentify", args=[pseudonym]) if pseudonym else None
+
+    def security_home_view(self, request: HttpRequest) -> HttpResponse:
+        """The security team's landing page: open alerts by severity and the latest ones, new AI services this
+        week, top users and departments by upload volume (7 days), and each log source's last data."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        today = timezone.localdate()
+        week = today - timedelta(days=7)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Security home",
+            "opts": self.model._meta,
+            "severities": alerts_active_by_severity(),
+            "latest": alert_list().filter(status=AlertStatus.OPEN).order_by("-last_seen")[:10],
+            "new_services": usage_new_services(since=week),
+            "top_subjects": usage_top_subjects(since=week),
+            "top_departments": usage_top_departments(since=week),
+            "sources": log_sources_freshness(),
+            "since": week,
+            "can_reidentify": request.user.has_perm("discovery.reidentify_pseudonym"),
+        }
+        return TemplateResponse(request, "admin/alerts/security_home.html", context)
 
     def triage_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """POST ``to`` and ``reason`` from the alert page's triage buttons: ``alert_transition``, then back."""

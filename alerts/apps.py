@@ -15,6 +15,7 @@ class AlertsConfig(AppConfig):
         from alerts import events  # noqa: F401  (declares the app's audit-log event types in core.events)
         from alerts.selectors import alert_subjects_retained
         from alerts.services import TOPIC, alert_delivery_message, alerts_evaluate_after_batch
+        from core.dashboards import Dashboard, dashboard_register
         from discovery.signals import log_batch_finished, retained_subjects_register
         from notifications.topics import topic_register
 
@@ -28,3 +29,13 @@ class AlertsConfig(AppConfig):
         )
         log_batch_finished.connect(alerts_evaluate_after_batch, dispatch_uid="alerts.evaluate_after_batch")
         retained_subjects_register(alert_subjects_retained)
+        dashboard_register(
+            Dashboard(
+                "Security home",
+                "admin:alerts_security_home",
+                "Open shadow-AI alerts by severity, new AI services this week, top users and departments by upload "
+                "volume, log sources and their last data.",
+                permission="alerts.view_alert",
+                order=10,
+            )
+        )

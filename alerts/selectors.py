@@ -4,15 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from alerts.choices import ACTIVE_STATUSES
+from alerts.choices import ACTIVE_STATUSES, SEVERITY_RANK, AlertSeverity, AlertStatus
 from alerts.models import Alert, AlertRule, Silence
 
 
 def alert_list() -> QuerySet[Alert]:
     return Alert.objects.select_related("rule", "service", "assignee")
+
+
+def alerts_active_by_severity() -> list[dict[str, Any]]:
+    """Open and acknowledged alerts per severity, most severe first, every severity listed (zero included)."""
+    counts = {
+        (row["severity"], row["status"]): row["n"]
+        for row in Alert.objects.filter(status__in=ACTIVE_STATUSES).values("severity", "status").annotate(n=Count("id"))
+    }
+    ranked = sorted(AlertSeverity, key=lambda severity: -SEVERITY_RANK[severity])
+    return [
+        {
+            "severity": severity.value,
+            "label": severity.label,
+            "open": counts.get((severity.value, AlertStatus.OPEN.value), 0),
+            "acknowledged": counts.get((severity.value, AlertStatus.ACKNOWLEDGED.value), 0),
+        }
+        for severity in ranked
+    ]
 
 
 def alert_rule_list() -> QuerySet[AlertRule]:

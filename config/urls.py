@@ -16,6 +16,7 @@ handler404 = "core.views.page_not_found"
 admin.site.site_header = "AI governance and shadow-AI audit"
 admin.site.site_title = "AI governance"
 admin.site.index_title = "Registry, audits and discovery"
+admin.site.index_template = "admin/aigov_index.html"  # the dashboards the user may read, above the app list
 admin.site.site_url = None  # no public site beside the admin and the API: no "View site" link to a 404
 
 urlpatterns = [

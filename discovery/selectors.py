@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Max, Min, QuerySet, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from discovery.blocklist import BlocklistFormat, render
@@ -139,6 +139,41 @@ def usage_top_subjects(*, since: date, limit: int = 10) -> list[Any]:
         .annotate(services=Count("service", distinct=True), **_totals())
         .order_by("-bytes_up", "-requests")[:limit]
     )
+
+
+def usage_top_departments(*, since: date, limit: int = 10) -> list[Any]:
+    """Departments by volume sent to AI services since ``since`` (then requests): who to talk to first."""
+    return list(
+        UsageRecord.objects.filter(day__gte=since)
+        .values("department")
+        .annotate(users=Count("subject", distinct=True), services=Count("service", distinct=True), **_totals())
+        .order_by("-bytes_up", "-requests")[:limit]
+    )
+
+
+def log_sources_freshness() -> list[dict[str, Any]]:
+    """Every log source with its last upload, the newest log time it holds, batches of the last 7 days, and the
+    status and error of its last batch: a source whose logs stopped coming shows here before it shows anywhere."""
+    week = timezone.now() - timedelta(days=7)
+    sources = LogSource.objects.annotate(
+        last_upload=Max("batches__created_at"),
+        last_data=Max("batches__last_seen"),
+        batches_week=Count("batches", filter=Q(batches__created_at__gte=week)),
+    ).order_by("name")
+    last: dict[int, dict[str, Any]] = {}
+    for batch in LogBatch.objects.order_by("source_id", "-created_at", "-pk").values("source_id", "status", "error"):
+        last.setdefault(batch["source_id"], dict(batch))
+    return [
+        {
+            "source": source,
+            "last_upload": source.last_upload,
+            "last_data": source.last_data,
+            "batches_week": source.batches_week,
+            "last_status": (last.get(source.pk) or {}).get("status", ""),
+            "last_error": (last.get(source.pk) or {}).get("error", ""),
+        }
+        for source in sources
+    ]
 
 
 def usage_new_services(*, since: date) -> list[Any]:

@@ -37,9 +37,6 @@ from governance.forms import QuestionnaireForm, TransitionForm
 from governance.models import AISystem, ClassificationRecord, ModelVersion, Obligation, ObligationEvidence
 from governance.selectors import overview_data
 
-# The overview is the governance-owned dashboard; the index template adds a link to it above the app list.
-admin.site.index_template = "admin/governance_index.html"
-
 
 class RoleFilter(admin.SimpleListFilter):
     title = "organisation role"

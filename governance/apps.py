@@ -11,6 +11,7 @@ class GovernanceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from core.dashboards import Dashboard, dashboard_register
         from governance import events  # noqa: F401  (declares the app's audit-log event types in core.events)
         from governance.services import REMINDER_TOPIC
         from notifications.topics import topic_register
@@ -20,4 +21,14 @@ class GovernanceConfig(AppConfig):
             "Obligation reminders",
             description="An EU AI Act obligation is coming due or overdue (its owner is e-mailed directly).",
             order=30,
+        )
+        dashboard_register(
+            Dashboard(
+                "AI governance overview",
+                "admin:governance_overview",
+                "Systems by risk class and lifecycle, obligations due in 30/90 days and overdue, recent "
+                "classification changes.",
+                permission="governance.view_aisystem",
+                order=20,
+            )
         )
