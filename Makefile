@@ -18,9 +18,12 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 ## Install, migrate, load demo data, create the admin user, then run web + worker + beat until Ctrl-C.
+## HOST/PORT choose the address (default 127.0.0.1:8000); SITE_URL defaults to http://$(HOST):$(PORT).
 run: export DEBUG ?= 1
 run: export HOST := $(HOST)
 run: export PORT := $(PORT)
+# Links in alerts, reminders and reports point at the server `make run` starts, unless SITE_URL says otherwise.
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py demo
@@ -29,6 +32,7 @@ run: install
 	@echo "  Admin:    http://$(HOST):$(PORT)/admin/"
 	@echo "  API docs: http://$(HOST):$(PORT)/api/docs/"
 	@echo "  Health:   http://$(HOST):$(PORT)/healthz   (Ctrl-C stops web, worker and beat)"
+	@echo "  Links in alerts and reports: $(SITE_URL)"
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
 

@@ -242,7 +242,8 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     )
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler, touching BEAT_HEARTBEAT_FILE on every tick (core.beat; beat's health check)
+CELERY_BEAT_SCHEDULER = "core.beat:HeartbeatDatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_SEND_SENT_EVENT = False
@@ -250,6 +251,8 @@ CELERY_TASK_SEND_SENT_EVENT = False
 # --- Service-specific -------------------------------------------------------------------------------------------
 # How long after the last heartbeat the worker/beat pair is reported unhealthy on /healthz.
 HEARTBEAT_STALE_AFTER = timedelta(seconds=env_int("HEARTBEAT_STALE_AFTER_SECONDS", 300))
+# The file celery beat touches on every tick; `manage.py beat_healthcheck` reads its age.
+BEAT_HEARTBEAT_FILE = Path(env_str("BEAT_HEARTBEAT_FILE") or str(DATA_DIR / "beat-heartbeat"))
 # An audit-log event type missing from the registry (core.events): raise when strict (tests, development), else log
 # an error and write the row anyway (production never loses an audit row over a naming slip).
 AUDIT_LOG_STRICT_EVENT_TYPES = env_bool("AUDIT_LOG_STRICT_EVENT_TYPES", DEBUG)

@@ -26,7 +26,7 @@ def test_reliability_settings_are_on() -> None:
     assert app.conf.worker_prefetch_multiplier == 1
     assert app.conf.task_soft_time_limit < app.conf.task_time_limit
     assert app.conf.task_ignore_result is True
-    assert app.conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
+    assert app.conf.beat_scheduler == "core.beat:HeartbeatDatabaseScheduler"  # DatabaseScheduler + heartbeat file
 
 
 def test_queues_are_declared_from_the_enum() -> None:

@@ -258,7 +258,7 @@ def test_syslog_tcp_refused_is_transient(payload: AlertPayload) -> None:
     [
         ("webhook", {"url": "http://x"}, ["'secret' is required"]),
         ("slack", {}, ["'url' is required"]),
-        ("syslog_cef", {"host": "h", "protocol": "tls"}, ["'protocol' must be udp or tcp"]),
+        ("syslog_cef", {"host": "h", "protocol": "ssl"}, ["'protocol' must be udp, tcp or tls"]),
         ("syslog_cef", {"host": "h"}, []),
         ("email", {"to": ["a@b.c"]}, []),
         ("splunk_hec", {"url": "http://x"}, ["'token' is required"]),
