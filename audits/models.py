@@ -35,6 +35,19 @@ def _default_metrics() -> list[str]:
     return ["selection_rate", "true_positive_rate", "false_positive_rate"]
 
 
+def cron_description(expression: str) -> str:
+    """``expression`` (five cron fields) in words, e.g. "At 06:00 AM, only on Monday"; the expression itself when
+    cron-descriptor cannot read it."""
+    from cron_descriptor import Options, get_description  # loaded when a label is shown, not at app loading
+
+    options = Options()
+    options.use_24hour_time_format = True
+    try:
+        return str(get_description(expression, options))
+    except Exception:  # any parse failure: show the raw expression rather than fail a page
+        return expression
+
+
 class AuditDefinition(BaseModel):
     """What to audit for one AI system and how (EU AI Act Art. 10(2)(f)-(g) bias examination; NYC LL144;
     EEOC four-fifths rule). Predictions-only: the audit reads model outputs, never the model.
@@ -187,8 +200,10 @@ class AuditDefinition(BaseModel):
 
     @property
     def schedule_label(self) -> str:
+        """The schedule as people read it: "At 06:00, only on Monday (cron 0 6 * * 1)" (cron-descriptor, which
+        django-celery-beat uses for its own schedules), "every 30 min" or "manual only"."""
         if self.schedule_cron:
-            return f"cron {self.schedule_cron}"
+            return f"{cron_description(self.schedule_cron)} (cron {self.schedule_cron})"
         if self.schedule_interval_minutes:
             return f"every {self.schedule_interval_minutes} min"
         return "manual only"

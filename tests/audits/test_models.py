@@ -79,3 +79,15 @@ def test_incomplete_definition_is_a_valid_draft_that_lists_what_is_missing() -> 
         "source_query (for a sql query against a configured database source)",
         "sensitive_features (at least one column)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("cron", "label"),
+    [
+        ("0 6 * * 1", "At 06:00, only on Monday (cron 0 6 * * 1)"),
+        ("*/15 * * * *", "Every 15 minutes (cron */15 * * * *)"),
+        ("not a cron", "not a cron (cron not a cron)"),
+    ],
+)
+def test_a_cron_schedule_is_labelled_in_words(cron: str, label: str) -> None:
+    assert AuditDefinition(schedule_cron=cron).schedule_label == label
