@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import csv
+import os
+import shutil
 import struct
 from collections.abc import Sequence
 from pathlib import Path
+
+import pytest
 
 from discovery.parsers.base import EventKind, ProxyEvent
 from discovery.parsers.pcap import CaptureOptions, CaptureStats, read_capture
@@ -79,4 +83,15 @@ def write_pcap(
         fraction = round((ts % 1) * (1e9 if nano else 1e6))
         out += struct.pack("<IIII", int(ts), fraction, len(captured), len(data)) + captured
     path.write_bytes(out)
+    return path
+
+
+def tshark() -> str:
+    """The path of tshark (Debian package ``tshark``, which .ci/run installs): a peer the cross-checks need. Missing,
+    it fails the test under ``CI=true`` and skips it elsewhere."""
+    path = shutil.which("tshark")
+    if path is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("tshark is not installed (apt-get install tshark); CI must run the tshark cross-checks")
+        pytest.skip("tshark is not installed (apt-get install tshark)")
     return path
