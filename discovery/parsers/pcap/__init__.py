@@ -49,6 +49,7 @@ import os
 import socket
 import struct
 import sys
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -887,7 +888,10 @@ def _records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, float, b
     if head[:4] == PCAPNG_MAGIC:
         return _readable(_pcapng_records(fh, stats, start), stats)
     if head.startswith(_GZIP_MAGIC):
-        return _records(gzip.GzipFile(fileobj=fh, mode="rb"), stats)  # type: ignore[arg-type]  # a binary IO
+        try:  # damage found later in the compressed stream raises from the records (OSError, EOFError, zlib.error)
+            return _records(gzip.GzipFile(fileobj=fh, mode="rb"), stats)  # type: ignore[arg-type]  # a binary IO
+        except (OSError, EOFError, zlib.error) as exc:
+            raise CaptureError(f"not a pcap/pcapng capture: unreadable gzip data ({exc})") from exc
     if not head:
         raise CaptureError("not a pcap/pcapng capture: the file is empty")
     if head[:4] in PCAP_MAGICS:

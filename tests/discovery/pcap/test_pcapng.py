@@ -313,6 +313,7 @@ def test_a_gzip_compressed_capture_is_read(kind: str, tmp_path: Any) -> None:
         (b"\xd4\xc3\xb2\xa1\x02\x00", "ends inside the file header"),
         (b"just text, not a capture", "unknown file header"),
         (b"\x0a\x0d\x0d\x0a\x1c\x00\x00\x00XXXX", "section header"),
+        (b"\x1f\x8b\x08\x00 not really gzip data", "unreadable gzip data"),
     ],
 )
 def test_read_capture_says_why_a_file_is_no_capture(data: bytes, words: str) -> None:
