@@ -1,22 +1,20 @@
-"""Benchmark the pcap reader against full scapy dissection and tshark on the same capture, side by side.
+"""Benchmark the pcap reader against tshark on the same capture, side by side.
 
 Usage: ``.venv/bin/python bench/bench_pcap.py [--file CAPTURE] [-n REPEATS]`` (default: the plaso sample capture,
 5 repeats). Every contender reads the whole file each repeat; the best and median wall time are reported.
 
-* ``discovery.parsers.pcap``: ``read_capture`` (this project): a ``struct`` block reader for classic pcap (scapy's raw
-  reader for pcapng) and ``struct`` header decoding; every event, FLOW records included.
+* ``discovery.parsers.pcap``: ``read_capture`` (this project): ``struct`` block readers for classic pcap and pcapng
+  and ``struct`` header decoding; every event, FLOW records included.
 * ``discovery.parsers.pcap names``: ``read_names``, the names-only reader (no FLOW records, no event objects).
-* ``scapy rdpcap + layers``: ``rdpcap`` dissects every packet (TLS and HTTP layers loaded), then each packet is asked
-  for its TLS / DNS / HTTP layers, the way a naive scapy implementation would.
-* ``scapy PcapReader``: streaming dissection, same layer access.
 * ``tshark``: field extraction of SNI, DNS and HTTP (only if tshark is installed); includes process start-up.
+
+Full scapy dissection was a contender too until issue 18 removed scapy (GPL-2.0-only) from the project.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-import logging
 import shutil
 import statistics
 import subprocess
@@ -45,49 +43,6 @@ def ours_names(path: Path) -> int:
     for _name in read_names(path, stats):
         pass
     return stats.packets_read
-
-
-def _scapy_layers() -> tuple[type, ...]:
-    from scapy.layers.dns import DNS
-    from scapy.layers.http import HTTPRequest
-    from scapy.layers.tls.handshake import TLSClientHello
-    from scapy.main import load_layer
-
-    load_layer("tls")
-    load_layer("http")
-    return DNS, HTTPRequest, TLSClientHello
-
-
-def _touch(packet: object, layers: tuple[type, ...]) -> None:
-    dns, http, hello = layers
-    if packet.haslayer(hello):  # type: ignore[attr-defined]
-        packet[hello].ext  # type: ignore[index]  # noqa: B018
-    if packet.haslayer(dns):  # type: ignore[attr-defined]
-        packet[dns].qd  # type: ignore[index]  # noqa: B018
-    if packet.haslayer(http):  # type: ignore[attr-defined]
-        packet[http].Host  # type: ignore[index]  # noqa: B018
-
-
-def scapy_rdpcap(path: Path) -> int:
-    from scapy.utils import rdpcap
-
-    layers = _scapy_layers()
-    packets = rdpcap(str(path))
-    for packet in packets:
-        _touch(packet, layers)
-    return len(packets)
-
-
-def scapy_pcapreader(path: Path) -> int:
-    from scapy.utils import PcapReader
-
-    layers = _scapy_layers()
-    count = 0
-    with PcapReader(str(path)) as reader:
-        for packet in reader:
-            _touch(packet, layers)
-            count += 1
-    return count
 
 
 def tshark(path: Path) -> int:
@@ -122,12 +77,9 @@ def main() -> None:
     parser.add_argument("-n", "--repeats", type=int, default=5)
     args = parser.parse_args()
     path: Path = args.file
-    logging.getLogger("scapy").setLevel(logging.ERROR)  # scapy's TLS layer warns on every SSLv2-looking record
     contenders: list[tuple[str, Callable[[Path], int]]] = [
         ("discovery.parsers.pcap", ours),
         ("discovery.parsers.pcap names", ours_names),
-        ("scapy rdpcap + layers", scapy_rdpcap),
-        ("scapy PcapReader + layers", scapy_pcapreader),
     ]
     if shutil.which("tshark") and shutil.which("capinfos"):
         _packet_count(path)

@@ -1,8 +1,8 @@
 """App loading imports no heavy library (issue 15): they are imported where used, never at start-up.
 
 Every ``manage.py`` command and every web and worker process pays for what loading the apps imports, so
-scikit-learn, SciPy, pandas, matplotlib, PyArrow, Scapy, ReportLab and openpyxl (nor numpy, nor fairlearn) must not
-be imported by ``django.setup()`` and the system checks, by the URLconf, or by the Celery app and the apps' task
+scikit-learn, SciPy, pandas, matplotlib, PyArrow, ReportLab and openpyxl (nor numpy, nor fairlearn) must not be
+imported by ``django.setup()`` and the system checks, by the URLconf, or by the Celery app and the apps' task
 modules. Each case runs in a fresh interpreter (this process has long imported them all) with the project's
 settings.
 """
@@ -19,9 +19,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: the top-level packages that app loading must not import (numpy and fairlearn too: each of the others but Scapy
-#: and ReportLab brings numpy, and fairlearn brings scikit-learn and pandas)
-HEAVY = ("sklearn", "scipy", "pandas", "matplotlib", "pyarrow", "scapy", "reportlab", "openpyxl", "numpy", "fairlearn")
+#: the top-level packages that app loading must not import (numpy and fairlearn too: each of the others but
+#: ReportLab brings numpy, and fairlearn brings scikit-learn and pandas; scapy is no dependency at all since issue 18)
+HEAVY = ("sklearn", "scipy", "pandas", "matplotlib", "pyarrow", "reportlab", "openpyxl", "numpy", "fairlearn")
 
 _SETUP = """
 import django

@@ -1,9 +1,8 @@
 """Packet-capture reader: pcap / pcapng files → :class:`~discovery.parsers.base.ProxyEvent` stream.
 
-Pure Python (``struct`` + ``cryptography``; scapy's raw reader for pcapng), no Django imports. Both readers walk the
-file's records the same way (:func:`_records`: classic pcap in 4 MiB blocks with ``struct``, pcapng through scapy's
-``RawPcapNgReader``, imported only when one is read) and decode only the headers and payloads a name can come from,
-never whole packets.
+Pure Python (``struct`` + ``cryptography``), no Django imports. Both readers walk the file's records the same way
+(:func:`_records`: classic pcap and pcapng (:mod:`.pcapng`) both read in 4 MiB blocks with ``struct``; gzip-compressed
+either way) and decode only the headers and payloads a name can come from, never whole packets.
 
 What is extracted, per packet or per flow:
 
@@ -42,6 +41,7 @@ BSD loopback (DLT_NULL 0, DLT_LOOP 108), Linux cooked capture (SLL/SLL2).
 
 from __future__ import annotations
 
+import gzip
 import io
 import math
 import operator
@@ -49,11 +49,12 @@ import os
 import socket
 import struct
 import sys
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, TYPE_CHECKING, Any, ClassVar
+from typing import IO, Any, ClassVar
 
 from discovery.parsers.base import EventKind, ProxyEvent, Visible
 
@@ -72,6 +73,7 @@ from .net import (
     Undecodable,
     decode_segment,
 )
+from .pcapng import MAX_KEPT, PcapngError, PcapngFraming, read_pcapng
 from .quic import QuicError, QuicInitialState, parse_long_header
 from .stream import ClientStream, State
 from .tls import (
@@ -84,9 +86,6 @@ from .tls import (
     NotClientHello,
     client_hello_sni,
 )
-
-if TYPE_CHECKING:
-    from scapy.utils import RawPcapNgReader
 
 __all__ = [
     "LABEL",
@@ -860,36 +859,44 @@ def _opened(source: str | os.PathLike[str] | IO[bytes]) -> Iterator[IO[bytes]]:
 # --- record walker ------------------------------------------------------------------------------------------------
 
 _PCAP_BLOCK = 4 << 20
-_SCAPY_MAX_RECORD = 0xFFFF  # scapy's RawPcapReader keeps the first MTU bytes of a record: so does the lean reader
 #: the largest record a capture may hold (Wireshark's WTAP_MAX_PACKET_SIZE_STANDARD): a larger captured length is
 #: a corrupt record header
 _MAX_CAPLEN = 262_144
-#: the largest pcapng block read (a packet block holds at most ``_MAX_CAPLEN`` bytes; name resolution and custom
-#: blocks are larger only in odd files): a larger block length is corrupt
-_MAX_BLOCK = 16 << 20
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, float, bytes]]:
     """The records of a capture as ``(linktype, time, data)``: the one record walker of both readers.
 
-    Classic pcap is read in large blocks with ``struct`` (:func:`_pcap_records`; scapy's per-record reader takes a
-    third of the whole decoding time); pcapng, and whatever else scapy opens (gzip), go through scapy's raw readers
-    (:func:`_scapy_records`). Raises :class:`CaptureError` if ``fh`` holds no capture. ``fh`` need not be seekable.
+    Classic pcap (:func:`_pcap_records`) and pcapng (:func:`_pcapng_records`) are both read in large blocks with
+    ``struct``; a gzip-compressed capture is read through :mod:`gzip`. Raises :class:`CaptureError` if ``fh`` holds
+    no capture. ``fh`` need not be seekable.
     """
     seekable = getattr(fh, "seekable", None)
+    start = 0
     if seekable is not None and seekable():
         start = fh.tell()
-        records = _pcap_records(fh, stats)
-        if records is None:
-            fh.seek(start)
-            records = _scapy_records(fh, stats)
-        return _readable(records, stats)
-    # a stream that cannot go back: read the file header once, and give it again to the reader that takes the file
-    head = b""
-    while len(head) < 24 and (more := fh.read(24 - len(head))):
-        head += more
-    records = _pcap_records(_Replay.of(head, fh), stats)
-    return _readable(records if records is not None else _scapy_records(_Replay.of(head, fh), stats), stats)
+        head = fh.read(24)
+        fh.seek(start)
+    else:  # a stream that cannot go back: read the file header once, and give it again to the reader
+        head = b""
+        while len(head) < 24 and (more := fh.read(24 - len(head))):
+            head += more
+        fh = _Replay.of(head, fh)
+    if head[:4] in PCAP_MAGICS and len(head) == 24:
+        return _readable(_pcap_records(fh, stats), stats)
+    if head[:4] == PCAPNG_MAGIC:
+        return _readable(_pcapng_records(fh, stats, start), stats)
+    if head.startswith(_GZIP_MAGIC):
+        try:  # damage found later in the compressed stream raises from the records (OSError, EOFError, zlib.error)
+            return _records(gzip.GzipFile(fileobj=fh, mode="rb"), stats)  # type: ignore[arg-type]  # a binary IO
+        except (OSError, EOFError, zlib.error) as exc:
+            raise CaptureError(f"not a pcap/pcapng capture: unreadable gzip data ({exc})") from exc
+    if not head:
+        raise CaptureError("not a pcap/pcapng capture: the file is empty")
+    if head[:4] in PCAP_MAGICS:
+        raise CaptureError(f"not a pcap/pcapng capture: the file ends inside the file header ({len(head)} of 24 bytes)")
+    raise CaptureError(f"not a pcap/pcapng capture: unknown file header {head[:4].hex()}")
 
 
 def _readable(records: Iterator[tuple[int, float, bytes]], stats: CaptureStats) -> Iterator[tuple[int, float, bytes]]:
@@ -933,17 +940,16 @@ class _Replay(io.RawIOBase):
         return len(data)
 
 
-def _pcap_records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, float, bytes]] | None:
-    """Records of a classic pcap file as ``(linktype, time, data)``, read in large blocks with ``struct``.
+def _pcap_records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, float, bytes]]:
+    """Records of a classic pcap file (its 24-byte header first) as ``(linktype, time, data)``, read in large blocks
+    with ``struct``.
 
-    Same framing as scapy's ``RawPcapReader`` (a short header ends the file; data beyond 65535 bytes of a record is
-    dropped; a record cut by the end of file keeps what is there). ``None`` if this is not a classic pcap (pcapng:
-    the caller uses scapy's reader).
+    The framing scapy's ``RawPcapReader`` had (a short record header ends the file; data beyond 65535 bytes of a
+    record is dropped; a record cut by the end of file keeps what is there), and a captured length above
+    ``_MAX_CAPLEN`` is a corrupt record header.
     """
     header = fh.read(24)
     magic = header[:4]
-    if magic not in PCAP_MAGICS or len(header) < 24:
-        return None
     endian = ">" if magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d") else "<"
     divisor = 1e9 if magic in (b"\xa1\xb2\x3c\x4d", b"\x4d\x3c\xb2\xa1") else 1e6
     linktype = struct.unpack(endian + "I", header[20:24])[0]
@@ -966,8 +972,8 @@ def _pcap_records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, flo
                 if end > size or caplen > _MAX_CAPLEN:
                     break
                 frame += 1
-                if caplen > _SCAPY_MAX_RECORD:
-                    yield linktype, sec + frac / divisor, buf[start : start + _SCAPY_MAX_RECORD]
+                if caplen > MAX_KEPT:
+                    yield linktype, sec + frac / divisor, buf[start : start + MAX_KEPT]
                 else:
                     yield linktype, sec + frac / divisor, buf[start:end]
                 pos = end
@@ -991,7 +997,7 @@ def _pcap_records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, flo
                         f"truncated capture: record {frame + 1} at byte {offset + pos} is cut by the end of the "
                         f"file ({size - pos - 16} of {caplen} bytes)",
                     )
-                    yield linktype, sec + frac / divisor, buf[pos + 16 : pos + 16 + min(caplen, _SCAPY_MAX_RECORD)]
+                    yield linktype, sec + frac / divisor, buf[pos + 16 : pos + 16 + min(caplen, MAX_KEPT)]
                 elif size > pos:
                     _framing_error(
                         stats,
@@ -1013,108 +1019,25 @@ def _pcap_records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, flo
     return records()
 
 
-def _scapy_records(fh: IO[bytes], stats: CaptureStats) -> Iterator[tuple[int, float, bytes]]:
-    """pcapng (or anything scapy reads) as ``(linktype, time, data)`` through scapy's raw readers. A framing error
-    ends the records, noted in :attr:`CaptureStats.read_error` and sampled."""
-    from scapy.error import Scapy_Exception  # scapy: loaded when a pcapng is read, not when the app starts
-    from scapy.utils import RawPcapNgReader, RawPcapReader
-
+def _pcapng_records(fh: IO[bytes], stats: CaptureStats, start: int) -> Iterator[tuple[int, float, bytes]]:
+    """Records of a pcapng file as ``(linktype, time, data)`` (:func:`.pcapng.read_pcapng`). Raises
+    :class:`CaptureError` if its first section header cannot be read; a later framing error ends the records,
+    noted in :attr:`CaptureStats.read_error` and sampled."""
     try:
-        reader = RawPcapReader(fh)  # type: ignore[arg-type]  # scapy accepts file objects too
-    except Scapy_Exception as exc:
+        records = read_pcapng(fh, start)
+    except PcapngError as exc:
         raise CaptureError(f"not a pcap/pcapng capture: {exc}") from exc
-    is_ng = isinstance(reader, RawPcapNgReader)
-    if is_ng:
-        _strict_blocks(reader)  # type: ignore[arg-type]
-    linktype: int = getattr(reader, "linktype", -1)
-    divisor = 1e9 if getattr(reader, "nano", False) else 1e6
-    ts = 0.0
-    frame = 0
-    records = iter(reader)
-    while True:
+
+    def framed() -> Iterator[tuple[int, float, bytes]]:
+        frame = 0
         try:
-            data, meta = next(records)
-        except StopIteration:
-            return
-        except _Framing as exc:
+            for record in records:
+                frame += 1
+                yield record
+        except PcapngFraming as exc:
             _framing_error(stats, frame + 1, str(exc))
-            return
-        except (Scapy_Exception, struct.error, EOFError, OSError, ValueError) as exc:
-            _framing_error(stats, frame + 1, f"{type(exc).__name__}: {exc}")
-            return
-        frame += 1
-        if is_ng:
-            ng_meta: Any = meta  # scapy types only the pcap metadata; pcapng adds these fields
-            linktype = ng_meta.linktype
-            if ng_meta.tshigh is not None:
-                ts = ((ng_meta.tshigh << 32) | ng_meta.tslow) / ng_meta.tsresol
-        else:
-            ts = meta.sec + meta.usec / divisor
-        yield linktype, ts, data
 
-
-class _Framing(ValueError):
-    """A pcapng block that cannot be read: the end of the readable records (scapy's reader would end silently)."""
-
-
-def _strict_blocks(reader: RawPcapNgReader) -> None:
-    """Make ``reader`` tell a corrupt or truncated block (:class:`_Framing`) from the clean end of the file: scapy's
-    ``_read_block`` logs a warning and ends the records as if the file ended there. The framing is that of
-    draft-ietf-opsawg-pcapng section 3.1 (type, total length, body, total length again); block bodies are still
-    read by scapy's own block readers."""
-    from scapy.error import Scapy_Exception
-
-    f: Any = reader.f
-    offset = [f.tell() if getattr(f, "seekable", None) and f.seekable() else -1]
-
-    def where() -> str:
-        return f" at byte {offset[0]}" if offset[0] >= 0 else ""
-
-    def read_block(size: int = 0xFFFF) -> Any:
-        head = f.read(4)
-        if not head:
-            raise EOFError  # the clean end
-        if len(head) < 4:
-            raise _Framing(f"truncated capture: the file ends inside a block header{where()} ({len(head)} of 8 bytes)")
-        endian = reader.endian
-        (blocktype,) = struct.unpack(endian + "I", head)
-        if blocktype == 0x0A0D0D0A:
-            try:
-                reader._read_block_shb()
-            except (EOFError, Scapy_Exception, struct.error) as exc:
-                raise _Framing(
-                    f"corrupt section header block{where()} (bad byte-order magic, version or length)"
-                ) from exc
-            offset[0] = f.tell() if offset[0] >= 0 else -1
-            return None
-        more = f.read(4)
-        if len(more) < 4:
-            raise _Framing(
-                f"truncated capture: the file ends inside a block header{where()} ({4 + len(more)} of 8 bytes)"
-            )
-        (length,) = struct.unpack(endian + "I", more)
-        if length < 12 or length % 4 or length > _MAX_BLOCK:
-            raise _Framing(f"corrupt block header{where()}: block type {blocktype:#x}, impossible length {length}")
-        body = f.read(length - 12)
-        tail = f.read(4)
-        if len(body) < length - 12 or len(tail) < 4:
-            got = 8 + len(body) + len(tail)
-            raise _Framing(
-                f"truncated capture: a block{where()} is cut by the end of the file ({got} of {length} bytes)"
-            )
-        if struct.unpack(endian + "I", tail)[0] != length:
-            raise _Framing(f"corrupt block{where()}: its trailing length differs from its leading length {length}")
-        if offset[0] >= 0:
-            offset[0] += length
-        handler = reader.blocktypes.get(blocktype)
-        if handler is None:
-            return None
-        try:
-            return handler(body, size)
-        except (EOFError, struct.error) as exc:
-            raise _Framing(f"corrupt block{where()}: block type {blocktype:#x} cannot be read") from exc
-
-    reader._read_block = read_block  # type: ignore[method-assign]
+    return framed()
 
 
 # --- names only ---------------------------------------------------------------------------------------------------

@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
-from typing import Any
 
-from scapy.layers.dns import DNS, DNSQR, DNSRR
-from scapy.layers.inet import IP, TCP, UDP
-from scapy.layers.l2 import Ether
-from scapy.layers.tls.extensions import ServerName, TLS_Ext_ServerName
-from scapy.layers.tls.handshake import TLSClientHello
-from scapy.layers.tls.record import TLS
-
+from ._packets import DNS, DNSQR, DNSRR, IP, TCP, UDP, Ether, Layer, client_hello
 from ._support import write_pcap
-
-logging.getLogger("scapy").setLevel(logging.ERROR)
 
 CLIENT, SERVER, RESOLVER, PROXY = "10.0.0.5", "198.51.100.7", "10.0.0.53", "10.0.0.80"
 ETHER = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
@@ -30,7 +20,7 @@ class Capture:
         self.times: list[float] = []
         self.port = 40000
 
-    def add(self, packet: Any) -> None:
+    def add(self, packet: Layer) -> None:
         self.frames.append(bytes(packet))
         self.times.append(T0 + len(self.frames) * 0.01)
 
@@ -82,9 +72,7 @@ class Capture:
 
 
 def hello(name: str) -> bytes:
-    return bytes(
-        TLS(msg=[TLSClientHello(ext=[TLS_Ext_ServerName(servernames=[ServerName(servername=name.encode())])])])
-    )
+    return client_hello(name)
 
 
 def get(path: str, host: str = "chatgpt.com") -> bytes:

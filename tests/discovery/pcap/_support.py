@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import csv
+import os
+import shutil
 import struct
+from collections.abc import Sequence
 from pathlib import Path
 
-from scapy.packet import Packet
+import pytest
 
 from discovery.parsers.base import EventKind, ProxyEvent
 from discovery.parsers.pcap import CaptureOptions, CaptureStats, read_capture
+
+from ._packets import Layer
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "tests" / "fixtures" / "pcap"
@@ -61,14 +66,32 @@ def of_kind(events: list[ProxyEvent], kind: EventKind) -> list[ProxyEvent]:
 
 
 def write_pcap(
-    path: Path, frames: list[bytes | Packet], linktype: int, *, times: list[float] | None = None, snaplen: int = 65535
+    path: Path,
+    frames: Sequence[bytes | Layer],
+    linktype: int,
+    *,
+    times: Sequence[float] | None = None,
+    snaplen: int = 65535,
+    nano: bool = False,
 ) -> Path:
-    """Write a classic little-endian pcap (written by hand: scapy's writer ignores linktype 0 and the snap length)."""
-    out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
+    """Write a classic little-endian pcap (micro- or nanosecond time stamps), frames cut to ``snaplen``."""
+    out = bytearray(struct.pack("<IHHiIII", 0xA1B23C4D if nano else 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
     for index, frame in enumerate(frames):
         data = bytes(frame)
         ts = times[index] if times else 1_700_000_000 + index
         captured = data[:snaplen]
-        out += struct.pack("<IIII", int(ts), round((ts % 1) * 1e6), len(captured), len(data)) + captured
+        fraction = round((ts % 1) * (1e9 if nano else 1e6))
+        out += struct.pack("<IIII", int(ts), fraction, len(captured), len(data)) + captured
     path.write_bytes(out)
+    return path
+
+
+def tshark() -> str:
+    """The path of tshark (Debian package ``tshark``, which .ci/run installs): a peer the cross-checks need. Missing,
+    it fails the test under ``CI=true`` and skips it elsewhere."""
+    path = shutil.which("tshark")
+    if path is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("tshark is not installed (apt-get install tshark); CI must run the tshark cross-checks")
+        pytest.skip("tshark is not installed (apt-get install tshark)")
     return path

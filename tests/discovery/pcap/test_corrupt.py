@@ -1,6 +1,6 @@
 """Corrupt and truncated captures (issue 12, item 9): what the reader makes of them, and what a batch shows.
 
-The captures are built here (classic pcap by hand, pcapng with scapy's writer) and then cut or spoiled: a record
+The captures are built here (classic pcap and pcapng, both by hand) and then cut or spoiled: a record
 header cut by the end of the file, a packet cut, garbage after the file header, a bad magic after a valid start.
 """
 
@@ -12,10 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scapy.layers.dns import DNS, DNSQR
-from scapy.layers.inet import IP, UDP
-from scapy.layers.l2 import Ether
-from scapy.utils import PcapNgWriter
 
 from discovery.choices import BatchStatus
 from discovery.models import LogBatch, LogChunk, LogSource
@@ -23,32 +19,27 @@ from discovery.parsers.base import EventKind
 from discovery.parsers.pcap import CaptureError, CaptureStats, read_capture, read_names
 from discovery.services import log_batch_ingest
 
+from ._packets import DNS, DNSQR, IP, UDP, Ether, pcapng
 from ._support import of_kind, read_all, write_pcap
 
 NAMES = ["chatgpt.com", "claude.ai", "gemini.google.com"]
 GARBAGE = bytes(range(7, 250))  # no 16-byte window of it makes a plausible record header or pcapng block
 
 
-def _queries() -> list[Ether]:
+def _queries() -> list[bytes]:
     packets = []
     for index, name in enumerate(NAMES):
         packet = Ether() / IP(src="10.0.0.7", dst="10.0.0.53") / UDP(sport=40000 + index, dport=53)
-        packet = packet / DNS(id=index, qd=DNSQR(qname=name))
-        packet.time = 1_700_000_000 + index
-        packets.append(packet)
+        packets.append(bytes(packet / DNS(id=index, qd=DNSQR(qname=name))))
     return packets
 
 
 def pcap_bytes(tmp_path: Path) -> bytes:
-    return write_pcap(tmp_path / "q.pcap", list(_queries()), 1).read_bytes()
+    return write_pcap(tmp_path / "q.pcap", _queries(), 1).read_bytes()
 
 
 def pcapng_bytes(tmp_path: Path) -> bytes:
-    path = tmp_path / "q.pcapng"
-    with PcapNgWriter(str(path)) as writer:
-        for packet in _queries():
-            writer.write(packet)
-    return path.read_bytes()
+    return pcapng(_queries(), 1)
 
 
 def _last_record(data: bytes, kind: str) -> int:

@@ -7,7 +7,7 @@ machinery, and a flow gets its ``ClientStream`` only when data needs one; ``read
 shortcuts, both must give the same names at the same frames with the same counters, and the names expected.
 
 Also here: the parsers rewritten for speed against their previous, plain implementations (kept below as the
-reference), the block record walker against scapy's reader, and the sweep timers against the full scan.
+reference), the block record walker against a plain record-by-record reader, and the sweep timers against the full scan.
 """
 
 from __future__ import annotations
@@ -25,12 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scapy.layers.dns import DNS, DNSQR
-from scapy.layers.inet import IP, TCP, UDP, IPOption_NOP
-from scapy.layers.inet6 import IPv6
-from scapy.layers.l2 import ARP, Dot1Q, Ether
-from scapy.packet import Packet, Raw
-from scapy.utils import RawPcapReader
 
 import discovery.parsers.pcap as pcap_module
 from discovery.parsers.base import EventKind
@@ -48,6 +42,7 @@ from discovery.parsers.pcap.dns import DnsError, read_name
 from discovery.parsers.pcap.http import HEAD_END, HttpError, find_head_end, parse_request_head
 from discovery.parsers.pcap.tls import NotClientHello, client_hello_sni, parse_client_hello
 
+from ._packets import ARP, DNS, DNSQR, IP, TCP, UDP, Dot1Q, Ether, IPv6, Layer, Raw, read_pcap, read_pcap_stream
 from ._support import capture, write_pcap
 
 #: every counter of CaptureStats but the per-kind event counts (read_names has no FLOW events) and the flow counters
@@ -58,7 +53,7 @@ COUNTERS = [
     if spec.name not in ("events", "flows", "flows_evicted", "malformed_samples")
 ]
 
-#: a ClientHello record (scapy-built) with server_name "claude.ai", ALPN h2/http1.1 and supported_versions
+#: a ClientHello record (bytes kept as first built) with server_name "claude.ai", ALPN h2/http1.1 and supported_versions
 HELLO = bytes.fromhex(
     "1603030074010000700303000000009384f0bea886a79b76471c9a027a3a689a11c34c9da33feea3e183bc00001ac02bc023c02fc027"
     "009e0067009c003cc009c0130033002f000a0100002d0000000e000c000009636c617564652e61690010000e000c02683208687474702f"
@@ -89,31 +84,31 @@ C4, S4 = "10.0.0.1", "192.0.2.10"
 MAC_C, MAC_S = "02:00:00:00:00:01", "02:00:00:00:00:02"
 ETHER = Ether(src=MAC_C, dst=MAC_S)
 C6, S6 = "2001:db8::1", "2001:db8::10"
-Link = Callable[[Packet], tuple[bytes, bool]]  # transport layer → frame bytes; bool: client→server
+Link = Callable[[Layer], tuple[bytes, bool]]  # transport layer → frame bytes; bool: client→server
 
 
-def _eth4(l4: Packet, up: bool = True, **ip: Any) -> bytes:
+def _eth4(l4: Layer, up: bool = True, **ip: Any) -> bytes:
     return bytes(ETHER / IP(src=C4 if up else S4, dst=S4 if up else C4, **ip) / l4)
 
 
-def _vlan(l4: Packet, up: bool = True) -> bytes:
+def _vlan(l4: Layer, up: bool = True) -> bytes:
     return bytes(ETHER / Dot1Q(vlan=7) / IP(src=C4 if up else S4, dst=S4 if up else C4) / l4)
 
 
-def _eth6(l4: Packet, up: bool = True) -> bytes:
+def _eth6(l4: Layer, up: bool = True) -> bytes:
     return bytes(ETHER / IPv6(src=C6 if up else S6, dst=S6 if up else C6) / l4)
 
 
-def _raw(l4: Packet, up: bool = True) -> bytes:
+def _raw(l4: Layer, up: bool = True) -> bytes:
     return bytes(IP(src=C4 if up else S4, dst=S4 if up else C4) / l4)
 
 
-def _null(l4: Packet, up: bool = True) -> bytes:
+def _null(l4: Layer, up: bool = True) -> bytes:
     return struct.pack("<I", 2) + _raw(l4, up)
 
 
-def _options(l4: Packet, up: bool = True) -> bytes:
-    return _eth4(l4, up, options=[IPOption_NOP()] * 4)  # IHL 6
+def _options(l4: Layer, up: bool = True) -> bytes:
+    return _eth4(l4, up, options=[b"\x01"] * 4)  # NOP options  # IHL 6
 
 
 LINKS: dict[str, tuple[Callable[..., bytes], int]] = {
@@ -551,15 +546,13 @@ def test_timer_buckets_are_never_late() -> None:
 # -- record walker -------------------------------------------------------------------------------------------------
 
 
-def _scapy_records(data: bytes) -> list[tuple[int, float, bytes]]:
-    reader = RawPcapReader(io.BytesIO(data))  # type: ignore[arg-type]
-    divisor = 1e9 if reader.nano else 1e6
-    return [(reader.linktype, meta.sec + meta.usec / divisor, packet) for packet, meta in reader]
+def _plain_records(data: bytes) -> list[tuple[int, float, bytes]]:
+    return read_pcap_stream(io.BytesIO(data))
 
 
 @pytest.mark.parametrize("block", [17, 64, 1000, 4 << 20])
-def test_block_walker_frames_like_scapy_at_any_cut(block: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    # given a capture with records of many sizes (one larger than scapy's 65535-byte record limit), read in blocks
+def test_block_walker_frames_like_the_plain_reader_at_any_cut(block: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a capture with records of many sizes (one larger than the 65535-byte record limit), read in blocks
     # smaller than a record and larger than the file
     monkeypatch.setattr(pcap_module, "_PCAP_BLOCK", block)
     frames = [*_session(_eth4, HELLO_SPLIT), b"", b"\x00" * 70_000, _dns(_eth4, "x.example")]
@@ -574,7 +567,7 @@ def test_block_walker_frames_like_scapy_at_any_cut(block: int, monkeypatch: pyte
         records = _pcap_records(io.BytesIO(content), CaptureStats())
         assert records is not None
         # then
-        assert list(records) == _scapy_records(content), cut
+        assert list(records) == _plain_records(content), cut
 
 
 class _Pipe(io.RawIOBase):
@@ -620,7 +613,7 @@ def test_block_walker_reads_big_endian_files(magic: str) -> None:
 
     # then
     assert records is not None
-    assert list(records) == _scapy_records(data)
+    assert list(records) == _plain_records(data)
 
 
 def test_sample_captures_read_in_small_blocks_give_the_same_names(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -782,12 +775,10 @@ def test_client_hello_parsers_agree_with_the_reference() -> None:
     # given the sample hellos (real browsers: GREASE, ECH, post-quantum) and thousands of damaged copies
     bodies = [HELLO[9:], _hello_without(0)[9:], _hello_without(16)[9:]]
     for name in ("tls_chrome-1250-tls-x25519-kyber.pcap", "tls_tls13-ech.pcap", "tls_chrome-34-google.pcap"):
-        reader = RawPcapReader(str(capture(name)))
-        for packet, _ in reader:
+        for _, _, packet in read_pcap(capture(name)):
             at = packet.find(b"\x16\x03")
             if at > 0 and len(packet) > at + 9 and packet[at + 5] == 1:
                 bodies.append(packet[at + 9 :])
-        reader.close()
     rng = random.Random(7)
     checked = errors = 0
     for body in bodies:

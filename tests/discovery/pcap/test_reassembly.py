@@ -7,36 +7,34 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from scapy.layers.inet import IP, TCP, UDP
-from scapy.layers.l2 import Ether
-from scapy.packet import Packet, Raw
-from scapy.utils import rdpcap, wrpcap
 
 from discovery.parsers.base import EventKind
 from discovery.parsers.pcap.quic import client_initial_keys, decrypt_packet, iter_crypto_frames, parse_long_header
 
-from ._support import capture, of_kind, read_all
+from ._packets import read_pcap, replace_payload, transport_payload
+from ._support import capture, of_kind, read_all, write_pcap
 
 KYBER = "tls_chrome-1250-tls-x25519-kyber.pcap"
 CHROMIUM = "quic_chromium-115.0.5790.110-api-cirrus-com.pcap"
 
 
-def _kyber_handshake() -> tuple[list[Packet], Packet, bytes]:
-    """The three-way handshake, the ClientHello packet and its 1,756-byte TCP payload."""
-    packets = rdpcap(str(capture(KYBER)))
-    hello = packets[3]
-    return list(packets[:3]), hello, bytes(hello[TCP].payload)
+Frame = tuple[float, bytes]  # capture time, Ethernet frame
 
 
-def _segment(template: Packet, payload: bytes, offset: int) -> Packet:
-    packet = template.copy()
-    packet[TCP].remove_payload()
-    packet[TCP].add_payload(Raw(payload))
-    packet[TCP].seq = template[TCP].seq + offset
-    del packet[IP].len, packet[IP].chksum, packet[TCP].chksum
-    rebuilt = Ether(bytes(packet))
-    rebuilt.time = template.time  # keep capture time: a jump of years would (rightly) expire the flow
-    return rebuilt
+def _kyber_handshake() -> tuple[list[Frame], Frame, bytes]:
+    """The three-way handshake, the ClientHello frame and its 1,756-byte TCP payload."""
+    frames = [(ts, data) for _, ts, data in read_pcap(capture(KYBER))]
+    hello = frames[3]
+    return frames[:3], hello, transport_payload(hello[1])
+
+
+def _segment(template: Frame, payload: bytes, offset: int) -> Frame:
+    # keep capture time: a jump of years would (rightly) expire the flow
+    return template[0], replace_payload(template[1], payload, seq_offset=offset)
+
+
+def _write(path: Path, frames: list[Frame]) -> Path:
+    return write_pcap(path, [data for _, data in frames], 1, times=[ts for ts, _ in frames])
 
 
 def _two_records(payload: bytes, cut: int) -> bytes:
@@ -66,8 +64,7 @@ def test_client_hello_split_across_tcp_segments(plan: str, records: int, tmp_pat
         payload = _two_records(payload, 700)
     slices, frame = SEGMENT_PLANS[plan]
     segments = [_segment(template, payload[start:end], start) for start, end in slices]
-    path = tmp_path / "split.pcap"
-    wrpcap(str(path), handshake + segments)
+    path = _write(tmp_path / "split.pcap", handshake + segments)
 
     # when
     events, stats = read_all(path)
@@ -81,8 +78,7 @@ def test_client_hello_split_across_tcp_segments(plan: str, records: int, tmp_pat
 def test_lost_segment_gives_up_without_failing(tmp_path: Path) -> None:
     # given a ClientHello whose first segment never arrives
     handshake, template, payload = _kyber_handshake()
-    path = tmp_path / "lost.pcap"
-    wrpcap(str(path), [*handshake, _segment(template, payload[1460:], 1460)])
+    path = _write(tmp_path / "lost.pcap", [*handshake, _segment(template, payload[1460:], 1460)])
 
     # when
     events, _ = read_all(path)
@@ -96,17 +92,17 @@ def test_lost_segment_gives_up_without_failing(tmp_path: Path) -> None:
 # -- QUIC: build client Initial packets with the RFC 9001 keys ---------------------------------------------------
 
 
-def _chromium_crypto_stream() -> tuple[bytes, bytes, Packet]:
-    """The CRYPTO stream (ClientHello) of the chromium capture's first Initial, its DCID and the datagram."""
-    datagram_packet = rdpcap(str(capture(CHROMIUM)))[0]
-    datagram = bytes(datagram_packet[UDP].payload)
+def _chromium_crypto_stream() -> tuple[bytes, bytes, Frame]:
+    """The CRYPTO stream (ClientHello) of the chromium capture's first Initial, its DCID and the datagram's frame."""
+    _, ts, frame = read_pcap(capture(CHROMIUM))[0]
+    datagram = transport_payload(frame)
     header = parse_long_header(datagram, 0)
     assert header is not None
     plaintext = decrypt_packet(datagram, 0, header, client_initial_keys(header.dcid))
     stream = bytearray()
     for offset, chunk in sorted(iter_crypto_frames(plaintext)):
         stream[offset : offset + len(chunk)] = chunk
-    return bytes(stream), header.dcid, datagram_packet
+    return bytes(stream), header.dcid, (ts, frame)
 
 
 def _varint(value: int) -> bytes:
@@ -131,13 +127,6 @@ def _initial(dcid: bytes, packet_number: int, frames: bytes) -> bytes:
     protected[pn_offset] ^= mask[1]
     protected[pn_offset + 1] ^= mask[2]
     return bytes(protected)
-
-
-def _rebuilt(packet: Packet, template: Packet) -> Packet:
-    del packet[IP].len, packet[IP].chksum, packet[UDP].len, packet[UDP].chksum
-    rebuilt = Ether(bytes(packet))
-    rebuilt.time = template.time
-    return rebuilt
 
 
 def _crypto_frame(offset: int, data: bytes) -> bytes:
@@ -166,12 +155,8 @@ def test_quic_client_hello_over_several_initial_packets(plan: str, tmp_path: Pat
             frames = b"".join(_crypto_frame(start, stream[start:end]) for start, end in slices)
             payload += _initial(dcid, number, frames)
             number += 1
-        packet = template.copy()
-        packet[UDP].remove_payload()
-        packet[UDP].add_payload(Raw(payload))
-        packets.append(_rebuilt(packet, template))
-    path = tmp_path / "quic.pcap"
-    wrpcap(str(path), packets)
+        packets.append(_segment(template, payload, 0))
+    path = _write(tmp_path / "quic.pcap", packets)
 
     # when
     events, stats = read_all(path)
@@ -191,12 +176,8 @@ def test_quic_with_wrong_keys_is_counted_not_fatal(tmp_path: Path) -> None:
     forged[-1] ^= 0xFF  # break the AEAD tag
     packets = []
     for _ in range(4):
-        packet = template.copy()
-        packet[UDP].remove_payload()
-        packet[UDP].add_payload(Raw(bytes(forged)))
-        packets.append(_rebuilt(packet, template))
-    path = tmp_path / "bad.pcap"
-    wrpcap(str(path), packets)
+        packets.append(_segment(template, bytes(forged), 0))
+    path = _write(tmp_path / "bad.pcap", packets)
 
     # when
     events, stats = read_all(path)

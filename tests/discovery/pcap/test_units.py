@@ -7,12 +7,6 @@ import struct
 from pathlib import Path
 
 import pytest
-from scapy.layers.dns import DNS, DNSQR
-from scapy.layers.inet import IP, TCP, UDP
-from scapy.layers.inet6 import IPv6, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop
-from scapy.layers.l2 import ARP, Dot1AD, Dot1Q, Ether
-from scapy.packet import Packet, Raw
-from scapy.utils import PcapNgWriter, PcapWriter
 
 from discovery.parsers.base import EventKind
 from discovery.parsers.pcap import CaptureError, CaptureOptions, read_capture, sniff_capture
@@ -20,6 +14,23 @@ from discovery.parsers.pcap.dns import DnsError, parse_questions, read_name
 from discovery.parsers.pcap.http import normalize_host
 from discovery.parsers.pcap.quic import QUIC_V1, QUIC_V2, client_initial_keys, read_varint
 
+from ._packets import (
+    ARP,
+    DNS,
+    DNSQR,
+    IP,
+    TCP,
+    UDP,
+    Dot1AD,
+    Dot1Q,
+    Ether,
+    IPv6,
+    IPv6ExtHdrFragment,
+    IPv6ExtHdrHopByHop,
+    Layer,
+    Raw,
+    pcapng,
+)
 from ._support import capture, of_kind, read_all
 from ._support import write_pcap as _write
 
@@ -213,16 +224,12 @@ def test_snapped_packets_keep_wire_byte_counts(tmp_path: Path) -> None:
     assert stats.reassembly_gaps == 1
 
 
-def test_pcapng_written_by_scapy_and_nanosecond_pcap(tmp_path: Path) -> None:
+def test_pcapng_and_nanosecond_pcap(tmp_path: Path) -> None:
     # given the same query in a pcapng and a nanosecond-resolution pcap
-    packet = Ether() / DNS_IP4
-    packet.time = 1_700_000_000.5
+    packet = bytes(Ether() / DNS_IP4)
     ng = tmp_path / "x.pcapng"
-    with PcapNgWriter(str(ng)) as writer:
-        writer.write(packet)
-    nano = tmp_path / "nano.pcap"
-    with PcapWriter(str(nano), nano=True, sync=True) as writer:
-        writer.write(packet)
+    ng.write_bytes(pcapng([packet], times=[1_700_000_000.5]))
+    nano = _write(tmp_path / "nano.pcap", [packet], 1, times=[1_700_000_000.5], nano=True)
 
     for path in (ng, nano):
         # when
@@ -313,10 +320,10 @@ def test_normalize_host(authority: str, host: str) -> None:
     assert normalize_host(authority) == host
 
 
-def _tcp_session(client_payloads: list[bytes], *, fin: bool = False, sport: int = 40000) -> list[Packet]:
+def _tcp_session(client_payloads: list[bytes], *, fin: bool = False, sport: int = 40000) -> list[Layer]:
     c2s = {"src": "10.0.0.1", "dst": "10.0.0.2"}
     s2c = {"src": "10.0.0.2", "dst": "10.0.0.1"}
-    packets: list[Packet] = [
+    packets: list[Layer] = [
         Ether() / IP(**c2s) / TCP(sport=sport, dport=80, flags="S", seq=1000),
         Ether() / IP(**s2c) / TCP(sport=80, dport=sport, flags="SA", seq=5000, ack=1001),
     ]
