@@ -167,7 +167,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 *
 
 # --- Security (secure by default when DEBUG is off; `manage.py check --deploy` passes) -----------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
+# /metrics too: a scraper on the internal network speaks plain HTTP, and a redirect would not protect its token (it
+# was already sent in the first request).
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^metrics/?$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
@@ -248,6 +250,8 @@ CELERY_TASK_SEND_SENT_EVENT = False
 # --- Service-specific -------------------------------------------------------------------------------------------
 # How long after the last heartbeat the worker/beat pair is reported unhealthy on /healthz.
 HEARTBEAT_STALE_AFTER = timedelta(seconds=env_int("HEARTBEAT_STALE_AFTER_SECONDS", 300))
+# The bearer token Prometheus sends to /metrics (Authorization: Bearer <token>); empty = the endpoint is off (404).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 # An audit-log event type missing from the registry (core.events): raise when strict (tests, development), else log
 # an error and write the row anyway (production never loses an audit row over a naming slip).
 AUDIT_LOG_STRICT_EVENT_TYPES = env_bool("AUDIT_LOG_STRICT_EVENT_TYPES", DEBUG)
