@@ -62,7 +62,11 @@ def celery_queue_lengths(
 
     connection = Connection(broker_url, transport_options=dict(transport_options or {}), connect_timeout=timeout)
     try:
-        if connection.transport.driver_type not in _QUEUE_LENGTH_TRANSPORTS:
+        try:
+            driver_type = connection.transport.driver_type
+        except ImportError:  # a transport whose client library is not installed: certainly not one we read
+            return None
+        if driver_type not in _QUEUE_LENGTH_TRANSPORTS:
             return None
         try:
             connection.ensure_connection(max_retries=0, timeout=timeout)  # one try: a scrape must not hang
