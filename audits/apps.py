@@ -12,8 +12,12 @@ class AuditsConfig(AppConfig):
 
     def ready(self) -> None:
         from audits import events  # noqa: F401  (declares the app's audit-log event types in core.events)
+        from audits.monitoring import audits_collect
         from audits.payloads import FINDING_TOPIC
+        from core.monitoring import metrics_collector_register
         from notifications.topics import topic_register
+
+        metrics_collector_register("audits", audits_collect)
 
         topic_register(
             FINDING_TOPIC,

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Model, QuerySet
+from django.db.models import Count, Model, QuerySet
 
-from audits.choices import RunStatus
+from audits.choices import FindingStatus, RunStatus
 from audits.models import AuditDefinition, AuditRun, Finding
 
 
@@ -22,6 +22,16 @@ def audit_run_list() -> QuerySet[AuditRun]:
 
 def finding_list() -> QuerySet[Finding]:
     return Finding.objects.select_related("ai_system", "definition", "run")
+
+
+def audit_run_counts() -> dict[tuple[str, str], int]:
+    """``{(status, verdict): runs}`` over every audit run (``verdict`` blank until a run succeeds). One query."""
+    rows = AuditRun.objects.values_list("status", "verdict").annotate(n=Count("id")).order_by()
+    return {(status, verdict): n for status, verdict, n in rows}
+
+
+def findings_open_count() -> int:
+    return Finding.objects.filter(status=FindingStatus.OPEN).count()
 
 
 def audit_history(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from celery import Celery, signals
 from kombu import Queue as KombuQueue
@@ -33,3 +34,24 @@ def _require_secret_key(**_kwargs: object) -> None:
     from config.startup import require_secret_key
 
     require_secret_key()
+
+
+#: the log-context tokens of the tasks running in this process, by task id (set before a task runs, reset after)
+_task_log_tokens: dict[str, Any] = {}
+
+
+@signals.task_prerun.connect
+def _task_log_context_enter(task_id: str, task: Any, **_kwargs: object) -> None:
+    """Log lines written while a task runs carry its ``task_id`` and ``task_name`` (see ``core.log_context``)."""
+    from core.log_context import task_enter
+
+    _task_log_tokens[task_id] = task_enter(task_id=task_id, task_name=task.name)
+
+
+@signals.task_postrun.connect
+def _task_log_context_exit(task_id: str, **_kwargs: object) -> None:
+    from core.log_context import task_exit
+
+    token = _task_log_tokens.pop(task_id, None)
+    if token is not None:
+        task_exit(token)

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from core.views import admin_moved_redirect, healthz
+from core.views import admin_moved_redirect, healthz, metrics
 from evidence.views import legacy_admin_redirect
 
 #: a URL no route matches: JSON under /api/ (see core.views.page_not_found)
@@ -38,6 +38,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),  # Prometheus; 404 unless METRICS_TOKEN is set (core.views.metrics)
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # signed-in users only (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]); the docs page sends others to the login page.
     # The split view serves Swagger UI's init script as a file, so the Content-Security-Policy needs no inline script.

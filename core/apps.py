@@ -18,10 +18,13 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
         from django.core import checks
+        from django.core.signals import request_finished
         from django.db.models.signals import pre_delete
 
         from core import events  # noqa: F401  (the audit-log event type registry, with core's own types)
         from core.checks import secret_key_check
+        from core.log_context import request_id_clear
+        from core.monitoring import core_collect, metrics_collector_register
         from core.roles import sync_roles_after_migrate
         from core.services import user_delete_guard
 
@@ -29,6 +32,12 @@ class CoreConfig(AppConfig):
         pre_delete.connect(user_delete_guard, sender=settings.AUTH_USER_MODEL, dispatch_uid="core.user_delete_guard")
 
         checks.register(secret_key_check, checks.Tags.security)
+
+        # log lines after a request's response was sent carry no request id (core.middleware.RequestIdMiddleware)
+        request_finished.connect(request_id_clear, dispatch_uid="core.request_id_clear")
+
+        # /metrics: core's heartbeat and queue metrics; each app registers its own in its ready()
+        metrics_collector_register("core", core_collect)
 
         # Keep the declared roles' permissions in step with the models after every migrate (new models included).
         post_migrate.connect(sync_roles_after_migrate, sender=self, dispatch_uid="core.sync_roles")

@@ -31,6 +31,69 @@ def heartbeat_age(*, name: str) -> timedelta | None:
     return None if heartbeat is None else timezone.now() - heartbeat.last_seen
 
 
+def heartbeat_ages() -> dict[str, timedelta]:
+    """``{heartbeat name: time since it last ran}`` of every heartbeat that ever ran (what ``/healthz`` reports for
+    one, :func:`heartbeat_age`)."""
+    now = timezone.now()
+    return {name: now - last_seen for name, last_seen in WorkerHeartbeat.objects.values_list("name", "last_seen")}
+
+
+class BrokerUnavailable(Exception):
+    """The Celery broker could not be reached (or failed) while reading queue lengths."""
+
+
+#: kombu transports whose queue length :func:`celery_queue_lengths` reads (both are kombu virtual transports, whose
+#: passive ``queue_declare`` returns the number of waiting messages: Redis ``LLEN`` over the priority lists, the
+#: SQLAlchemy transport a count of the visible rows of ``kombu_message``)
+_QUEUE_LENGTH_TRANSPORTS = frozenset({"redis", "sql"})  # kombu driver types
+
+
+def celery_queue_lengths(
+    *, broker_url: str, queues: Iterable[str], transport_options: dict[str, object] | None = None, timeout: float = 3.0
+) -> dict[str, int] | None:
+    """``{queue: messages waiting}`` read from the broker now, or ``None`` for a broker whose queue lengths this
+    cannot read (only Redis and the embedded SQLAlchemy broker are supported). A queue nobody declared yet has 0.
+
+    Raises :class:`BrokerUnavailable` when the broker cannot be reached within about ``timeout`` seconds. Read-only
+    on Redis; on the SQLAlchemy broker a queue no worker has declared yet gets its ``kombu_queue`` row (as a worker
+    starting would create it)."""
+    from kombu import Connection
+    from kombu.exceptions import ChannelError, OperationalError
+
+    connection = Connection(broker_url, transport_options=dict(transport_options or {}), connect_timeout=timeout)
+    try:
+        try:
+            driver_type = connection.transport.driver_type
+        except ImportError:  # a transport whose client library is not installed: certainly not one we read
+            return None
+        if driver_type not in _QUEUE_LENGTH_TRANSPORTS:
+            return None
+        try:
+            connection.ensure_connection(max_retries=0, timeout=timeout)  # one try: a scrape must not hang
+            channel = connection.channel()
+        except (OperationalError, OSError) as exc:
+            raise BrokerUnavailable(str(exc)) from exc
+        lengths: dict[str, int] = {}
+        try:
+            for queue in queues:
+                try:
+                    lengths[queue] = int(channel.queue_declare(queue=queue, passive=True).message_count)
+                except ChannelError:
+                    lengths[queue] = 0  # never declared (Redis: no list yet): nothing waiting
+        except Exception as exc:  # redis.ConnectionError, sqlalchemy.exc.OperationalError: the broker failed midway
+            raise BrokerUnavailable(str(exc)) from exc
+        finally:
+            # The SQLAlchemy channel keeps its ORM session (and so a read transaction on the broker file) open until
+            # garbage-collected: end it now.
+            session = getattr(channel, "_session", None)
+            if session is not None:
+                session.close()
+            channel.close()
+        return lengths
+    finally:
+        connection.release()
+
+
 def user_history_references(*, user: Any) -> dict[str, int]:
     """Change-history rows (django-simple-history, every model) that name ``user`` as who made the change:
     ``{"<app_label>.<historical model>": count}``, only non-zero counts. These rows keep only the account link, so

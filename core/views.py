@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
+
 from django.conf import settings
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.db import connection, transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import reverse
 from django.views import defaults
 
+from core.monitoring import metrics_render
 from core.selectors import heartbeat_age
 from core.tasks import HEARTBEAT_NAME
 
@@ -30,6 +33,26 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "worker_heartbeat_age_seconds": None if age is None else round(age.total_seconds(), 1),
         }
     )
+
+
+@transaction.non_atomic_requests  # read-only; one failing collector's query must not abort the others' transaction
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics of the whole service, computed from the database and the broker when scraped (see
+    :mod:`core.monitoring`). Off (404) unless ``METRICS_TOKEN`` is set; then only for
+    ``Authorization: Bearer <METRICS_TOKEN>`` (401 otherwise), compared in constant time."""
+    token: str = settings.METRICS_TOKEN
+    if not token:
+        raise Http404("metrics are off: set METRICS_TOKEN")
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        response = HttpResponse("401 Unauthorized: send Authorization: Bearer <METRICS_TOKEN>\n", status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        response["Content-Type"] = "text/plain; charset=utf-8"
+        return response
+    body, content_type = metrics_render()
+    response = HttpResponse(body, content_type=content_type)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

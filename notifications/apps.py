@@ -14,8 +14,12 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from simple_history.signals import pre_create_historical_record
 
+        from core.monitoring import metrics_collector_register
         from notifications import events  # noqa: F401  (declares the app's audit-log event types in core.events)
         from notifications.models import Channel, channel_history_mask_secrets
+        from notifications.monitoring import notifications_collect
+
+        metrics_collector_register("notifications", notifications_collect)
 
         pre_create_historical_record.connect(
             channel_history_mask_secrets,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.env import env_bool, env_float, env_int, env_list, env_str, load_env_file
 
@@ -76,6 +77,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.middleware.RequestIdMiddleware",  # first: every later log line of the request carries its request_id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -169,7 +171,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 *
 
 # --- Security (secure by default when DEBUG is off; `manage.py check --deploy` passes) -----------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
+# /metrics too: a scraper on the internal network speaks plain HTTP, and a redirect would not protect its token (it
+# was already sent in the first request).
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^metrics/?$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
@@ -253,6 +257,8 @@ CELERY_TASK_SEND_SENT_EVENT = False
 HEARTBEAT_STALE_AFTER = timedelta(seconds=env_int("HEARTBEAT_STALE_AFTER_SECONDS", 300))
 # The file celery beat touches on every tick; `manage.py beat_healthcheck` reads its age.
 BEAT_HEARTBEAT_FILE = Path(env_str("BEAT_HEARTBEAT_FILE") or str(DATA_DIR / "beat-heartbeat"))
+# The bearer token Prometheus sends to /metrics (Authorization: Bearer <token>); empty = the endpoint is off (404).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 # An audit-log event type missing from the registry (core.events): raise when strict (tests, development), else log
 # an error and write the row anyway (production never loses an audit row over a naming slip).
 AUDIT_LOG_STRICT_EVENT_TYPES = env_bool("AUDIT_LOG_STRICT_EVENT_TYPES", DEBUG)
@@ -345,10 +351,28 @@ CONTENT_SECURITY_POLICY = {
 # The OpenAPI schema and the Swagger UI: signed-in users only (the HTML page redirects to the login page).
 SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated"]
 
+# --- Logging ----------------------------------------------------------------------------------------------------
+# LOG_FORMAT=text (default): one readable line per record. LOG_FORMAT=json: one JSON object per line
+# (python-json-logger) with timestamp (ISO 8601, UTC), level, logger, message, and request_id in web requests
+# (core.middleware) or task_id/task_name in Celery tasks (config.celery), for log shippers (Loki, Elasticsearch).
+LOG_FORMAT = env_str("LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"log_context": {"()": "core.log_context.LogContextFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": True,
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["log_context"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
