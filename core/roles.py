@@ -5,7 +5,8 @@ listed here (new models included), so access is reviewed in code, not clicked to
 
 - Compliance officer: full management of the registry (governance), audits and evidence packs (request,
   download); reads discovery and the audit trail; edits the beat schedules.
-- Auditor: read-only everywhere, plus the evidence-pack download permission.
+- Auditor: read-only everywhere, plus requesting and downloading evidence packs for any system (evidence is the
+  auditor's job; a request only builds a signed pack from the records, it changes none).
 - Security analyst: full management of discovery, alerts and notification channels; reads the registry; no
   registry writes, no audits.
 """
@@ -56,7 +57,7 @@ ROLE_APP_ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
 #: role -> extra custom permissions ("app_label.codename"); applied when the permission exists
 ROLE_EXTRA_PERMISSIONS: dict[str, tuple[str, ...]] = {
     COMPLIANCE_OFFICER: ("evidence.download_evidencepack", "evidence.request_evidencepack"),
-    AUDITOR: ("evidence.download_evidencepack",),
+    AUDITOR: ("evidence.download_evidencepack", "evidence.request_evidencepack"),
     SECURITY_ANALYST: ("discovery.reidentify_pseudonym",),
 }
 

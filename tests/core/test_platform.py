@@ -235,3 +235,29 @@ def test_the_embedded_sqlite_database_runs_with_wal_safe_synchronous_normal() ->
         (synchronous,) = cursor.fetchone()
     # then the connection commits without an fsync per transaction (NORMAL = 1, the default FULL = 2)
     assert synchronous == 1
+
+
+@pytest.mark.django_db
+def test_the_demo_builds_a_signed_pack_an_auditor_can_download(settings: Any, tmp_path: Any) -> None:
+    # given a signing key (production needs one; the demo signs with it)
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from evidence.choices import EvidencePackStatus
+    from evidence.models import EvidencePack
+
+    key = tmp_path / "signing.pem"
+    key.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    settings.EVIDENCE_SIGNING_KEY_FILE = str(key)
+    # when
+    call_command("demo")
+    call_command("demo")
+    # then one pack, requested by the auditor, built
+    pack = EvidencePack.objects.get()
+    assert pack.requested_by.username == "audrey"
+    assert pack.status == EvidencePackStatus.BUILT, pack.error
+    assert pack.ai_system.name == "CV screening assistant"

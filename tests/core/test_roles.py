@@ -54,14 +54,15 @@ def test_data_migration_created_the_three_role_groups() -> None:
     assert set(Group.objects.values_list("name", flat=True)) >= set(ROLE_NAMES)
 
 
-def test_auditor_has_only_view_permissions_plus_download() -> None:
+def test_auditor_has_only_view_permissions_plus_requesting_and_downloading_packs() -> None:
     # given
     auditor = Group.objects.get(name=AUDITOR)
     # when
     codenames = set(auditor.permissions.values_list("codename", flat=True))
     # then
     assert codenames, "auditor role has no permissions"
-    assert all(c.startswith("view_") or c == "download_evidencepack" for c in codenames)
+    assert all(c.startswith("view_") or c in {"download_evidencepack", "request_evidencepack"} for c in codenames)
+    assert {"download_evidencepack", "request_evidencepack"} <= codenames
 
 
 def test_nobody_may_edit_the_audit_trail() -> None:

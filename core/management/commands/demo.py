@@ -21,7 +21,7 @@ DEMO_USERS = {
 }
 
 #: apps whose ``demo.load(users=...)`` runs, in dependency order
-DEMO_APPS = ("governance", "audits", "discovery", "alerts")
+DEMO_APPS = ("governance", "audits", "discovery", "alerts", "evidence")
 
 
 class Command(BaseCommand):
