@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
-from simple_history.template_utils import HistoricalRecordContextHelper
+from simple_history.template_utils import HistoricalRecordContextHelper, ObjDiffDisplay
 
 from core.field_access import hidden_fields, mask_change
 
@@ -24,8 +24,39 @@ class MaskingHistoryContextHelper(HistoricalRecordContextHelper):
         self.hidden = hidden
 
     def format_delta_change(self, change: Any) -> Any:
+        """Masked first (fields the viewer may not read), then readable: a JSON object shows only the keys that
+        changed (``answers: role: provider`` rather than ``{'rol[1069 chars]s': ...}``), a choice its label, a
+        foreign key the related object."""
         old, new = mask_change(change.field, change.old, change.new, self.hidden)
+        if isinstance(old, dict) and isinstance(new, dict):
+            keys = sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key))
+            old, new = _json_lines(old, keys), _json_lines(new, keys)
         return super().format_delta_change(dataclasses.replace(change, old=old, new=new))
+
+    def prepare_delta_change_value(self, change: Any, value: Any) -> Any:
+        field = self.model._meta.get_field(change.field)
+        if field.is_relation and field.many_to_one and value is not None and not isinstance(value, list | dict):
+            related = field.related_model._default_manager.filter(pk=value).first()
+            return str(related) if related is not None else f"#{value} (deleted)"
+        if getattr(field, "choices", None) and isinstance(value, str | int):
+            return dict(field.flatchoices).get(value, value)
+        return super().prepare_delta_change_value(change, value)
+
+    def get_obj_diff_display(self) -> Any:
+        return ObjDiffDisplay(max_length=DIFF_DISPLAY_CHARS)
+
+
+#: how much of a changed value the History page shows before it shortens it (django-simple-history shows 100)
+DIFF_DISPLAY_CHARS = 600
+
+
+def _json_lines(value: dict[str, Any], keys: list[str]) -> str:
+    """The ``keys`` of a JSON object as ``key: value`` pairs (absent keys as ``—``), for a History diff."""
+    import json
+
+    return "; ".join(
+        f"{key}: {json.dumps(value[key], ensure_ascii=False, default=str) if key in value else '—'}" for key in keys
+    )
 
 
 class ChangeReasonForm(forms.ModelForm):

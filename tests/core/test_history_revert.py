@@ -68,3 +68,20 @@ def test_a_new_record_needs_no_reason(officer: Client) -> None:
             fields = ["name"]
 
     assert Form(data={"name": "New system"}).is_valid()
+
+
+@pytest.mark.django_db
+def test_the_history_page_shows_labels_and_only_the_json_keys_that_changed(officer: Client) -> None:
+    # given a system whose deployment (a choice) and one questionnaire answer of many (JSON) changed
+    facts = {f"question_{i}": "no" for i in range(40)}
+    system = AISystemFactory(deployment="cloud", facts=facts)
+    system.deployment = "on_prem"
+    system.facts = {**facts, "question_7": "yes"}
+    system._change_reason = "moved in-house"
+    system.save()
+    # when
+    html = officer.get(reverse("admin:governance_aisystem_history", args=[system.pk])).content.decode()
+    # then the diff reads as a person would write it
+    assert "On-premises" in html and "on_prem" not in html
+    assert "question_7: &quot;no&quot;" in html and "question_7: &quot;yes&quot;" in html
+    assert "question_8" not in html and "chars]" not in html
