@@ -1,7 +1,8 @@
 """The human-readable ``report.pdf`` of an evidence pack, drawn with ReportLab Platypus from collected data.
 
 The PDF is derived and non-authoritative: the CSV/JSON files and the signed manifest are the evidence. It is
-rendered with ``invariant=1`` (fixed creation date and document id), so the same data gives the same bytes.
+rendered with ``invariant=1`` (a fixed document id) and dated with the pack's creation time, so the same data gives
+the same bytes; every page says "page x of y".
 """
 
 from __future__ import annotations
@@ -9,15 +10,16 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.lib.utils import TimeStamp
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from reportlab.platypus.doctemplate import BaseDocTemplate
 
 MAX_TABLE_ROWS = 60  # longer tables are cut in the PDF; the CSV files hold every row
 MAX_HISTORY_ROWS = 80
@@ -324,11 +326,45 @@ def _history(report: Mapping[str, Any]) -> list[Flowable]:
     return story
 
 
-def _footer(canvas: Canvas, doc: BaseDocTemplate) -> None:
-    canvas.saveState()
-    canvas.setFont("Helvetica", 7)
-    canvas.drawString(15 * mm, 10 * mm, f"Evidence pack {doc.title}  -  page {doc.page}")
-    canvas.restoreState()
+def _pdf_time(created_at: str) -> TimeStamp:
+    """A ReportLab time stamp of the pack's creation time (ISO 8601, UTC), for the PDF's CreationDate and ModDate:
+    the document's date is the pack's, and still the same for the same pack (``invariant`` would say 2000-01-01)."""
+    moment = datetime.fromisoformat(created_at.replace("Z", "+00:00")).astimezone(UTC)
+    stamp = TimeStamp(invariant=1)
+    stamp.t = moment.timestamp()
+    stamp.lt = moment.timetuple()
+    stamp.YMDhms = tuple(stamp.lt)[:6]
+    stamp.dhh = stamp.dmm = 0
+    return stamp
+
+
+def _numbered_canvas(title: str, created_at: str) -> type[Canvas]:
+    """A canvas class that dates the PDF with the pack's creation time and, once every page is laid out, writes
+    "page x of y" with the pack id in each page's footer (the pages are kept until ``save`` knows their count)."""
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._doc._timeStamp = _pdf_time(created_at)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:  # ReportLab's name
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                self.saveState()
+                self.setFont("Helvetica", 7)
+                self.drawString(15 * mm, 10 * mm, f"Evidence pack {title}")
+                self.drawRightString(A4[0] - 15 * mm, 10 * mm, f"page {self._pageNumber} of {total}")
+                self.restoreState()
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
 
 
 def render_report(report: Mapping[str, Any], chart_png: Mapping[str, bytes]) -> bytes:
@@ -378,5 +414,5 @@ def render_report(report: Mapping[str, Any], chart_png: Mapping[str, bytes]) -> 
     story += _audits(report, chart_png)
     story += _shadow_ai(report)
     story += _history(report)
-    doc.build(story, onFirstPage=_footer, onLaterPages=_footer)
+    doc.build(story, canvasmaker=_numbered_canvas(str(report["pack_id"]), str(report["created_at"])))
     return buffer.getvalue()

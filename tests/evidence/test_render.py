@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import subprocess
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +140,22 @@ def test_the_report_opens_and_holds_the_system_name_and_verdicts(world: World) -
     assert "incomplete: high as answered" in text
     assert "Open questions" in text
     assert "transition.placed_on_market_on" in text.replace("\n", "")
+
+
+def test_the_report_is_dated_by_the_pack_and_numbers_its_pages(world: World) -> None:
+    # given a pack made at a known time
+    created = datetime(2026, 4, 2, 9, 30, 15, tzinfo=UTC)
+    # when
+    pdf = unzip(render(world, created))["report.pdf"]
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    # then the PDF's dates are the pack's (not 2000-01-01), and every page says which of how many it is
+    assert reader.metadata["/CreationDate"].startswith("D:20260402093015")
+    total = len(reader.pages)
+    assert total > 1
+    for number, page in enumerate(reader.pages, start=1):
+        assert f"page {number} of {total}" in page.extract_text()
+    # and the same pack gives the same bytes
+    assert unzip(render(world, created))["report.pdf"] == pdf
 
 
 def test_a_run_pack_holds_only_that_run(world: World) -> None:

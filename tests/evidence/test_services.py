@@ -130,9 +130,10 @@ def test_others_may_not_download(world: World, alice: Any, persona: Any) -> None
     assert not AuditLogEntry.objects.filter(event_type=PACK_DOWNLOADED).exists()
 
 
-def test_auditors_may_not_request_packs(world: World, audrey: Any) -> None:
+def test_auditors_request_packs_and_security_analysts_may_not(world: World, audrey: Any, sam: Any) -> None:
+    assert evidence_pack_request(ai_system=world.system, actor=audrey, enqueue=False).requested_by == audrey
     with pytest.raises(PackPermissionDenied):
-        evidence_pack_request(ai_system=world.system, actor=audrey, enqueue=False)
+        evidence_pack_request(ai_system=world.system, actor=sam, enqueue=False)
 
 
 def test_a_pending_pack_cannot_be_downloaded(world: World, alice: Any) -> None:
