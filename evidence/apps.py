@@ -11,7 +11,10 @@ class EvidenceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.core import checks
+
         from evidence import events  # noqa: F401  (declares the app's audit-log event types in core.events)
+        from evidence.checks import tsa_ca_certificate_check
         from evidence.services import PACK_READY_TOPIC
         from notifications.topics import topic_register
 
@@ -21,3 +24,4 @@ class EvidenceConfig(AppConfig):
             description="A requested evidence pack was built and signed (its requester is e-mailed directly).",
             order=40,
         )
+        checks.register(tsa_ca_certificate_check)

@@ -57,6 +57,7 @@ class RenderedPack:
     law_version: str
     timestamped: bool
     metadata: dict[str, Any]
+    timestamp_gen_time: datetime | None = None  # the genTime of the verified RFC 3161 token, when timestamped
 
     @property
     def size(self) -> int:
@@ -102,13 +103,18 @@ def evidence_pack_render(
         "created_at": created_at,
         "key_page_url": key_page_url(),
     }
-    token = timestamp_fetch(build_manifest(**inputs, timestamped=True)) if tsa_configured() else None
-    data = build_pack(**inputs, tsa_token=token)
+    # With a TSA configured the token is verified (nonce, imprint, genTime, signature, chain) before it is stored;
+    # one that fails raises and the pack is not built: a pack never carries an unverified timestamp.
+    timestamp = (
+        timestamp_fetch(build_manifest(**inputs, timestamped=True), created_at=created_at) if tsa_configured() else None
+    )
+    data = build_pack(**inputs, timestamp=timestamp)
     return RenderedPack(
         data=data,
         sha256=hashlib.sha256(data).hexdigest(),
         key_id=key.key_id,
         law_version=str(collected.metadata["law_version"]),
-        timestamped=token is not None,
+        timestamped=timestamp is not None,
         metadata=collected.metadata,
+        timestamp_gen_time=timestamp.gen_time if timestamp is not None else None,
     )

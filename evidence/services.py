@@ -152,8 +152,10 @@ def evidence_pack_build(*, pack_id: Any) -> EvidencePack | None:
     returns the pack unchanged when it is already BUILT (a built pack is never rebuilt).
 
     Runs outside a transaction (the render takes seconds); the final state and the audit row commit together.
-    A trusted-timestamp outage puts the pack back to PENDING and re-raises :class:`TimestampUnavailable` so the
-    task retries; any other error fails the pack with a message.
+    A trusted-timestamp outage (TSA unreachable, timeout, HTTP error) puts the pack back to PENDING and re-raises
+    :class:`TimestampUnavailable` so the task retries; any other error fails the pack with a message, including a
+    TSA answer that does not verify (``TimestampVerificationError: timestamp check '<check>' failed: ...``): a
+    pack is never built with an unverified token, nor silently without the timestamp its configuration asks for.
     """
     pack = EvidencePack.objects.filter(pk=pack_id).select_related("ai_system", "audit_run__definition").first()
     if pack is None:
@@ -208,7 +210,13 @@ def _evidence_pack_built(*, pack: EvidencePack, storage_key: str, rendered: Any)
             event_type=events.PACK_BUILT,
             actor=None,
             target=pack,
-            extra_data={"sha256": pack.sha256, "size": pack.size, "key_id": pack.key_id, "storage_key": storage_key},
+            extra_data={
+                "sha256": pack.sha256,
+                "size": pack.size,
+                "key_id": pack.key_id,
+                "storage_key": storage_key,
+                "timestamp_gen_time": rendered.timestamp_gen_time.isoformat() if rendered.timestamp_gen_time else None,
+            },
         )
         _evidence_pack_ready_notify(pack)
     return pack

@@ -6,7 +6,8 @@
   so packs signed before a rotation keep verifying.
 - With ``DEBUG`` on and no key configured, a development key is generated once under ``DATA_DIR`` and a warning is
   logged: packs signed with it prove nothing to an outside auditor.
-- ``EVIDENCE_TSA_URL``: optional RFC 3161 timestamp authority (:func:`timestamp_fetch`).
+- ``EVIDENCE_TSA_URL``: optional RFC 3161 timestamp authority (:func:`timestamp_fetch`), whose tokens are verified
+  against ``EVIDENCE_TSA_CA_CERT`` (:func:`tsa_trust_anchors`) before they go into a pack.
 - ``EVIDENCE_KEYS_URL``: where VERIFY.txt sends auditors for the public keys (default ``SITE_URL`` +
   ``/evidence/keys/``, the page :func:`published_keys` feeds).
 """
@@ -19,18 +20,23 @@ import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 
 from evidence.pack import (
     EvidencePackError,
     SigningKey,
+    VerifiedTimestamp,
     build_keyring,
     build_timestamp_request,
     generate_signing_key,
+    verify_timestamp_response,
 )
 from evidence.pack.keys import KEY_ID_HEX_CHARS, load_public_key, public_key_id
 
@@ -227,26 +233,52 @@ def public_key_check(pem: bytes) -> str:
 
 
 class TimestampUnavailable(Exception):
-    """The configured timestamp authority could not be reached or answered badly (transient for retries)."""
+    """The configured timestamp authority could not be reached or did not answer (connection error, timeout, an
+    HTTP error status, an oversized body): transient, the build task retries. An answer that arrives but does not
+    verify is :class:`~evidence.pack.TimestampVerificationError` instead, and fails the pack."""
 
 
 def tsa_configured() -> bool:
     return bool(getattr(settings, "EVIDENCE_TSA_URL", ""))
 
 
-def timestamp_fetch(manifest: bytes) -> bytes | None:
-    """POST an RFC 3161 request over SHA-256(``manifest``) to ``EVIDENCE_TSA_URL`` and return the DER response.
+def tsa_trust_anchors() -> list[x509.Certificate]:
+    """The certificates of ``EVIDENCE_TSA_CA_CERT`` (empty list when unset); ImproperlyConfigured if unreadable."""
+    path = str(getattr(settings, "EVIDENCE_TSA_CA_CERT", "") or "")
+    if not path:
+        return []
+    try:
+        return x509.load_pem_x509_certificates(Path(path).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ImproperlyConfigured(
+            f"EVIDENCE_TSA_CA_CERT {path} is not a readable PEM certificate file: {exc}"
+        ) from exc
 
-    Returns None when no TSA is configured. The caller passes the response to ``build_pack(tsa_token=...)``, which
-    checks it covers the manifest.
+
+def timestamp_fetch(manifest: bytes, *, created_at: datetime | None = None) -> VerifiedTimestamp | None:
+    """Get an RFC 3161 timestamp over SHA-256(``manifest``) from ``EVIDENCE_TSA_URL`` and verify it.
+
+    Returns None when no TSA is configured. The request carries a random nonce and asks for the TSA certificate;
+    the answer must pass every check of :func:`~evidence.pack.verify_timestamp_response` (granted, our nonce, the
+    manifest's SHA-256, a sane genTime no earlier than ``created_at``, the TSA's signature, the timeStamping EKU, a
+    chain to ``EVIDENCE_TSA_CA_CERT``), or :class:`~evidence.pack.TimestampVerificationError` names the failed
+    check. Raises :class:`TimestampUnavailable` when the TSA cannot be reached or answers with an HTTP error, and
+    ImproperlyConfigured when the URL is not http(s) or no TSA CA certificate is configured.
     """
     url = getattr(settings, "EVIDENCE_TSA_URL", "")
     if not url:
         return None
     if not url.lower().startswith(("http://", "https://")):
         raise ImproperlyConfigured("EVIDENCE_TSA_URL must be an http(s) URL")
+    anchors = tsa_trust_anchors()
+    if not anchors:
+        raise ImproperlyConfigured(
+            "EVIDENCE_TSA_CA_CERT must name the timestamp authority's CA certificate (PEM) when EVIDENCE_TSA_URL is "
+            "set: an unverified token is never put in a pack"
+        )
+    timestamp_request = build_timestamp_request(manifest)
     request = urllib.request.Request(
-        url, data=build_timestamp_request(manifest), headers={"Content-Type": TSA_CONTENT_TYPE}, method="POST"
+        url, data=timestamp_request.der, headers={"Content-Type": TSA_CONTENT_TYPE}, method="POST"
     )
     try:
         with urllib.request.urlopen(request, timeout=settings.EVIDENCE_TSA_TIMEOUT) as response:
@@ -255,4 +287,11 @@ def timestamp_fetch(manifest: bytes) -> bytes | None:
         raise TimestampUnavailable(f"timestamp authority {url} failed: {exc}") from exc
     if len(body) > TSA_MAX_RESPONSE_BYTES:
         raise TimestampUnavailable(f"timestamp authority {url} sent more than {TSA_MAX_RESPONSE_BYTES} bytes")
-    return body
+    return verify_timestamp_response(
+        body,
+        manifest_bytes=manifest,
+        nonce=timestamp_request.nonce,
+        anchors=anchors,
+        now=timezone.now(),
+        not_before=created_at,
+    )

@@ -305,6 +305,9 @@ EVIDENCE_SIGNING_KEY_PASSWORD = env_str("EVIDENCE_SIGNING_KEY_PASSWORD")
 EVIDENCE_TRUSTED_KEYS_DIR = env_str("EVIDENCE_TRUSTED_KEYS_DIR") or str(DATA_DIR / "evidence-trusted-keys")
 EVIDENCE_TSA_URL = env_str("EVIDENCE_TSA_URL")
 EVIDENCE_TSA_TIMEOUT = env_int("EVIDENCE_TSA_TIMEOUT_SECONDS", 10)
+# The TSA's CA certificate(s) (PEM file; the TSA certificate itself also works, pinned): every token is verified
+# against it before it goes into a pack (signature, timeStamping EKU, chain). Required when EVIDENCE_TSA_URL is set.
+EVIDENCE_TSA_CA_CERT = env_str("EVIDENCE_TSA_CA_CERT")
 # The published key page VERIFY.txt sends auditors to (public keys + fingerprints); empty = SITE_URL/evidence/keys/
 EVIDENCE_KEYS_URL = env_str("EVIDENCE_KEYS_URL")
 

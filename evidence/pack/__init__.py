@@ -15,7 +15,13 @@ from evidence.pack.errors import (
     UnsafeFileNameError,
 )
 from evidence.pack.keys import SigningKey, build_keyring, generate_signing_key, public_key_id
-from evidence.pack.timestamp import build_timestamp_request
+from evidence.pack.timestamp import (
+    TimestampRequest,
+    TimestampVerificationError,
+    VerifiedTimestamp,
+    build_timestamp_request,
+    verify_timestamp_response,
+)
 from evidence.pack.verify import VerificationReport, verify_pack
 
 __all__ = [
@@ -25,8 +31,11 @@ __all__ = [
     "InvalidSigningKeyError",
     "InvalidTimestampTokenError",
     "SigningKey",
+    "TimestampRequest",
+    "TimestampVerificationError",
     "UnsafeFileNameError",
     "VerificationReport",
+    "VerifiedTimestamp",
     "build_keyring",
     "build_manifest",
     "build_pack",
@@ -35,4 +44,5 @@ __all__ = [
     "public_key_id",
     "verification_commands",
     "verify_pack",
+    "verify_timestamp_response",
 ]

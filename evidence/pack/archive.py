@@ -8,7 +8,8 @@ Layout of a pack (entries sorted by name in the archive)::
     <content files>   given by the caller, e.g. report.pdf, data/metrics.csv, charts/parity.svg, audit_trail.csv
     manifest.json     every file above with sha256 and size, pack metadata, key id, timestamp status
     manifest.sig      Ed25519 signature of the exact bytes of manifest.json
-    manifest.tsr      optional RFC 3161 TimeStampResp over SHA-256(manifest.json)
+    manifest.tsr      optional RFC 3161 TimeStampResp over SHA-256(manifest.json), verified before it is stored
+    tsa_chain.pem     with manifest.tsr: the TSA certificate, intermediates and the TSA CA it was verified against
     public_key.pem    the signing public key (SubjectPublicKeyInfo PEM): a convenience copy, never the trust anchor
     verify.py         standalone verifier (Python + cryptography), a copy of verify_standalone.py
 
@@ -40,13 +41,14 @@ from typing import Any
 from evidence.pack import verify_standalone as layout
 from evidence.pack.errors import EvidencePackError, InvalidMetadataError, UnsafeFileNameError
 from evidence.pack.keys import SigningKey
-from evidence.pack.timestamp import check_timestamp_response
+from evidence.pack.timestamp import VerifiedTimestamp, verify_timestamp_token_offline
 
 RESERVED_NAMES = frozenset(
     {
         layout.MANIFEST,
         layout.MANIFEST_SIG,
         layout.TIMESTAMP_TOKEN,
+        layout.TSA_CHAIN,
         layout.PUBLIC_KEY,
         layout.SHA256SUMS,
         layout.SHA256SUMS_SIG,
@@ -75,8 +77,10 @@ RFC3161_TIMESTAMP = {
     "file": layout.TIMESTAMP_TOKEN,
     "covers": layout.MANIFEST,
     "hash_algorithm": "sha256",
-    # The token is obtained after this manifest is final, so it cannot be listed in the manifest itself.
-    "note": "DER TimeStampResp from the TSA; verify with openssl ts -verify (see VERIFY.txt)",
+    "chain_file": layout.TSA_CHAIN,
+    # The token is obtained after this manifest is final, so it (and the chain that came with it) cannot be listed
+    # in the manifest itself; the TSA's signature protects the token, the chain is checked up to the TSA's CA.
+    "note": "DER TimeStampResp from the TSA; verify with openssl ts -verify or verify.py --tsa-ca (see VERIFY.txt)",
 }
 
 TSA_CA_ENV = "TSA_CA_FILE"
@@ -173,9 +177,11 @@ def verification_commands(*, timestamped: bool) -> list[str]:
         f"sha256sum --check --strict {layout.SHA256SUMS}",
     ]
     if timestamped:
-        commands.append(
+        commands += [
             f'openssl ts -verify -data {layout.MANIFEST} -in {layout.TIMESTAMP_TOKEN} -CAfile "${TSA_CA_ENV}"'
-        )
+            f" -untrusted {layout.TSA_CHAIN}",
+            f'openssl ts -reply -in {layout.TIMESTAMP_TOKEN} -text | grep -E "^(Status|Time stamp|Nonce):"',
+        ]
     return commands
 
 
@@ -188,10 +194,24 @@ def render_verify_txt(*, timestamped: bool, key_page_url: str = "") -> bytes:
     commands = "\n".join(f"  $ {command}" for command in verification_commands(timestamped=timestamped))
     where = key_page_url or DEFAULT_KEY_PAGE_HINT
     timestamp_note = (
-        f"- The last command checks the RFC 3161 timestamp: set {TSA_CA_ENV} to the CA certificate file\n"
-        '  published by the timestamp authority. It must print "Verification: OK".\n'
+        "- openssl ts -verify checks the RFC 3161 timestamp (manifest.tsr) over manifest.json: the TSA's signature,\n"
+        f"  and that the TSA certificate has the timeStamping usage and chains to {TSA_CA_ENV}. Before running,\n"
+        f"  export {TSA_CA_ENV}=/absolute/path/to/the-tsa-ca.pem, the CA certificate published by the timestamp\n"
+        f"  authority (obtained from the TSA, not from this pack: {layout.TSA_CHAIN} only helps build the chain).\n"
+        '  It must print "Verification: OK". (openssl checks the certificates at the current time; if the TSA\n'
+        "  certificate has expired since, add -attime with genTime in seconds since 1970.)\n"
+        '- The last command shows the token: "Status: Granted." and "Time stamp:", the genTime the TSA signed:\n'
+        "  manifest.json, and so every file it lists, existed at that time.\n"
         if timestamped
         else "- This pack has no trusted timestamp (no timestamp authority was configured).\n"
+    )
+    tsa_option = f' --tsa-ca "${TSA_CA_ENV}"' if timestamped else ""
+    verify_py_timestamp_note = (
+        "It verifies manifest.tsr too (TSA signature, timeStamping usage, chain to --tsa-ca at genTime) and\n"
+        "prints the genTime; without --tsa-ca it checks the chain against the CA copy in tsa_chain.pem only and\n"
+        "says TIMESTAMP NOT ANCHORED.\n"
+        if timestamped
+        else ""
     )
     text = (
         "How to verify this evidence pack\n"
@@ -230,9 +250,10 @@ def render_verify_txt(*, timestamped: bool, key_page_url: str = "") -> bytes:
         "prefer a copy of verify.py downloaded from the key page to the one in this pack):\n"
         "\n"
         f'    python3 verify.py PACK.zip --trusted-key "${TRUSTED_KEY_ENV}"'
-        f' --fingerprint "${TRUSTED_FINGERPRINT_ENV}"\n'
+        f' --fingerprint "${TRUSTED_FINGERPRINT_ENV}"{tsa_option}\n'
         "\n"
         "Without --trusted-key, --fingerprint or --key-id it prints NOT VERIFIED: key not anchored.\n"
+        f"{verify_py_timestamp_note}"
         "On macOS use `shasum -a 256 --check SHA256SUMS` and an OpenSSL 3 build (LibreSSL lacks Ed25519 -rawin).\n"
     )
     return text.encode("utf-8")
@@ -335,7 +356,7 @@ def build_pack(
     metadata: Mapping[str, Any],
     signing_key: SigningKey,
     created_at: datetime,
-    tsa_token: bytes | None = None,
+    timestamp: VerifiedTimestamp | None = None,
     key_page_url: str = "",
 ) -> bytes:
     """Build a signed, reproducible evidence-pack ZIP and return its bytes.
@@ -344,9 +365,11 @@ def build_pack(
     ``pack_id``, ``subject``, ``period``, ``generator_version`` and ``law_version`` and may hold more
     (JSON-serialisable). ``created_at`` must be timezone-aware; it is the manifest time and every entry's mtime.
 
-    Timestamping: ``manifest = build_manifest(..., timestamped=True)``, send
-    ``build_timestamp_request(manifest)`` to the TSA, then call this with the same arguments and
-    ``tsa_token=<DER TimeStampResp>``; it is stored as ``manifest.tsr``. Without a token the manifest records
+    Timestamping: ``manifest = build_manifest(..., timestamped=True)``, send ``build_timestamp_request(manifest)``
+    to the TSA, verify the answer with :func:`~evidence.pack.timestamp.verify_timestamp_response`, then call this
+    with the same arguments and ``timestamp=<VerifiedTimestamp>``: the token is stored as ``manifest.tsr`` and its
+    chain as ``tsa_chain.pem``, after checking once more (as ``verify.py`` will) that it covers this manifest and
+    verifies against that chain. Without a timestamp the manifest records
     ``{"status": "none", "reason": "no TSA configured"}``. ``key_page_url`` is where VERIFY.txt tells auditors
     to get the organisation's public key (the pack never vouches for its own key).
 
@@ -358,14 +381,16 @@ def build_pack(
         metadata=metadata,
         signing_key=signing_key,
         created_at=created_at,
-        timestamped=tsa_token is not None,
+        timestamped=timestamp is not None,
         key_page_url=key_page_url,
     )
     entries[layout.MANIFEST] = manifest
     entries[layout.MANIFEST_SIG] = signing_key.sign(manifest)
-    if tsa_token is not None:
-        check_timestamp_response(tsa_token, manifest)
-        entries[layout.TIMESTAMP_TOKEN] = tsa_token
+    if timestamp is not None:
+        chain = layout.load_certificates(timestamp.chain_pem)
+        verify_timestamp_token_offline(timestamp.response, manifest, anchors=chain[-1:], untrusted=chain)
+        entries[layout.TIMESTAMP_TOKEN] = timestamp.response
+        entries[layout.TSA_CHAIN] = timestamp.chain_pem
     return write_zip(entries, created_at=created_at)
 
 

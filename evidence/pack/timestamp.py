@@ -1,155 +1,182 @@
-"""RFC 3161 time-stamp requests, hand-encoded in DER (no ASN.1 dependency).
+"""RFC 3161 trusted timestamps of a pack's manifest: the request, and the verification of the TSA's answer.
 
-The core only *builds* the request and *sanity-checks* the response; sending the request to a TSA
+The request is built by ``rfc3161-client`` (Trail of Bits, used by sigstore-python): SHA-256 message imprint,
+a random 64-bit nonce, ``certReq`` TRUE so the token carries the TSA certificate. Sending it
 (``POST`` with ``Content-Type: application/timestamp-query``) is the Django side's job.
 
-The request structure (RFC 3161 section 2.4.1)::
+:func:`verify_timestamp_response` accepts a token only when every check passes, and raises
+:class:`TimestampVerificationError` naming the first that fails:
 
-    TimeStampReq ::= SEQUENCE {
-        version        INTEGER { v1(1) },
-        messageImprint MessageImprint,          -- SEQUENCE { AlgorithmIdentifier sha256, OCTET STRING digest }
-        reqPolicy      TSAPolicyId OPTIONAL,    -- omitted: the TSA's default policy
-        nonce          INTEGER OPTIONAL,        -- always sent, 64 random bits
-        certReq        BOOLEAN DEFAULT FALSE,   -- TRUE: the token carries the TSA certificate
-        extensions     [0] IMPLICIT Extensions OPTIONAL }  -- omitted
+``response``     the body is a DER ``TimeStampResp``;
+``status``       its PKIStatus is *granted* (0; ``grantedWithMods`` is refused: we asked for nothing to modify);
+``imprint``      the TSTInfo's message imprint is SHA-256 of exactly these manifest bytes;
+``nonce``        the TSTInfo's nonce is the one we sent (a replayed or mixed-up answer fails here);
+``gen_time``     genTime is not later than now plus :data:`GEN_TIME_MAX_SKEW`, nor earlier than the pack's
+                 created-at minus that skew (a token cannot predate the data it covers);
+``signature``    the TSA's CMS signature over the TSTInfo verifies (signed attributes, messageDigest);
+``certificate``  the signing certificate is the one the ESS signing-certificate attribute names and has the
+                 critical ``timeStamping`` extended key usage;
+``chain``        it chains to one of the configured TSA CA certificates, every certificate valid at genTime.
 
-The SHA-256 AlgorithmIdentifier carries explicit NULL parameters, as ``openssl ts -query -sha256`` sends.
+The signature, certificate and chain checks run twice, by two independent implementations: the pure verifier that
+ships inside every pack as ``verify.py`` (:func:`evidence.pack.verify_standalone.verify_timestamp_token`, so a pack
+we build always passes the auditor's tool) and ``rfc3161-client``'s verifier (OpenSSL's PKCS#7 verification).
 """
 
 from __future__ import annotations
 
 import hashlib
-import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from cryptography import x509
+from rfc3161_client import (
+    HashAlgorithm,
+    PKIStatus,
+    TimestampRequestBuilder,
+    VerificationError,
+    VerifierBuilder,
+    decode_timestamp_response,
+)
+
+from evidence.pack import verify_standalone as standalone
 from evidence.pack.errors import InvalidTimestampTokenError
 
-TAG_BOOLEAN = 0x01
-TAG_INTEGER = 0x02
-TAG_OCTET_STRING = 0x04
-TAG_NULL = 0x05
-TAG_OID = 0x06
-TAG_SEQUENCE = 0x30
-
-SHA256_OID = "2.16.840.1.101.3.4.2.1"
-NONCE_BITS = 64
-# PKIStatus values meaning a token is present: granted(0), grantedWithMods(1).
-GRANTED_STATUSES = frozenset({0, 1})
+#: how far a TSA's clock may run ahead of ours (or genTime sit before the pack's created-at) before the token is
+#: refused: five minutes, the usual Kerberos/NTP tolerance; a sane TSA is within a second (RFC 3161 accuracy).
+GEN_TIME_MAX_SKEW = timedelta(minutes=5)
 
 
-def _der_length(length: int) -> bytes:
-    if length < 0x80:
-        return bytes([length])
-    encoded = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(encoded)]) + encoded
+class TimestampVerificationError(InvalidTimestampTokenError):
+    """A TSA's answer failed one of the checks of :func:`verify_timestamp_response`; ``check`` names it."""
 
-
-def der_tlv(tag: int, content: bytes) -> bytes:
-    """Encode one DER tag-length-value (single-byte tags only, which is all RFC 3161 requests need)."""
-    return bytes([tag]) + _der_length(len(content)) + content
-
-
-def der_integer(value: int) -> bytes:
-    """Encode a non-negative INTEGER in minimal two's complement (a leading 0x00 keeps the high bit clear)."""
-    if value < 0:
-        raise ValueError("only non-negative integers are supported")
-    return der_tlv(TAG_INTEGER, value.to_bytes(value.bit_length() // 8 + 1, "big"))
-
-
-def der_oid(dotted: str) -> bytes:
-    """Encode an OBJECT IDENTIFIER from dotted notation (base-128 arcs, first two arcs combined)."""
-    arcs = [int(arc) for arc in dotted.split(".")]
-    body = bytearray([40 * arcs[0] + arcs[1]])
-    for arc in arcs[2:]:
-        chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
-        body.extend(reversed(chunk))
-    return der_tlv(TAG_OID, bytes(body))
-
-
-def der_sequence(*items: bytes) -> bytes:
-    """Encode a SEQUENCE of already-encoded items."""
-    return der_tlv(TAG_SEQUENCE, b"".join(items))
+    def __init__(self, check: str, detail: str) -> None:
+        super().__init__(f"timestamp check '{check}' failed: {detail}")
+        self.check = check
+        self.detail = detail
 
 
 @dataclass(frozen=True)
-class DerNode:
-    """One decoded DER element: its tag byte, its content octets and, for constructed tags, its children."""
+class TimestampRequest:
+    """A DER ``TimeStampReq`` and the nonce it carries (to match against the answer)."""
 
-    tag: int
-    content: bytes
-    children: tuple[DerNode, ...] = ()
-
-
-def der_decode(data: bytes) -> DerNode:
-    """Decode exactly one DER element (single-byte tags, definite lengths), recursing into constructed ones.
-
-    It is a minimal reader for checking our own requests and the outer shell of TSA responses, not a validator.
-    """
-    node, end = _decode_at(data, 0)
-    if end != len(data):
-        raise ValueError(f"{len(data) - end} trailing bytes after DER element")
-    return node
+    der: bytes
+    nonce: int
 
 
-def _decode_at(data: bytes, offset: int) -> tuple[DerNode, int]:
-    if offset + 2 > len(data):
-        raise ValueError("truncated DER element")
-    tag, first = data[offset], data[offset + 1]
-    offset += 2
-    if first < 0x80:
-        length = first
-    else:
-        count = first & 0x7F
-        if count == 0 or offset + count > len(data):
-            raise ValueError("unsupported or truncated DER length")
-        length = int.from_bytes(data[offset : offset + count], "big")
-        offset += count
-    end = offset + length
-    if end > len(data):
-        raise ValueError("DER length runs past the end of the data")
-    content = data[offset:end]
-    children: list[DerNode] = []
-    if tag & 0x20:  # constructed
-        position = offset
-        while position < end:
-            child, position = _decode_at(data, position)
-            children.append(child)
-    return DerNode(tag, content, tuple(children)), end
+@dataclass(frozen=True)
+class VerifiedTimestamp:
+    """A TSA answer that passed every check: stored in the pack as ``manifest.tsr`` and ``tsa_chain.pem``."""
+
+    response: bytes  # the DER TimeStampResp, as the TSA sent it
+    chain_pem: bytes  # the TSA certificate, any intermediates and the trusted CA it chained to, PEM
+    gen_time: datetime
+    serial_number: int
+    tsa_name: str
 
 
-def build_timestamp_request(manifest_bytes: bytes, *, nonce: int | None = None) -> bytes:
-    """Return a DER ``TimeStampReq`` over SHA-256(``manifest_bytes``) with a nonce and ``certReq`` TRUE.
+def build_timestamp_request(manifest_bytes: bytes) -> TimestampRequest:
+    """A ``TimeStampReq`` over SHA-256(``manifest_bytes``) with a random nonce and ``certReq`` TRUE."""
+    request = (
+        TimestampRequestBuilder()
+        .data(manifest_bytes)
+        .hash_algorithm(HashAlgorithm.SHA256)
+        .nonce(nonce=True)
+        .cert_request(cert_request=True)
+        .build()
+    )
+    if request.nonce is None:  # pragma: no cover - the builder always sets one when asked to
+        raise InvalidTimestampTokenError("the timestamp request has no nonce")
+    return TimestampRequest(der=request.as_bytes(), nonce=request.nonce)
 
-    ``nonce`` defaults to 64 random bits; pass one only in tests. Keep it to match against the response.
-    """
-    if nonce is None:
-        nonce = secrets.randbits(NONCE_BITS)
-    digest = hashlib.sha256(manifest_bytes).digest()
-    algorithm = der_sequence(der_oid(SHA256_OID), der_tlv(TAG_NULL, b""))
-    message_imprint = der_sequence(algorithm, der_tlv(TAG_OCTET_STRING, digest))
-    return der_sequence(der_integer(1), message_imprint, der_integer(nonce), der_tlv(TAG_BOOLEAN, b"\xff"))
 
-
-def check_timestamp_response(response: bytes, manifest_bytes: bytes) -> None:
-    """Raise :class:`InvalidTimestampTokenError` unless ``response`` plausibly timestamps ``manifest_bytes``.
-
-    ``response`` is the DER ``TimeStampResp`` body returned by the TSA (what ``openssl ts -verify -in`` reads).
-    This checks the PKIStatus is granted and the SHA-256 of the manifest occurs in the token. It does **not**
-    check the TSA signature or certificate chain; that needs the TSA's CA (``openssl ts -verify -CAfile``).
-    """
+def _library_verify(response: bytes, digest: bytes, info: standalone.TimestampInfo) -> None:
+    """``rfc3161-client``'s verification (status, signature and chain by OpenSSL, EKU), as a second opinion on the
+    chain the pure verifier found."""
+    builder = VerifierBuilder(tsa_certificate=info.signer, roots=[info.chain[-1]], intermediates=list(info.chain[1:-1]))
     try:
-        root = der_decode(response)
-        status = root.children[0].children[0]
-    except (ValueError, IndexError) as exc:
-        raise InvalidTimestampTokenError(f"not a DER TimeStampResp: {exc}") from exc
-    if root.tag != TAG_SEQUENCE or status.tag != TAG_INTEGER:
-        raise InvalidTimestampTokenError("not a DER TimeStampResp (expected SEQUENCE { PKIStatusInfo, token })")
-    status_value = int.from_bytes(status.content, "big", signed=True)
-    if status_value not in GRANTED_STATUSES or len(root.children) < 2:
-        raise InvalidTimestampTokenError(f"TSA did not grant a timestamp (PKIStatus {status_value})")
-    if hashlib.sha256(manifest_bytes).digest() not in root.children[1].content:
-        raise InvalidTimestampTokenError("timestamp token does not cover SHA-256(manifest.json)")
+        builder.build().verify(decode_timestamp_response(response), digest)
+    except (VerificationError, ValueError) as exc:
+        raise TimestampVerificationError(standalone.CHECK_SIGNATURE, f"rfc3161-client: {exc}") from exc
+
+
+def verify_timestamp_token_offline(
+    response: bytes,
+    manifest_bytes: bytes,
+    *,
+    anchors: list[x509.Certificate],
+    untrusted: list[x509.Certificate] | None = None,
+) -> standalone.TimestampInfo:
+    """Re-verify a stored token without its request (no nonce): the pure verifier, then ``rfc3161-client``."""
+    try:
+        info = standalone.verify_timestamp_token(response, manifest_bytes, anchors=anchors, untrusted=untrusted)
+    except standalone.TimestampCheckError as exc:
+        raise TimestampVerificationError(exc.check, exc.detail) from exc
+    _library_verify(response, hashlib.sha256(manifest_bytes).digest(), info)
+    return info
+
+
+def verify_timestamp_response(
+    response: bytes,
+    *,
+    manifest_bytes: bytes,
+    nonce: int,
+    anchors: list[x509.Certificate],
+    now: datetime,
+    not_before: datetime | None = None,
+) -> VerifiedTimestamp:
+    """Verify a TSA's answer to :func:`build_timestamp_request` (see the module docstring for the checks).
+
+    ``anchors`` are the configured TSA CA (or pinned TSA) certificates; ``now`` is the current time and
+    ``not_before`` the pack's created-at. Raises :class:`TimestampVerificationError`.
+    """
+    if not anchors:
+        raise TimestampVerificationError(standalone.CHECK_CHAIN, "no TSA CA certificate is configured")
+    try:
+        decoded = decode_timestamp_response(response)
+    except ValueError as exc:
+        raise TimestampVerificationError(standalone.CHECK_RESPONSE, f"not a DER TimeStampResp ({exc})") from exc
+    if decoded.status != PKIStatus.GRANTED:
+        name = standalone.PKI_STATUS.get(decoded.status, "unknown")
+        texts = "; ".join(decoded.status_string)
+        raise TimestampVerificationError(
+            standalone.CHECK_STATUS, f"PKIStatus {decoded.status} ({name})" + (f": {texts}" if texts else "")
+        )
+    try:
+        tst_info = decoded.tst_info
+        imprint = tst_info.message_imprint
+        gen_time = tst_info.gen_time
+        token_nonce = tst_info.nonce
+    except ValueError as exc:
+        raise TimestampVerificationError(standalone.CHECK_TOKEN, f"malformed timeStampToken ({exc})") from exc
+    digest = hashlib.sha256(manifest_bytes).digest()
+    if imprint.hash_algorithm.dotted_string != standalone.OID_SHA256 or imprint.message != digest:
+        raise TimestampVerificationError(
+            standalone.CHECK_IMPRINT,
+            f"the token covers {imprint.hash_algorithm.dotted_string} {imprint.message.hex()}, "
+            f"not SHA-256 {digest.hex()} of the manifest",
+        )
+    if token_nonce != nonce:
+        raise TimestampVerificationError(
+            standalone.CHECK_NONCE, f"the token carries nonce {token_nonce}, the request sent {nonce}"
+        )
+    if gen_time is None or gen_time.tzinfo is None:
+        raise TimestampVerificationError(standalone.CHECK_GEN_TIME, "the token has no UTC genTime")
+    if gen_time > now + GEN_TIME_MAX_SKEW:
+        raise TimestampVerificationError(
+            standalone.CHECK_GEN_TIME,
+            f"genTime {gen_time.isoformat()} is in the future (now {now.isoformat()}, tolerance {GEN_TIME_MAX_SKEW})",
+        )
+    if not_before is not None and gen_time < not_before - GEN_TIME_MAX_SKEW:
+        raise TimestampVerificationError(
+            standalone.CHECK_GEN_TIME,
+            f"genTime {gen_time.isoformat()} is before the pack's created-at {not_before.isoformat()}",
+        )
+    info = verify_timestamp_token_offline(response, manifest_bytes, anchors=anchors)
+    return VerifiedTimestamp(
+        response=response,
+        chain_pem=standalone.certificates_pem(info.chain),
+        gen_time=info.gen_time,
+        serial_number=info.serial_number,
+        tsa_name=info.tsa_name,
+    )

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, cast
 
@@ -28,7 +29,7 @@ from governance.models import AISystem
 from governance.services import ai_system_classify, ai_system_register, obligation_evidence_add, obligation_update
 from tests.audits.factories import AuditDefinitionFactory, write_outputs
 from tests.discovery.factories import LogSourceFactory, ensure_catalog, squid_bytes
-from tests.evidence.pack.support import FakeTsa, fixed_key, private_pem
+from tests.evidence.pack.support import FakeTsa, fixed_key, private_pem, with_other_imprint, with_other_nonce
 from tests.governance.factories import HIGH_RISK_FACTS, ModelVersionFactory
 from tests.notifications.conftest import http_receiver  # noqa: F401  (fixture)
 
@@ -54,6 +55,7 @@ def signing_settings(settings: Any, tmp_path_factory: pytest.TempPathFactory, cu
     settings.EVIDENCE_SIGNING_KEY_PASSWORD = ""
     settings.EVIDENCE_TRUSTED_KEYS_DIR = str(keys / "trusted")
     settings.EVIDENCE_TSA_URL = ""
+    settings.EVIDENCE_TSA_CA_CERT = ""
     return settings
 
 
@@ -113,11 +115,41 @@ def world(alice: Any) -> World:
     return World(system=system, runs=runs)
 
 
+@dataclass
+class LoopbackTsa:
+    """A real RFC 3161 TSA (``openssl ts -reply``) behind an HTTP handler on 127.0.0.1, configured in settings
+    (``EVIDENCE_TSA_URL``, ``EVIDENCE_TSA_CA_CERT``). ``answer`` says how it answers the next requests: ``good``,
+    or a forgery or failure (see :meth:`respond`); ``requests`` records the DER queries received."""
+
+    url: str
+    tsa: FakeTsa
+    other: FakeTsa  # a working TSA under a CA nobody configured
+    answer: str = "good"
+    requests: list[bytes] = field(default_factory=list)
+
+    def respond(self, request: bytes) -> tuple[int, bytes]:
+        """``(HTTP status, body)`` for one query, per :attr:`answer`."""
+        forgeries: dict[str, Callable[[], bytes]] = {
+            "good": lambda: self.tsa.reply(request),
+            "wrong_imprint": lambda: self.tsa.reply(with_other_imprint(request)),
+            "wrong_nonce": lambda: self.tsa.reply(with_other_nonce(request)),
+            "untrusted_tsa": lambda: self.other.reply(request),
+            "rejected": self.tsa.reject,
+            "garbage": lambda: b"<html><body>Service temporarily unavailable</body></html>",
+        }
+        if self.answer == "http_500":
+            return 500, b"internal error"
+        if self.answer == "slow":
+            time.sleep(3)
+        return 200, forgeries.get(self.answer, forgeries["good"])()
+
+
 @pytest.fixture
-def tsa_url(tmp_path: Path) -> Iterator[tuple[str, FakeTsa]]:
-    """A local RFC 3161 TSA over HTTP (openssl ts -reply behind http.server)."""
+def loopback_tsa(settings: Any, tmp_path: Path) -> Iterator[LoopbackTsa]:
+    """A local RFC 3161 TSA over HTTP on an ephemeral 127.0.0.1 port, trusted through EVIDENCE_TSA_CA_CERT."""
     (tmp_path / "tsa").mkdir()
-    tsa = FakeTsa(tmp_path / "tsa")
+    (tmp_path / "other-tsa").mkdir()
+    state = LoopbackTsa(url="", tsa=FakeTsa(tmp_path / "tsa"), other=FakeTsa(tmp_path / "other-tsa", name="Other"))
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -125,21 +157,29 @@ def tsa_url(tmp_path: Path) -> Iterator[tuple[str, FakeTsa]]:
             if self.headers["Content-Type"] != "application/timestamp-query":
                 self.send_error(415)
                 return
-            reply = tsa.reply(body)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/timestamp-reply")
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
+            state.requests.append(body)
+            status, reply = state.respond(body)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/timestamp-reply")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+            except OSError:  # the client gave up (the timeout case)
+                pass
 
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = HTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    state.url = f"http://127.0.0.1:{server.server_port}/tsr"
+    settings.EVIDENCE_TSA_URL = state.url
+    settings.EVIDENCE_TSA_CA_CERT = str(state.tsa.ca_file)
+    settings.EVIDENCE_TSA_TIMEOUT = 1
     try:
-        yield f"http://127.0.0.1:{server.server_port}/tsr", tsa
+        yield state
     finally:
         server.shutdown()
         server.server_close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any, cast
 from unittest import mock
 
@@ -27,6 +28,7 @@ from evidence.services import (
 )
 from evidence.signing import trusted_keyring
 from evidence.tasks import build_evidence_pack_task
+from tests.evidence.pack.support import write_self_signed_ca
 
 from .conftest import World
 
@@ -179,12 +181,15 @@ def test_a_period_pack_and_a_run_pack_build(world: World, alice: Any) -> None:
     assert "20260201-20260228" in period_pack.filename and f"run-{world.runs[0].pk}" in run_pack.filename
 
 
-def test_a_timestamp_outage_leaves_the_pack_pending_for_the_retry(world: World, alice: Any, settings: Any) -> None:
+def test_a_timestamp_outage_leaves_the_pack_pending_for_the_retry(
+    world: World, alice: Any, settings: Any, tmp_path: Path
+) -> None:
     # given
     from evidence.signing import TimestampUnavailable
 
     pack = evidence_pack_request(ai_system=world.system, actor=alice, enqueue=False)
     settings.EVIDENCE_TSA_URL = "http://127.0.0.1:9/tsr"
+    settings.EVIDENCE_TSA_CA_CERT = str(write_self_signed_ca(tmp_path / "tsa-ca.pem"))
     settings.EVIDENCE_TSA_TIMEOUT = 2
     # when
     with pytest.raises(TimestampUnavailable):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +14,11 @@ from evidence.build import evidence_pack_render
 from evidence.pack import verify_pack
 from evidence.pack.keys import SigningKey
 from evidence.signing import (
-    TimestampUnavailable,
     signing_key_load,
     signing_key_rotate,
-    timestamp_fetch,
     trusted_keyring,
 )
-from tests.evidence.pack.support import FakeTsa, fixed_key, needs_tools, private_pem, unzip
+from tests.evidence.pack.support import fixed_key, private_pem
 
 from .conftest import World
 
@@ -96,41 +92,3 @@ def test_a_pack_signed_before_rotation_still_verifies_after_it(world: World) -> 
     assert report.ok and report.key_trusted
     new_pack = evidence_pack_render(system=world.system, created_at=timezone.now(), pack_id="p-2").data
     assert verify_pack(new_pack, trusted_keys=trusted_keyring()).key_id == signing_key_load().key_id
-
-
-def test_without_a_tsa_no_request_is_made() -> None:
-    assert timestamp_fetch(b"{}\n") is None
-
-
-def test_an_unreachable_tsa_is_reported_as_unavailable(settings: Any) -> None:
-    # given a port nobody listens on
-    settings.EVIDENCE_TSA_URL = "http://127.0.0.1:9/tsr"
-    settings.EVIDENCE_TSA_TIMEOUT = 2
-    # when / then
-    with pytest.raises(TimestampUnavailable):
-        timestamp_fetch(b"{}\n")
-
-
-@needs_tools
-def test_with_a_tsa_configured_the_pack_carries_a_token_openssl_accepts(
-    world: World, settings: Any, tsa_url: tuple[str, FakeTsa], tmp_path: Path
-) -> None:
-    # given
-    url, tsa = tsa_url
-    settings.EVIDENCE_TSA_URL = url
-    # when
-    rendered = evidence_pack_render(system=world.system, created_at=timezone.now(), pack_id="p-ts")
-    # then
-    entries = unzip(rendered.data)
-    assert rendered.timestamped
-    assert json.loads(entries["manifest.json"])["timestamp"]["status"] == "rfc3161"
-    for name in ("manifest.json", "manifest.tsr"):
-        (tmp_path / name).write_bytes(entries[name])
-    result = subprocess.run(
-        ["openssl", "ts", "-verify", "-data", "manifest.json", "-in", "manifest.tsr", "-CAfile", str(tsa.ca_file)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert "Verification: OK" in result.stdout, result.stderr

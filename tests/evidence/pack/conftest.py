@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
-from evidence.pack import build_manifest, build_pack, build_timestamp_request
+from evidence.pack import build_manifest, build_pack, build_timestamp_request, verify_timestamp_response
 from evidence.pack.keys import SigningKey
 
 from .support import CREATED_AT, FILES, METADATA, FakeTsa, fixed_key
@@ -41,8 +43,15 @@ def timestamped_pack(signing_key: SigningKey, tsa: FakeTsa) -> bytes:
     """A pack with an RFC 3161 token, obtained the way the Django side will."""
     inputs = {"files": FILES, "metadata": METADATA, "signing_key": signing_key, "created_at": CREATED_AT}
     manifest = build_manifest(**inputs, timestamped=True)
-    token = tsa.reply(build_timestamp_request(manifest))
-    return build_pack(**inputs, tsa_token=token)
+    request = build_timestamp_request(manifest)
+    timestamp = verify_timestamp_response(
+        tsa.reply(request.der),
+        manifest_bytes=manifest,
+        nonce=request.nonce,
+        anchors=x509.load_pem_x509_certificates(tsa.ca_file.read_bytes()),
+        now=datetime.now(UTC),
+    )
+    return build_pack(**inputs, timestamp=timestamp)
 
 
 @pytest.fixture

@@ -137,7 +137,11 @@ def test_verify_txt_of_a_timestamped_pack_adds_the_openssl_ts_command() -> None:
     text = render_verify_txt(timestamped=True).decode()
 
     # then
-    assert '  $ openssl ts -verify -data manifest.json -in manifest.tsr -CAfile "$TSA_CA_FILE"\n' in text
+    assert (
+        '  $ openssl ts -verify -data manifest.json -in manifest.tsr -CAfile "$TSA_CA_FILE" -untrusted tsa_chain.pem\n'
+    ) in text
+    assert '  $ openssl ts -reply -in manifest.tsr -text | grep -E "^(Status|Time stamp|Nonce):"\n' in text
+    assert '--tsa-ca "$TSA_CA_FILE"' in text
 
 
 def test_building_twice_from_the_same_inputs_gives_byte_identical_packs(signing_key: SigningKey) -> None:

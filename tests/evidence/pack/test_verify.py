@@ -361,7 +361,8 @@ def test_a_timestamp_token_over_other_data_fails(timestamped_pack: bytes) -> Non
     report = verify_pack(rezip(entries))
 
     # then
-    assert report.errors == ("manifest.tsr: timestamp token does not cover SHA-256(manifest.json)",)
+    assert len(report.errors) == 1
+    assert report.errors[0].startswith("manifest.tsr: timestamp check 'imprint' failed: the token covers SHA-256")
 
 
 def test_a_timestamped_pack_verifies(timestamped_pack: bytes) -> None:
@@ -371,15 +372,18 @@ def test_a_timestamped_pack_verifies(timestamped_pack: bytes) -> None:
     # then
     assert report.ok, report.errors
     assert report.timestamp_status == "rfc3161"
+    assert report.timestamp_gen_time is not None
+    assert report.timestamp_tsa == "CN=TestTSA"
+    assert report.timestamp_anchored is False  # checked on the CA copy the pack carries only
 
 
 @pytest.mark.parametrize(
     ("args", "status", "expected"),
     [
         ([], 2, "NOT VERIFIED: key not anchored"),
-        (["--expect-key-id", KEY_ID_1], 0, "signature valid and all 13 files intact"),
-        (["--key-id", KEY_ID_1], 0, "signature valid and all 13 files intact"),
-        (["--fingerprint", FINGERPRINT_1.upper()], 0, "signature valid and all 13 files intact"),
+        (["--expect-key-id", KEY_ID_1], 0, "signature valid and all 14 files intact"),
+        (["--key-id", KEY_ID_1], 0, "signature valid and all 14 files intact"),
+        (["--fingerprint", FINGERPRINT_1.upper()], 0, "signature valid and all 14 files intact"),
         (["--expect-key-id", "0000000000000000"], 1, "FAILED public_key.pem: signed by key id"),
         (["--fingerprint", "00" * 32], 1, "FAILED public_key.pem: signed by the key with fingerprint"),
     ],
@@ -399,7 +403,9 @@ def test_verify_py_main_reports_and_returns_the_exit_status(
     output = capsys.readouterr().out
     assert exit_status == status
     assert expected in output
-    assert "timestamp: manifest.tsr covers manifest.json" in output
+    assert "timestamp: genTime 20" in output
+    assert "by CN=TestTSA (serial " in output
+    assert "chains to CN=TestCA from the pack's own tsa_chain.pem (TIMESTAMP NOT ANCHORED" in output
 
 
 def test_verify_py_reports_an_unreadable_pack(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
