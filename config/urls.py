@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from core.views import admin_moved_redirect, healthz
 from evidence.views import legacy_admin_redirect
+from sso.views import admin_login
 
 #: a URL no route matches: JSON under /api/ (see core.views.page_not_found)
 handler404 = "core.views.page_not_found"
@@ -16,6 +17,8 @@ handler404 = "core.views.page_not_found"
 admin.site.site_header = "AI governance and shadow-AI audit"
 admin.site.site_title = "AI governance"
 admin.site.index_title = "Registry, audits and discovery"
+# the admin login page with the "Log in with SSO" button (sso.views.admin_login passes what it shows)
+admin.site.login_template = "sso/admin_login.html"
 
 urlpatterns = [
     # evidence packs moved from the audits app to the evidence app: old admin bookmarks redirect
@@ -34,6 +37,9 @@ urlpatterns = [
         {"app_label": "notifications"},
         name="legacy-admin-notifications",
     ),
+    # single sign-on (OpenID Connect): the login page first, so it is served with the SSO button
+    path("admin/login/", admin_login, name="admin-login"),
+    path("sso/", include("sso.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
