@@ -175,3 +175,12 @@ class LocalPasswordBackend(ModelBackend):
         if settings.USE_OIDC and not settings.OIDC_LOCAL_LOGIN:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def axes_skips_sso_callbacks(request: HttpRequest, credentials: Mapping[str, Any] | None = None) -> bool:
+    """``AXES_WHITELIST_CALLABLE``: django-axes neither counts nor locks the SSO callback's authentication (no
+    username; the ``nonce`` of :class:`OIDCBackend`'s call). Axes counts failures per user name and address, so refused
+    SSO logins would otherwise pile up under "no user name" and, past ``AXES_FAILURE_LIMIT``, lock every SSO login
+    from that address (an office behind one NAT) out; the IdP throttles its own password prompts."""
+    credentials = credentials or {}
+    return "nonce" in credentials and not credentials.get("username")

@@ -19,6 +19,19 @@ from sso.discovery import DiscoveryError, provider_endpoints
 #: The session key the MFA check reads: "oidc" for a login through the IdP (which enforces its own MFA).
 AUTH_METHOD_SESSION_KEY = "auth_method"
 AUTH_METHOD_OIDC = "oidc"
+OIDC_BACKEND = "sso.backends.OIDCBackend"
+
+
+def auth_method_mark(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """``user_logged_in`` receiver: mark a session opened by the OIDC backend ``auth_method = "oidc"``, and drop that
+    mark when the same session logs in again another way (``auth.login`` keeps the data when the user is the same),
+    so a password login never inherits the SSO exemption from MFA."""
+    if request is None or not hasattr(request, "session"):
+        return
+    if getattr(user, "backend", None) == OIDC_BACKEND:
+        request.session[AUTH_METHOD_SESSION_KEY] = AUTH_METHOD_OIDC
+    elif request.session.get(AUTH_METHOD_SESSION_KEY) == AUTH_METHOD_OIDC:
+        del request.session[AUTH_METHOD_SESSION_KEY]
 
 
 def local_login_enabled() -> bool:
@@ -67,12 +80,6 @@ class SSOCallbackView(OIDCAuthenticationCallbackView):
     @property
     def success_url(self) -> str:
         return self.request.session.get("oidc_login_next") or resolve_url("admin:index")
-
-    def login_success(self) -> HttpResponse:
-        response = super().login_success()
-        # after auth.login(), which cycles the session key but keeps the data
-        self.request.session[AUTH_METHOD_SESSION_KEY] = AUTH_METHOD_OIDC
-        return response
 
 
 def admin_login(request: HttpRequest) -> HttpResponse:

@@ -383,6 +383,8 @@ AUTHENTICATION_BACKENDS = [
     "sso.backends.LocalPasswordBackend" if backend == "django.contrib.auth.backends.ModelBackend" else backend
     for backend in AUTHENTICATION_BACKENDS
 ] + ["sso.backends.OIDCBackend"]
+# django-axes counts password failures per user name and address: the SSO callback has neither password nor user name
+AXES_WHITELIST_CALLABLE = "sso.backends.axes_skips_sso_callbacks"
 
 LOGGING = {
     "version": 1,

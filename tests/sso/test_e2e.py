@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import jwt
 import pytest
 import requests
+from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.exceptions import SuspiciousOperation
@@ -160,6 +161,23 @@ def test_the_callback_refuses_a_replayed_or_unknown_state_and_a_forged_code(
     assert forged.status_code == 302 and forged.headers["Location"] == "/admin/login/"
     assert "_auth_user_id" not in SessionStore(session_key=attacker.cookies["sessionid"])
     assert AuditLogEntry.objects.filter(event_type=events.LOGIN_REFUSED, reason__contains="HTTPError").exists()
+
+
+def test_refused_sso_logins_never_lock_sso_out_of_an_address(live_server: Any, sso_settings: Any) -> None:
+    # given more refused SSO callbacks from one address than the password-login throttle allows failures
+    sso_settings.AXES_FAILURE_LIMIT = 2
+    for _ in range(3):
+        attacker = requests.Session()
+        own = attacker.get(f"{live_server.url}/sso/login/", allow_redirects=False, timeout=10)
+        state = parse_qs(urlsplit(own.headers["Location"]).query)["state"][0]
+        forged = attacker.get(f"{live_server.url}/sso/callback/?code=forged&state={state}", timeout=10)
+        assert forged.url == f"{live_server.url}/admin/login/"
+    assert AuditLogEntry.objects.filter(event_type=events.LOGIN_REFUSED).count() == 3
+
+    # then django-axes counted none of them, and a genuine SSO login from that address still goes through
+    assert not AccessAttempt.objects.exists()
+    _, response, _ = sso_login(live_server, "olivia")
+    assert response.headers["Location"] == "/admin/"
 
 
 # --- the ID token's verification, on tokens the real provider issued -------------------------------------------------

@@ -7,7 +7,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, login
+from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client, RequestFactory
 
 from sso.discovery import discovery_cache_clear
@@ -99,3 +100,19 @@ def test_the_provider_reporting_an_error_lands_on_the_login_page_with_it(client:
     response = client.get("/sso/callback/?error=access_denied&error_description=End-User+aborted", follow=True)
     assert response.redirect_chain[-1][0] == "/admin/login/"
     assert "End-User aborted" in response.text
+
+
+def test_only_a_login_by_the_oidc_backend_marks_the_session_oidc(rf: RequestFactory, local_user: Any) -> None:
+    # given a session that logged in through the OIDC backend
+    request = rf.get("/")
+    request.session = SessionStore()
+    local_user.backend = "sso.backends.OIDCBackend"
+    login(request, local_user)
+    assert request.session["auth_method"] == "oidc"
+
+    # when the same session logs the same user in again with a password (auth.login keeps the session data)
+    local_user.backend = "sso.backends.LocalPasswordBackend"
+    login(request, local_user)
+
+    # then the SSO mark is gone
+    assert "auth_method" not in request.session
