@@ -45,3 +45,14 @@ def test_sso_is_on_with_a_client_id_and_an_issuer_and_reads_the_role_map() -> No
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True {'g': ('Auditor',)}"
     assert load_settings().stdout.strip() == "False {}"
+
+
+def test_a_missing_sso_peer_fails_under_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.sso.conftest import peer_missing
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        peer_missing("node is not installed")
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception):
+        peer_missing("node is not installed")
