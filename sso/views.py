@@ -3,6 +3,7 @@ login page with its "Log in with SSO" button."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,6 +16,8 @@ from django.views.generic import View
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
 from sso.discovery import DiscoveryError, provider_endpoints
+
+logger = logging.getLogger(__name__)
 
 #: The session key the MFA check reads: "oidc" for a login through the IdP (which enforces its own MFA).
 AUTH_METHOD_SESSION_KEY = "auth_method"
@@ -54,7 +57,8 @@ class SSOLoginView(OIDCAuthenticationRequestView):
         try:
             self.OIDC_OP_AUTH_ENDPOINT = provider_endpoints().authorization_endpoint
         except DiscoveryError as exc:
-            messages.error(request, f"Single sign-on is unavailable: {exc}")
+            logger.warning("single sign-on unavailable: %s", exc)  # the detail for the operator, not the visitor
+            messages.error(request, "Single sign-on is unavailable: the identity provider cannot be reached.")
             return HttpResponseRedirect(reverse("admin:login"))
         return super().get(request)
 
