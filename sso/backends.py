@@ -159,6 +159,12 @@ class OIDCBackend(OIDCAuthenticationBackend):
         self._claims = claims
         return claims
 
+    def get_user(self, user_id: Any) -> Any:
+        """The session's user, or ``None`` (logged out) once the account is deactivated, as ``ModelBackend`` does;
+        the library's version returns inactive accounts too."""
+        user = super().get_user(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
     def get_or_create_user(self, access_token: str, id_token: str, payload: dict[str, Any]) -> Any:
         """The account of the verified claims: :func:`sso.services.sso_user_login` (provisioning, roles, audit)."""
         claims = self.get_userinfo(access_token, id_token, payload)

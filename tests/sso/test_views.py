@@ -11,6 +11,7 @@ from django.contrib.auth import authenticate, login
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client, RequestFactory
 
+from sso.backends import OIDCBackend
 from sso.discovery import discovery_cache_clear
 
 pytestmark = pytest.mark.django_db
@@ -116,3 +117,16 @@ def test_only_a_login_by_the_oidc_backend_marks_the_session_oidc(rf: RequestFact
 
     # then the SSO mark is gone
     assert "auth_method" not in request.session
+
+
+def test_a_deactivated_account_loses_its_sso_session(client: Client, local_user: Any) -> None:
+    # given a session opened by the OIDC backend
+    client.force_login(local_user, backend="sso.backends.OIDCBackend")
+    assert client.get("/admin/").status_code == 200
+
+    # when the account is deactivated, then the session no longer logs anyone in
+    local_user.is_active = False
+    local_user.save()
+    response = client.get("/admin/")
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    assert OIDCBackend().get_user(local_user.pk) is None
