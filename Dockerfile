@@ -12,6 +12,7 @@ COPY discovery ./discovery
 COPY notifications ./notifications
 COPY alerts ./alerts
 COPY evidence ./evidence
+COPY sso ./sso
 COPY manage.py ./
 RUN pip install --no-cache-dir -c constraints.txt . \
     && DEBUG=1 DATA_DIR=/tmp/build python manage.py collectstatic --no-input \

@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from core.views import admin_moved_redirect, healthz, metrics
 from evidence.views import legacy_admin_redirect
+from sso.views import admin_login
 
 #: a URL no route matches: JSON under /api/ (see core.views.page_not_found)
 handler404 = "core.views.page_not_found"
@@ -18,6 +19,8 @@ admin.site.site_title = "AI governance"
 admin.site.index_title = "Registry, audits and discovery"
 admin.site.index_template = "admin/aigov_index.html"  # the dashboards the user may read, above the app list
 admin.site.site_url = None  # no public site beside the admin and the API: no "View site" link to a 404
+# the admin login page with the "Log in with SSO" button (sso.views.admin_login passes what it shows)
+admin.site.login_template = "sso/admin_login.html"
 
 urlpatterns = [
     # evidence packs moved from the audits app to the evidence app: old admin bookmarks redirect
@@ -36,6 +39,9 @@ urlpatterns = [
         {"app_label": "notifications"},
         name="legacy-admin-notifications",
     ),
+    # single sign-on (OpenID Connect): the login page first, so it is served with the SSO button
+    path("admin/login/", admin_login, name="admin-login"),
+    path("sso/", include("sso.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics, name="metrics"),  # Prometheus; 404 unless METRICS_TOKEN is set (core.views.metrics)

@@ -361,6 +361,57 @@ SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthe
 LOG_FORMAT = env_str("LOG_FORMAT", "text").strip().lower()
 if LOG_FORMAT not in {"text", "json"}:
     raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, got {LOG_FORMAT!r}")
+# --- Single sign-on: OpenID Connect (issue 18; the sso app, mozilla-django-oidc) ---------------------------------
+# Authorization code flow with PKCE (S256), state and nonce checked, RS256 ID tokens verified against the provider's
+# JWKS (audience, issuer, expiry). On when OIDC_CLIENT_ID is set (or USE_OIDC says so); OIDC_ISSUER is then required.
+# Endpoints come from the issuer's discovery document unless set here. See the README's "Single sign-on" section.
+
+from core.roles import ROLE_NAMES as _ROLE_NAMES  # noqa: E402  (plain data: core.roles imports no Django at load)
+from sso.claims import RoleMapError, parse_role_map  # noqa: E402  (pure Python)
+
+INSTALLED_APPS += ["sso"]
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+# empty (as in .env.example) means the default, like unset
+USE_OIDC = env_bool("USE_OIDC", bool(OIDC_CLIENT_ID)) if env_str("USE_OIDC").strip() else bool(OIDC_CLIENT_ID)
+OIDC_ISSUER = env_str("OIDC_ISSUER")
+if USE_OIDC and not (OIDC_ISSUER and OIDC_CLIENT_ID):
+    raise ImproperlyConfigured("single sign-on (USE_OIDC) needs OIDC_ISSUER and OIDC_CLIENT_ID")
+OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_AUTHORIZATION_ENDPOINT = env_str("OIDC_AUTHORIZATION_ENDPOINT")
+OIDC_TOKEN_ENDPOINT = env_str("OIDC_TOKEN_ENDPOINT")
+OIDC_USERINFO_ENDPOINT = env_str("OIDC_USERINFO_ENDPOINT")
+OIDC_JWKS_URI = env_str("OIDC_JWKS_URI")
+OIDC_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+OIDC_USERNAME_CLAIM = env_str("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+try:
+    OIDC_ROLE_MAP = parse_role_map(env_str("OIDC_ROLE_MAP"), known_roles=_ROLE_NAMES)
+except RoleMapError as _exc:
+    raise ImproperlyConfigured(str(_exc)) from _exc
+OIDC_LOCAL_LOGIN = env_bool("OIDC_LOCAL_LOGIN", True)
+OIDC_CREATE_USERS = env_bool("OIDC_CREATE_USERS", True)
+OIDC_TOKEN_AUTH_METHOD = env_str("OIDC_TOKEN_AUTH_METHOD", "client_secret_basic")
+if OIDC_TOKEN_AUTH_METHOD not in ("client_secret_basic", "client_secret_post"):
+    raise ImproperlyConfigured("OIDC_TOKEN_AUTH_METHOD must be client_secret_basic or client_secret_post")
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10)
+OIDC_VERIFY_SSL: bool | str = env_str("OIDC_CA_BUNDLE") or True  # a CA bundle path for a private PKI
+# mozilla-django-oidc's own settings, derived (sso.backends and sso.views supply the client id, secret and endpoints)
+OIDC_RP_SCOPES = OIDC_SCOPES
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_TOKEN_USE_BASIC_AUTH = OIDC_TOKEN_AUTH_METHOD == "client_secret_basic"
+OIDC_CREATE_USER = OIDC_CREATE_USERS
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso:callback"
+# the password backend that OIDC_LOCAL_LOGIN=false turns off replaces Django's; the OpenID Connect backend follows
+AUTHENTICATION_BACKENDS = [
+    "sso.backends.LocalPasswordBackend" if backend == "django.contrib.auth.backends.ModelBackend" else backend
+    for backend in AUTHENTICATION_BACKENDS
+] + ["sso.backends.OIDCBackend"]
+# django-axes counts password failures per user name and address: the SSO callback has neither password nor user name
+AXES_WHITELIST_CALLABLE = "sso.backends.axes_skips_sso_callbacks"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

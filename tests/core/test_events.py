@@ -32,7 +32,7 @@ from core.services import audit_log_record, audit_log_record_many
 from tests.governance.factories import AISystemFactory
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("core", "notifications", "governance", "audits", "discovery", "alerts", "evidence")
+APPS = ("core", "notifications", "governance", "audits", "discovery", "alerts", "evidence", "sso")
 #: the core.services functions that write an audit-log row of the event type they are given
 AUDIT_WRITERS = (
     "audit_log_record",
