@@ -14,8 +14,14 @@ class AlertsConfig(AppConfig):
     def ready(self) -> None:
         from alerts import events  # noqa: F401  (declares the app's audit-log event types in core.events)
         from alerts.selectors import alert_subjects_retained
-        from alerts.services import TOPIC, alert_delivery_message, alerts_evaluate_after_batch
-        from discovery.signals import log_batch_finished, retained_subjects_register
+        from alerts.services import (
+            TOPIC,
+            alert_delivery_message,
+            alert_subjects_rekey,
+            alert_subjects_unconverted,
+            alerts_evaluate_after_batch,
+        )
+        from discovery.signals import log_batch_finished, pseudonym_holder_register, retained_subjects_register
         from notifications.topics import topic_register
 
         topic_register(
@@ -28,3 +34,4 @@ class AlertsConfig(AppConfig):
         )
         log_batch_finished.connect(alerts_evaluate_after_batch, dispatch_uid="alerts.evaluate_after_batch")
         retained_subjects_register(alert_subjects_retained)
+        pseudonym_holder_register(alert_subjects_rekey, alert_subjects_unconverted)

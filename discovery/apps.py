@@ -12,4 +12,9 @@ class DiscoveryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.core import checks
+
         from discovery import events  # noqa: F401  (declares the app's audit-log event types in core.events)
+        from discovery.checks import pseudonym_key_check
+
+        checks.register(pseudonym_key_check, checks.Tags.security)
