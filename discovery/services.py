@@ -1476,19 +1476,24 @@ def pseudonym_rotation_start(*, actor: Any, reason: str = "", enqueue: bool = Tr
     """Start re-deriving every stored pseudonym of another key version under the current one (after
     ``DISCOVERY_PSEUDONYM_KEY_VERSION`` moved to a new secret of the key ring), so that usage baselines continue
     under the new key and the old key can leave the ring. Idempotent: while a run to the current version is
-    ``running`` it is returned as it is; a run to another version is a :class:`Conflict`. The run's task is
-    enqueued on commit (``enqueue=False``: the caller steps it, as ``manage.py pseudonym_rotate`` does).
+    ``running`` it is returned as it is. The run's task is
+    enqueued on commit (``enqueue=False``: the caller steps it, as ``manage.py pseudonym_rotate`` does); starting
+    again while it runs enqueues it again (a lost task is resumed; a duplicate finds less to do). A run to another
+    version (the key moved on again) is ended ``failed`` as superseded, and a new one starts.
 
     Supports GDPR Art. 32(1)(a) (pseudonymisation that survives key rotation) and the accountability of
     Art. 5(2): the run is an audit-log event."""
+    from discovery.tasks import rotate_pseudonyms_task  # tasks import services: avoid the cycle
+
     ring = key_ring()
     running = PseudonymRotation.objects.select_for_update().filter(status=RotationStatus.RUNNING).first()
+    if running is not None and running.to_version != ring.current:
+        # the key moved on again: that run's target is an old version now; this run converts to the current one
+        _rotation_fail(rotation_id=running.pk, error=f"superseded: the current key version is now {ring.current}")
+        running = None
     if running is not None:
-        if running.to_version != ring.current:
-            raise Conflict(
-                f"a re-pseudonymisation to key version {running.to_version} is running; the current version is "
-                f"{ring.current}: set DISCOVERY_PSEUDONYM_KEY_VERSION back until it is done"
-            )
+        if enqueue:  # resumes a run whose task was lost (a duplicate message only finds less to do)
+            transaction.on_commit(lambda: rotate_pseudonyms_task.delay(running.pk))
         return running
     versions = sorted(set(Pseudonym.objects.exclude(key_version=ring.current).values_list("key_version", flat=True)))
     rotation = PseudonymRotation.objects.create(to_version=ring.current, started_by=_user_or_none(actor))
@@ -1500,8 +1505,6 @@ def pseudonym_rotation_start(*, actor: Any, reason: str = "", enqueue: bool = Tr
         extra_data={"to_version": ring.current, "from_versions": versions, "ring_versions": ring.versions},
     )
     if enqueue:
-        from discovery.tasks import rotate_pseudonyms_task  # tasks import services: avoid the cycle
-
         transaction.on_commit(lambda: rotate_pseudonyms_task.delay(rotation.pk))
     return rotation
 
@@ -1524,24 +1527,33 @@ def pseudonym_rotation_step(*, rotation_id: int, batch_size: int = ROTATION_BATC
     current one, with every usage row and registered holder's row of it), then the sealed malformed-line samples;
     with none left the run ends ``done`` with what is left per table. A row whose key version left the ring ends
     the run ``failed`` with that error and converts nothing of its batch."""
-    try:
-        with transaction.atomic():
-            rotation = PseudonymRotation.objects.select_for_update().filter(pk=rotation_id).first()
-            if rotation is None or rotation.status != RotationStatus.RUNNING:
-                return False
-            if key_version() != rotation.to_version:
-                raise _RotationStop(
-                    f"the current key version is {key_version()}, not {rotation.to_version}: start a new run"
-                )
-            if _rotation_pseudonyms_batch(rotation, batch_size=batch_size):
-                return True
-            if _rotation_samples_batch(rotation, batch_size=min(batch_size, ROTATION_SAMPLES_BATCH)):
-                return True
-            _rotation_finish(rotation)
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                return _rotation_step_once(rotation_id=rotation_id, batch_size=batch_size)
+        except _RotationStop as exc:
+            _rotation_fail(rotation_id=rotation_id, error=str(exc))
             return False
-    except _RotationStop as exc:
-        _rotation_fail(rotation_id=rotation_id, error=str(exc))
+        except IntegrityError:
+            # ingestion committed a new-version pseudonym this batch was renaming a row to: the retry merges it
+            if attempt == 2:
+                raise
+            logger.info("re-pseudonymisation batch met a concurrent insert; converting it again")
+    raise AssertionError("unreachable")
+
+
+def _rotation_step_once(*, rotation_id: int, batch_size: int) -> bool:
+    rotation = PseudonymRotation.objects.select_for_update().filter(pk=rotation_id).first()
+    if rotation is None or rotation.status != RotationStatus.RUNNING:
         return False
+    if key_version() != rotation.to_version:
+        raise _RotationStop(f"the current key version is {key_version()}, not {rotation.to_version}: start a new run")
+    if _rotation_pseudonyms_batch(rotation, batch_size=batch_size):
+        return True
+    if _rotation_samples_batch(rotation, batch_size=min(batch_size, ROTATION_SAMPLES_BATCH)):
+        return True
+    _rotation_finish(rotation)
+    return False
 
 
 def _identity_open(row: Pseudonym) -> str:

@@ -32,6 +32,7 @@ from discovery.pseudonyms import (
     unseal_json,
 )
 from discovery.services import (
+    discovery_detail_purge,
     log_batch_ingest,
     pseudonym_reidentify,
     pseudonym_rotation_start,
@@ -39,17 +40,16 @@ from discovery.services import (
 )
 from discovery.tasks import rotate_pseudonyms_task
 from tests.alerts.factories import AlertRuleFactory, add_usage
-from tests.discovery.factories import SQUID_LINES, squid_bytes
+from tests.discovery.factories import squid_bytes
 
 S1 = base64.b64encode(b"version-one-secret-0123456789abcdef").decode()
 S2 = base64.urlsafe_b64encode(b"version-two-secret-fedcba9876543210!").decode().rstrip("=")
 DAY = 86400
 #: a week after the fixture file's days (2026-03-02/03): jdoe again on chatgpt, and a user never seen before
+LATER = 1772445600 + 8 * DAY
 LATER_LINES = [
-    line.replace("1772445600.000", str(1772445600 + 8 * DAY) + ".000")
-    for line in SQUID_LINES[:1]  # jdoe on chatgpt.com
-] + [
-    f"{1772445600 + 8 * DAY + 60}.000 90 10.0.0.9 TCP_TUNNEL/200 800 CONNECT chatgpt.com:443 newbie HIER_DIRECT/1.2.3.4 -"
+    f"{LATER}.000 120 10.0.0.5 TCP_TUNNEL/200 5000 CONNECT chatgpt.com:443 CORP\\JDoe HIER_DIRECT/1.2.3.4 -",
+    f"{LATER + 60}.000 90 10.0.0.9 TCP_TUNNEL/200 800 CONNECT chatgpt.com:443 newbie HIER_DIRECT/1.2.3.4 -",
 ]
 LATER_DAY = date(2026, 3, 10)
 
@@ -408,3 +408,36 @@ def test_samples_sealed_under_a_version_still_in_the_ring_are_read(settings: Any
     ring(settings, current=2, versions=(2,))
     with pytest.raises(PseudonymKeyMissing):
         unseal_json(sealed)
+
+
+def test_the_retention_purge_keeps_the_pseudonym_of_a_silence_in_force(catalog: None) -> None:
+    # given two pseudonyms without usage, one of them silenced until next year
+    def row(identity: str) -> Pseudonym:
+        return Pseudonym.objects.create(
+            pseudonym=pseudonymise(identity),
+            key_version=1,
+            kind=SubjectKind.USER,
+            identity_encrypted=encrypt_identity(identity),
+        )
+
+    silenced, idle = row("user:silenced"), row("user:idle")
+    Silence.objects.create(subject=silenced.pseudonym, until=datetime(2027, 6, 1, tzinfo=UTC), reason="noisy")
+    # when
+    discovery_detail_purge(now=datetime(2026, 12, 4, tzinfo=UTC))
+    # then the silenced one stays, so a rotation can still re-derive it
+    assert list(Pseudonym.objects.values_list("pseudonym", flat=True)) == [silenced.pseudonym]
+    assert idle.pseudonym != silenced.pseudonym
+
+
+def test_a_run_to_a_version_the_key_moved_on_from_is_superseded(rotated: dict[str, str], settings: Any) -> None:
+    # given a run started to v2, never finished
+    stale = pseudonym_rotation_start(actor=None, enqueue=False)
+    # when the ring moves back to v1 (e.g. the new key was rolled back) and a run is started
+    ring(settings, current=1)
+    fresh = run_rotation()
+    # then the stale run ended failed as superseded, and the fresh one converted everything to v1
+    stale.refresh_from_db()
+    assert stale.status == RotationStatus.FAILED and "superseded" in stale.error
+    assert (fresh.to_version, fresh.status) == (1, RotationStatus.DONE)
+    assert set(UsageRecord.objects.values_list("key_version", flat=True)) == {1}
+    assert UsageRecord.objects.filter(subject=rotated["old"]).count() == 4
