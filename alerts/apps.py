@@ -14,9 +14,15 @@ class AlertsConfig(AppConfig):
     def ready(self) -> None:
         from alerts import events  # noqa: F401  (declares the app's audit-log event types in core.events)
         from alerts.selectors import alert_subjects_retained
-        from alerts.services import TOPIC, alert_delivery_message, alerts_evaluate_after_batch
+        from alerts.services import (
+            TOPIC,
+            alert_delivery_message,
+            alert_subjects_rekey,
+            alert_subjects_unconverted,
+            alerts_evaluate_after_batch,
+        )
         from core.dashboards import Dashboard, dashboard_register
-        from discovery.signals import log_batch_finished, retained_subjects_register
+        from discovery.signals import log_batch_finished, pseudonym_holder_register, retained_subjects_register
         from notifications.topics import topic_register
 
         topic_register(
@@ -39,3 +45,4 @@ class AlertsConfig(AppConfig):
                 order=10,
             )
         )
+        pseudonym_holder_register(alert_subjects_rekey, alert_subjects_unconverted)

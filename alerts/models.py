@@ -92,6 +92,9 @@ class Alert(BaseModel):
     window_start = models.DateTimeField()
     subject = models.CharField(max_length=64, blank=True, help_text="Pseudonym; empty for organisation-wide.")
     subject_kind = models.CharField(max_length=10, blank=True)
+    subject_key_version = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Pseudonym key version of the subject (empty: organisation-wide)."
+    )
     service = models.ForeignKey("discovery.AIService", on_delete=models.PROTECT, related_name="alerts")
     severity = models.CharField(max_length=10, choices=AlertSeverity.choices)
     status = models.CharField(max_length=20, choices=AlertStatus.choices, default=AlertStatus.OPEN, db_index=True)
@@ -160,6 +163,9 @@ class Silence(BaseModel):
 
     rule = models.ForeignKey(AlertRule, null=True, blank=True, on_delete=models.CASCADE, related_name="silences")
     subject = models.CharField(max_length=64, blank=True, help_text="Pseudonym to mute.")
+    subject_key_version = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Pseudonym key version of the subject (empty: no subject or unknown)."
+    )
     service = models.ForeignKey(
         "discovery.AIService", null=True, blank=True, on_delete=models.CASCADE, related_name="silences"
     )

@@ -43,11 +43,15 @@ def silence_list() -> QuerySet[Silence]:
 
 
 def alert_subjects_retained(*, cutoff: datetime, **kwargs: object) -> Iterable[str]:
-    """Pseudonyms of alerts seen since ``cutoff`` or still open or acknowledged: the discovery retention purge keeps
-    them (registered with ``discovery.signals.retained_subjects_register`` by ``AlertsConfig.ready``)."""
-    return (
+    """Pseudonyms of alerts seen since ``cutoff`` or still open or acknowledged, and of silences not yet expired at
+    ``cutoff``: the discovery retention purge keeps them (registered with
+    ``discovery.signals.retained_subjects_register`` by ``AlertsConfig.ready``), so a key rotation can still
+    re-derive them from their identity."""
+    alerted = (
         Alert.objects.filter(Q(last_seen__gte=cutoff) | Q(status__in=ACTIVE_STATUSES))
         .exclude(subject="")
         .values_list("subject", flat=True)
         .distinct()
     )
+    silenced = Silence.objects.filter(until__gte=cutoff).exclude(subject="").values_list("subject", flat=True)
+    return [*alerted, *silenced]

@@ -8,14 +8,14 @@ audit log for events). Network sends never happen inside a transaction: the outb
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Min, Sum
+from django.db.models import Case, CharField, F, Max, Min, Sum, Value, When
 from django.utils import timezone
 
 from alerts import events
@@ -36,7 +36,8 @@ from core.services import (
     model_update_audited,
 )
 from discovery.choices import RuleType
-from discovery.models import AIService, LogBatch, UsageRecord
+from discovery.models import AIService, LogBatch, Pseudonym, UsageRecord
+from discovery.selectors import pseudonym_aliases
 from notifications.models import Channel, Delivery
 from notifications.notifiers.message import Message
 from notifications.services import channels_for_topic, deliveries_build, deliveries_insert
@@ -81,10 +82,12 @@ def _spec(rule: AlertRule) -> RuleSpec:
     )
 
 
-def _usage_days(*, day_from: date, day_to: date) -> list[UsageDay]:
-    rows = (
+def _usage_days(*, day_from: date, day_to: date, versions: dict[str, int] | None = None) -> list[UsageDay]:
+    """Usage per (subject, service, day, policy), the chunk rows summed; ``versions`` is filled with each subject's
+    pseudonym key version."""
+    rows = list(
         UsageRecord.objects.filter(day__gte=day_from, day__lte=day_to)
-        .values("subject", "subject_kind", "service__slug", "day", "policy_status")
+        .values("subject", "subject_kind", "key_version", "service__slug", "day", "policy_status")
         .annotate(
             n=Sum("requests"),
             up=Sum("bytes_up"),
@@ -95,6 +98,8 @@ def _usage_days(*, day_from: date, day_to: date) -> list[UsageDay]:
         )
         .order_by()
     )
+    if versions is not None:
+        versions.update((r["subject"], r["key_version"]) for r in rows)
     return [
         UsageDay(
             subject=r["subject"],
@@ -111,6 +116,30 @@ def _usage_days(*, day_from: date, day_to: date) -> list[UsageDay]:
         )
         for r in rows
     ]
+
+
+def _usage_days_renamed(rows: list[UsageDay], aliases: dict[str, tuple[str, int]]) -> list[UsageDay]:
+    """``rows`` with every subject a key rotation gave two names under the one its history has
+    (:func:`discovery.selectors.pseudonym_aliases`), the rows of one (subject, service, day, policy) summed."""
+    merged: dict[tuple[str, str, str, date, str], UsageDay] = {}
+    for row in rows:
+        subject = aliases[row.subject][0] if row.subject in aliases else row.subject
+        key = (subject, row.subject_kind, row.service, row.day, row.policy)
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = replace(row, subject=subject)
+            continue
+        largest = [v for v in (seen.max_request_bytes, row.max_request_bytes) if v is not None]
+        merged[key] = replace(
+            seen,
+            requests=seen.requests + row.requests,
+            bytes_up=seen.bytes_up + row.bytes_up,
+            upload_requests=seen.upload_requests + row.upload_requests,
+            first_seen=min(seen.first_seen, row.first_seen),
+            last_seen=max(seen.last_seen, row.last_seen),
+            max_request_bytes=max(largest) if largest else None,
+        )
+    return list(merged.values())
 
 
 def _service_domain(service: AIService) -> str:
@@ -143,7 +172,14 @@ def alert_rules_evaluate(
     baseline_days = [int(s.param("baseline_days")) for s in specs.values() if s.kind is RuleKind.BASELINE_ZSCORE]
     if baseline_days:
         load_from -= timedelta(days=max(baseline_days))
-    rows = _usage_days(day_from=load_from, day_to=until)
+    versions: dict[str, int] = {}
+    rows = _usage_days(day_from=load_from, day_to=until, versions=versions)
+    # during a key rotation one person may have two pseudonyms: evaluate them as the one their history has, so
+    # first use and baselines do not start again and their alerts keep their fingerprint
+    aliases = pseudonym_aliases(subjects=versions)
+    if aliases:
+        rows = _usage_days_renamed(rows, aliases)
+        versions.update(aliases.values())
     current = [r for r in rows if r.day >= min(rule_since.values())]
     if not current:
         return outcome
@@ -156,17 +192,20 @@ def alert_rules_evaluate(
     first_user: dict[tuple[str, str], date] = {}
     first_org: dict[str, date] = {}
     if RuleKind.FIRST_USE_USER in kinds:
-        subjects = sorted({r.subject for r in current})
-        for start in range(0, len(subjects), FIRST_USE_SUBJECTS_PER_QUERY):
+        subjects = {r.subject for r in current}
+        names = sorted(subjects | {name for name, (canonical, _v) in aliases.items() if canonical in subjects})
+        for start in range(0, len(names), FIRST_USE_SUBJECTS_PER_QUERY):
             for row in (
                 UsageRecord.objects.filter(
-                    service__slug__in=slugs, subject__in=subjects[start : start + FIRST_USE_SUBJECTS_PER_QUERY]
+                    service__slug__in=slugs, subject__in=names[start : start + FIRST_USE_SUBJECTS_PER_QUERY]
                 )
                 .values("subject", "service__slug")
                 .annotate(first=Min("day"))
                 .order_by()
             ):
-                first_user[(row["subject"], row["service__slug"])] = row["first"]
+                subject = aliases[row["subject"]][0] if row["subject"] in aliases else row["subject"]
+                pair = (subject, row["service__slug"])
+                first_user[pair] = min(row["first"], first_user.get(pair, row["first"]))
     if RuleKind.FIRST_USE_ORG in kinds:
         for org_row in (
             UsageRecord.objects.filter(service__slug__in=slugs).values("service__slug").annotate(first=Min("day"))
@@ -188,7 +227,8 @@ def alert_rules_evaluate(
             if finding.service not in services:
                 continue
             key = (fingerprint(rule.key, finding.subject, finding.service), finding.window_start)
-            pending.setdefault(key, []).append(RecordItem(rule, finding, services[finding.service]))
+            item = RecordItem(rule, finding, services[finding.service], versions.get(finding.subject))
+            pending.setdefault(key, []).append(item)
     silences = _active_silences(now=now)
     channels = _ChannelsBySeverity()
     keys = list(pending)
@@ -210,6 +250,7 @@ class RecordItem:
     rule: AlertRule
     finding: Finding
     service: AIService
+    subject_key_version: int | None = None
 
 
 @dataclass(slots=True)
@@ -385,6 +426,7 @@ def _alert_new(fp: str, item: RecordItem, *, silences: SilenceKeys, writes: _Wri
         rule=rule,
         subject=finding.subject,
         subject_kind=finding.subject_kind,
+        subject_key_version=item.subject_key_version if finding.subject else None,
         service=item.service,
         severity=finding.severity,
         summary=finding.summary[:500],
@@ -656,8 +698,15 @@ def alerts_bulk_transition(*, alerts: Sequence[Alert], to: str, actor: Any, reas
 
 @transaction.atomic
 def silence_create(*, actor: Any, reason: str = "", data: dict[str, Any]) -> Silence:
-    """Mute a rule, a pseudonymous user and/or a service until a date."""
-    silence = model_create(Silence, actor=actor, reason=reason or "silence created", data={**data, "created_by": actor})
+    """Mute a rule, a pseudonymous user and/or a service until a date (the subject's key version recorded)."""
+    subject = data.get("subject") or ""
+    version = Pseudonym.objects.filter(pseudonym=subject).values_list("key_version", flat=True).first()
+    silence = model_create(
+        Silence,
+        actor=actor,
+        reason=reason or "silence created",
+        data={**data, "created_by": actor, "subject_key_version": version if subject else None},
+    )
     audit_log_record(
         event_type=events.SILENCE_CREATED,
         actor=actor,
@@ -723,3 +772,75 @@ def silence_update(*, silence: Silence, actor: Any, reason: str = "", data: dict
 def silence_delete(*, silence: Silence, actor: Any, reason: str = "") -> None:
     """Delete a silence (its history keeps what it muted and until when)."""
     model_delete_audited(silence, event_type=events.SILENCE_DELETED, actor=actor, reason=reason)
+
+
+# --- pseudonym key rotation ---------------------------------------------------------------------------------------
+
+
+def _renamed(field_name: str, mapping: Mapping[str, str]) -> Case:
+    """``CASE field WHEN old THEN new ... END`` for an UPDATE of the rows whose ``field`` is in ``mapping``."""
+    return Case(
+        *(When(**{field_name: old}, then=Value(new)) for old, new in mapping.items()),
+        default=F(field_name),
+        output_field=CharField(),
+    )
+
+
+def alert_subjects_rekey(*, mapping: Mapping[str, str], key_version: int) -> dict[str, int]:
+    """Rename the pseudonyms of alerts and silences (and of their history rows) from ``mapping``'s old names to
+    the new ones of ``key_version``: called by discovery's re-pseudonymisation inside its batch transaction
+    (registered with ``discovery.signals.pseudonym_holder_register`` by ``AlertsConfig.ready``).
+
+    An alert's fingerprint is derived from its subject, so it is derived again and the next evaluation under the
+    new pseudonym updates the same alert. When an alert of the new fingerprint and window exists already (one
+    raised under the new pseudonym before the rotation's link was known), the old alert keeps its old fingerprint:
+    it is renamed but no longer updated, and neither alert is lost. This is a rename of the same person, not a
+    change of the alert, so no history row is added (the existing ones are renamed with it)."""
+    if not mapping:
+        return {}
+    alerts = list(
+        Alert.objects.select_for_update()
+        .filter(subject__in=list(mapping))
+        .select_related("rule", "service")
+        .order_by("pk")
+    )
+    fingerprints = {a.pk: fingerprint(a.rule.key, mapping[a.subject], a.service.slug) for a in alerts}
+    taken = set(
+        Alert.objects.filter(fingerprint__in=set(fingerprints.values())).values_list("fingerprint", "window_start")
+    )
+    refingerprinted: dict[str, str] = {}
+    for alert in alerts:
+        new_fingerprint = fingerprints[alert.pk]
+        if (new_fingerprint, alert.window_start) not in taken:
+            taken.add((new_fingerprint, alert.window_start))
+            refingerprinted[alert.fingerprint] = new_fingerprint
+            alert.fingerprint = new_fingerprint
+        alert.subject, alert.subject_key_version = mapping[alert.subject], key_version
+    Alert.objects.bulk_update(alerts, ["subject", "subject_key_version", "fingerprint"], batch_size=500)
+    history = Alert.history.filter(subject__in=list(mapping))
+    alert_history = history.update(
+        subject=_renamed("subject", mapping),
+        subject_key_version=key_version,
+        **({"fingerprint": _renamed("fingerprint", refingerprinted)} if refingerprinted else {}),
+    )
+    silences = Silence.objects.filter(subject__in=list(mapping)).update(
+        subject=_renamed("subject", mapping), subject_key_version=key_version
+    )
+    silence_history = Silence.history.filter(subject__in=list(mapping)).update(
+        subject=_renamed("subject", mapping), subject_key_version=key_version
+    )
+    return {
+        "alerts": len(alerts),
+        "alert_history": alert_history,
+        "silences": silences,
+        "silence_history": silence_history,
+    }
+
+
+def alert_subjects_unconverted(*, key_version: int) -> dict[str, int]:
+    """Alerts and silences whose pseudonym is still of another key version than ``key_version`` (their pseudonym
+    row was purged, so the re-pseudonymisation had no identity to re-derive them from)."""
+    return {
+        "alerts": Alert.objects.exclude(subject="").exclude(subject_key_version=key_version).count(),
+        "silences": Silence.objects.exclude(subject="").exclude(subject_key_version=key_version).count(),
+    }

@@ -30,10 +30,13 @@ app.autodiscover_tasks()
 @signals.worker_init.connect
 @signals.beat_init.connect
 def _require_secret_key(**_kwargs: object) -> None:
-    """A worker or beat without a signing key would write pseudonyms and signatures nobody can check later."""
+    """A worker or beat without a signing key would write pseudonyms and signatures nobody can check later, and one
+    with a pseudonym key derived from SECRET_KEY (DEBUG off) pseudonyms a SECRET_KEY rotation would break."""
     from config.startup import require_secret_key
+    from discovery.checks import require_pseudonym_key
 
     require_secret_key()
+    require_pseudonym_key()
 
 
 #: the log-context tokens of the tasks running in this process, by task id (set before a task runs, reset after)

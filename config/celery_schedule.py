@@ -21,6 +21,7 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     "discovery.tasks.ingest_*": {"queue": Queue.INGEST.value},
     "discovery.tasks.purge_*": {"queue": Queue.DEFAULT.value},
     "discovery.tasks.reap_*": {"queue": Queue.DEFAULT.value},
+    "discovery.tasks.rotate_*": {"queue": Queue.DEFAULT.value},
     "discovery.tasks.*": {"queue": Queue.ALERTS.value},  # the promoted-policy sync, and the pre-move alert task names
     "alerts.tasks.*": {"queue": Queue.ALERTS.value},
     "notifications.tasks.*": {"queue": Queue.ALERTS.value},  # the outbox sends beside alerting (short network calls)

@@ -37,6 +37,7 @@ from discovery.models import (
     LogSource,
     PolicyException,
     Pseudonym,
+    PseudonymRotation,
     ServicePromotion,
     UsageRecord,
 )
@@ -440,6 +441,38 @@ class LogBatchAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/discovery/report.html", context)
+
+
+@admin.register(PseudonymRotation)
+class PseudonymRotationAdmin(admin.ModelAdmin):
+    """Re-pseudonymisation runs (``manage.py pseudonym_rotate``): read-only, written by the rotation service."""
+
+    list_display = ["id", "to_version", "status", "pseudonyms_converted", "pseudonyms_merged", "created_at"]
+    list_filter = ["status", "to_version"]
+    readonly_fields = [
+        "to_version",
+        "status",
+        "started_by",
+        "batches",
+        "pseudonyms_converted",
+        "pseudonyms_merged",
+        "rows_converted",
+        "samples_resealed",
+        "rows_left",
+        "error",
+        "created_at",
+        "finished_at",
+    ]
+    fields = list(readonly_fields)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 #: the usage report's default period, days

@@ -12,8 +12,12 @@ class DiscoveryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.core import checks
+
         from core.monitoring import metrics_collector_register
         from discovery import events  # noqa: F401  (declares the app's audit-log event types in core.events)
+        from discovery.checks import pseudonym_key_check
         from discovery.monitoring import discovery_collect
 
         metrics_collector_register("discovery", discovery_collect)
+        checks.register(pseudonym_key_check, checks.Tags.security)

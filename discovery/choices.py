@@ -99,3 +99,12 @@ class ChunkStatus(models.TextChoices):
 class SubjectKind(models.TextChoices):
     USER = "user", "User"
     DEVICE = "device", "Device (IP)"
+
+
+class RotationStatus(models.TextChoices):
+    """A re-pseudonymisation run: ``running`` (batches being converted) -> ``done``, or ``failed`` (with ``error``,
+    e.g. a row's key version left the ring); starting again resumes where the data stands."""
+
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"

@@ -28,3 +28,13 @@ LOCAL_RETRY_MAX_SECONDS = 30.0
 #: a new file, the largest first: a growing log's earlier versions are few; the bound keeps a pathological source
 #: (thousands of files with one long common header) from costing a digest copy per batch
 MAX_PREFIX_CANDIDATES = 100
+
+#: pseudonyms a re-pseudonymisation converts per transaction, with every row that holds them (usage rows, alerts,
+#: silences): 500 decryptions and re-encryptions take well under a second, and the rows' UPDATEs stay short enough
+#: not to hold ingestion's commits back; a crash loses at most one batch (the redelivered task converts it again)
+ROTATION_BATCH = 500
+#: sealed malformed-line samples (one per chunk) sealed again per transaction by a re-pseudonymisation
+ROTATION_SAMPLES_BATCH = 200
+#: pseudonyms per query when linking or resolving the names a rotation gave one identity (below SQLite's 32,766
+#: bound parameters)
+ALIAS_QUERY_SUBJECTS = 10_000

@@ -80,6 +80,21 @@ PSEUDONYM_REIDENTIFIED = event_type_declare(
     "A user re-identified the person behind a pseudonym (reason required).",
     evidences=_GDPR_32,
 )
+PSEUDONYM_ROTATION_STARTED = event_type_declare(
+    "discovery.pseudonym_rotation.started",
+    "A re-pseudonymisation started: stored pseudonyms of older key versions are re-derived under the current one.",
+    evidences=_GDPR_32,
+)
+PSEUDONYM_ROTATION_FINISHED = event_type_declare(
+    "discovery.pseudonym_rotation.finished",
+    "A re-pseudonymisation finished (rows converted per table, rows left without an identity to re-derive from).",
+    evidences=_GDPR_32,
+)
+PSEUDONYM_ROTATION_FAILED = event_type_declare(
+    "discovery.pseudonym_rotation.failed",
+    "A re-pseudonymisation stopped on an error (e.g. a key version no longer in the key ring).",
+    evidences=_GDPR_32,
+)
 RETENTION_PURGED = event_type_declare(
     "discovery.retention.purged", "The daily retention job purged raw ingestion detail (counts).", evidences=_GDPR_5
 )

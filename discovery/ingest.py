@@ -47,7 +47,7 @@ from discovery.parsers.base import (
 from discovery.parsers.content import ContentRefused, describe_binary, probe_lines, refusal_text
 from discovery.parsers.pcap import CaptureStats, read_usage, sniff_capture
 from discovery.parsers.pcap import UsageRecord as CaptureRecord
-from discovery.pseudonyms import pseudonymise_with_token, seal_json
+from discovery.pseudonyms import previous_pseudonyms, pseudonymise_with_token, seal_json
 from discovery.redaction import FIXED_LAYOUTS, SampleLayout, is_personal_field, redact_sample
 
 CAPTURE_FORMAT = "pcap"
@@ -382,6 +382,9 @@ class ChunkResult:
     usage: dict[tuple[str, str, str, str, date], list[Any]] = field(default_factory=dict)
     #: pseudonym -> (kind, encrypted identity)
     identities: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    #: pseudonym -> the same identity's pseudonyms under the ring's other key versions (a ring of several versions
+    #: only: a rotation whose re-pseudonymisation has not finished), so the commit can link the old rows to it
+    previous: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def normalise_user(user: str, *, strip_domain: bool, lowercase: bool) -> str:
@@ -682,6 +685,9 @@ class _Aggregator:
         identities = self.result.identities
         if pseudonym not in identities:
             identities[pseudonym] = (kind, token)
+            previous = previous_pseudonyms(identity)
+            if previous:
+                self.result.previous[pseudonym] = previous
         return pseudonym, kind, str(entry.get("department", "")), tuple(entry.get("groups", ()))
 
     def add_all(self, blocks: Iterable[MatchedBlock | GroupedBlock]) -> None:

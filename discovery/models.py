@@ -20,6 +20,7 @@ from discovery.choices import (
     ChunkStatus,
     DataRegion,
     PolicyStatus,
+    RotationStatus,
     RuleType,
     ServiceCategory,
     SubjectKind,
@@ -328,14 +329,67 @@ class Pseudonym(models.Model):
     key_version = models.PositiveSmallIntegerField()
     kind = models.CharField(max_length=10, choices=SubjectKind.choices)
     identity_encrypted = models.BinaryField()
+    successor = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",  # ingestion's raw INSERT-or-ignore names no successor (SQLite would skip a NULL row)
+        help_text="The same identity's pseudonym under the current key, once ingestion met it after a key rotation "
+        "and before the re-pseudonymisation converted this row: usage history and alerts match across the two.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["pseudonym"]
         permissions = [("reidentify_pseudonym", "Can re-identify a pseudonymised user or device")]
+        # only rows awaiting re-pseudonymisation have a successor: a small partial index
+        indexes = [models.Index(fields=["successor"], name="pseudonym_successor", condition=~Q(successor=""))]
 
     def __str__(self) -> str:
         return self.pseudonym[:16]
+
+
+class PseudonymRotation(BaseModel):
+    """One re-pseudonymisation run: every stored pseudonym of another key version re-derived under ``to_version``
+    (the Pseudonym row, usage rows and what other apps hold: alerts, silences), and the sealed malformed-line
+    samples sealed again, so the old key can leave the ring. Work is claimed from the data itself (rows still of an
+    old version), a batch per transaction, so a redelivered or restarted task resumes and never converts twice.
+    At most one run is ``running`` at a time."""
+
+    to_version = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10, choices=RotationStatus.choices, default=RotationStatus.RUNNING)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    batches = models.PositiveIntegerField(default=0)
+    pseudonyms_converted = models.BigIntegerField(default=0, help_text="Rows re-derived under the new version.")
+    pseudonyms_merged = models.BigIntegerField(
+        default=0, help_text="Old rows whose identity already had a row of the new version (folded into it)."
+    )
+    rows_converted = models.JSONField(default=dict, blank=True, help_text="Rows rewritten per table.")
+    samples_resealed = models.BigIntegerField(default=0)
+    rows_left = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Rows still of an old version at the end, per table: their pseudonym row is gone (purged), so "
+        "there is no identity to re-derive from.",
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status="running"),
+                name="pseudonymrotation_one_running",
+                violation_error_message="A re-pseudonymisation is running already.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"re-pseudonymisation to v{self.to_version} ({self.status})"
 
 
 class UsageRecord(models.Model):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -13,8 +13,19 @@ from django.utils import timezone
 from discovery.blocklist import BlocklistFormat, render
 from discovery.catalog import CatalogMatcher
 from discovery.choices import UNCOUNTED_BATCH_STATUSES, BatchStatus, ChunkStatus, PolicyStatus, RuleType
+from discovery.constants import ALIAS_QUERY_SUBJECTS
 from discovery.ingest import catalog_snapshot, resolve_policy
-from discovery.models import AIService, AIServiceRule, LogBatch, LogChunk, LogSource, ServicePromotion, UsageRecord
+from discovery.models import (
+    AIService,
+    AIServiceRule,
+    LogBatch,
+    LogChunk,
+    LogSource,
+    Pseudonym,
+    PseudonymRotation,
+    ServicePromotion,
+    UsageRecord,
+)
 
 
 def log_source_list() -> QuerySet[LogSource]:
@@ -316,3 +327,43 @@ def blocklist_domains() -> list[str]:
 def blocklist_render(*, fmt: str, generated_at: datetime | None = None) -> str:
     """The block list of unsanctioned AI services in ``fmt`` (plain, squid, panos, rpz)."""
     return render(blocklist_domains(), BlocklistFormat(fmt), generated_at=generated_at)
+
+
+def pseudonym_aliases(*, subjects: Collection[str]) -> dict[str, tuple[str, int]]:
+    """During a key rotation, before the re-pseudonymisation converted every row: for the ``subjects`` that are one
+    identity under two key versions, ``subject -> (name, key version)`` of the name stored history knows it by (its
+    pseudonym under the oldest version still stored), for every name of such an identity (also those not among
+    ``subjects``). Subjects with one name are absent: an empty dict outside a rotation.
+
+    Ingestion links an old row to the identity's current pseudonym (``Pseudonym.successor``) when it meets the
+    identity under the new key, so rules that compare a subject with its own past (first use, baselines) see one
+    person, and their alerts keep the fingerprint they had. A few queries per :data:`ALIAS_QUERY_SUBJECTS`."""
+    names = sorted(set(subjects))
+    if not Pseudonym.objects.exclude(successor="").exists():
+        return {}
+    heads: set[str] = set()
+    for start in range(0, len(names), ALIAS_QUERY_SUBJECTS):
+        part = names[start : start + ALIAS_QUERY_SUBJECTS]
+        heads.update(part)
+        heads.update(
+            Pseudonym.objects.filter(pseudonym__in=part).exclude(successor="").values_list("successor", flat=True)
+        )
+    groups: dict[str, list[tuple[int, str]]] = {}
+    ordered = sorted(heads)
+    for start in range(0, len(ordered), ALIAS_QUERY_SUBJECTS):
+        for name, version, successor in Pseudonym.objects.filter(
+            successor__in=ordered[start : start + ALIAS_QUERY_SUBJECTS]
+        ).values_list("pseudonym", "key_version", "successor"):
+            groups.setdefault(successor, []).append((version, name))
+    aliases: dict[str, tuple[str, int]] = {}
+    for successor, olds in groups.items():
+        version, canonical = min(olds)
+        for _version, name in olds:
+            if name != canonical:
+                aliases[name] = (canonical, version)
+        aliases[successor] = (canonical, version)
+    return aliases
+
+
+def pseudonym_rotation_list() -> QuerySet[PseudonymRotation]:
+    return PseudonymRotation.objects.select_related("started_by")

@@ -43,13 +43,17 @@ from discovery.choices import (
     BatchStatus,
     ChunkStatus,
     PolicyStatus,
+    RotationStatus,
 )
 from discovery.constants import (
+    ALIAS_QUERY_SUBJECTS,
     ERROR_MAX_CHARS,
     LOCAL_RETRY_MAX_SECONDS,
     LOCAL_RETRY_SECONDS,
     MAX_PREFIX_CANDIDATES,
     REAP_BATCH,
+    ROTATION_BATCH,
+    ROTATION_SAMPLES_BATCH,
     STALE_CHUNK_MARGIN_SECONDS,
     TRANSIENT_ERRORS,
 )
@@ -61,6 +65,7 @@ from discovery.models import (
     LogSource,
     PolicyException,
     Pseudonym,
+    PseudonymRotation,
     ServicePromotion,
     UsageRecord,
 )
@@ -68,7 +73,17 @@ from discovery.parsers import ArchiveError, StreamLimits, UnknownFormat, get_par
 from discovery.parsers.content import ContentRefused
 from discovery.parsers.pcap import CaptureError, sniff_capture
 from discovery.parsers.streams import ArchiveLimitExceeded
-from discovery.pseudonyms import decrypt_identity, key_version, unseal_json
+from discovery.pseudonyms import (
+    PseudonymKeyMissing,
+    decrypt_identity,
+    encrypt_identity,
+    key_ring,
+    key_version,
+    pseudonymise,
+    seal_json,
+    sealed_version,
+    unseal_json,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -918,13 +933,38 @@ def _pseudonyms_insert(identities: dict[str, tuple[str, bytes]], *, version: int
     )
 
 
+def _pseudonym_successors_link(previous: dict[str, tuple[str, ...]], *, version: int) -> None:
+    """During a rotation (a ring of several versions), point the rows of the chunk's identities under older key
+    versions at their current pseudonym, so that first-use and baseline rules see one person across the rotation
+    before the re-pseudonymisation converts the old rows (:func:`discovery.selectors.pseudonym_aliases`). Rows
+    linked by an earlier chunk are not written again."""
+    if not previous:
+        return
+    successor_of = {old: new for new, olds in previous.items() for old in olds}
+    olds = sorted(successor_of)
+    changed: list[Pseudonym] = []
+    for start in range(0, len(olds), ALIAS_QUERY_SUBJECTS):
+        for row in (
+            Pseudonym.objects.filter(pseudonym__in=olds[start : start + ALIAS_QUERY_SUBJECTS])
+            .exclude(key_version=version)
+            .only("id", "pseudonym", "successor")
+            .order_by("id")
+        ):
+            if row.successor != successor_of[row.pseudonym]:
+                row.successor = successor_of[row.pseudonym]
+                changed.append(row)
+    Pseudonym.objects.bulk_update(changed, ["successor"], batch_size=1000)
+
+
 @transaction.atomic
 def _log_chunk_commit(*, chunk_id: int, parsed: _ParsedChunk) -> bool:
     chunk = LogChunk.objects.select_for_update().get(pk=chunk_id)
     if chunk.status not in UNSETTLED_CHUNK_STATUSES:
         return False  # another delivery committed first, or the reaper gave up on this one meanwhile
     result = parsed.result
-    _pseudonyms_insert(result.identities, version=key_version())
+    version = key_version()
+    _pseudonyms_insert(result.identities, version=version)
+    _pseudonym_successors_link(result.previous, version=version)
     bulk.rows_insert(UsageRecord, _USAGE_COLUMNS, parsed.usage_rows)
     counts = {
         "records_read": result.records_read,
@@ -1178,7 +1218,10 @@ def pseudonym_reidentify(*, pseudonym: str, actor: Any, reason: str) -> str:
     _require_reidentify(actor, reason, "re-identify a pseudonym")
     row = Pseudonym.objects.filter(pseudonym=pseudonym).first()
     if row is None:
-        raise ApplicationError(f"unknown pseudonym {pseudonym[:16]}...")
+        raise ApplicationError(
+            f"unknown pseudonym {pseudonym[:16]}... (purged, or issued before a key rotation whose "
+            "re-pseudonymisation has converted it: look up its current pseudonym)"
+        )
     identity = decrypt_identity(bytes(row.identity_encrypted), version=row.key_version)
     audit_log_record(
         event_type=events.PSEUDONYM_REIDENTIFIED,
@@ -1472,3 +1515,223 @@ def promotions_sync_policy() -> list[tuple[str, str]]:
                 changes.append((promotion.service.slug, policy))
             ServicePromotion.objects.filter(pk=promotion.pk).update(synced_stage=stage)
     return changes
+
+
+# --- pseudonym key rotation ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pseudonym_rotation_start(*, actor: Any, reason: str = "", enqueue: bool = True) -> PseudonymRotation:
+    """Start re-deriving every stored pseudonym of another key version under the current one (after
+    ``DISCOVERY_PSEUDONYM_KEY_VERSION`` moved to a new secret of the key ring), so that usage baselines continue
+    under the new key and the old key can leave the ring. Idempotent: while a run to the current version is
+    ``running`` it is returned as it is. The run's task is
+    enqueued on commit (``enqueue=False``: the caller steps it, as ``manage.py pseudonym_rotate`` does); starting
+    again while it runs enqueues it again (a lost task is resumed; a duplicate finds less to do). A run to another
+    version (the key moved on again) is ended ``failed`` as superseded, and a new one starts.
+
+    Supports GDPR Art. 32(1)(a) (pseudonymisation that survives key rotation) and the accountability of
+    Art. 5(2): the run is an audit-log event."""
+    from discovery.tasks import rotate_pseudonyms_task  # tasks import services: avoid the cycle
+
+    ring = key_ring()
+    running = PseudonymRotation.objects.select_for_update().filter(status=RotationStatus.RUNNING).first()
+    if running is not None and running.to_version != ring.current:
+        # the key moved on again: that run's target is an old version now; this run converts to the current one
+        _rotation_fail(rotation_id=running.pk, error=f"superseded: the current key version is now {ring.current}")
+        running = None
+    if running is not None:
+        if enqueue:  # resumes a run whose task was lost (a duplicate message only finds less to do)
+            transaction.on_commit(lambda: rotate_pseudonyms_task.delay(running.pk))
+        return running
+    versions = sorted(set(Pseudonym.objects.exclude(key_version=ring.current).values_list("key_version", flat=True)))
+    rotation = PseudonymRotation.objects.create(to_version=ring.current, started_by=_user_or_none(actor))
+    audit_log_record(
+        event_type=events.PSEUDONYM_ROTATION_STARTED,
+        actor=actor,
+        target=rotation,
+        reason=reason,
+        extra_data={"to_version": ring.current, "from_versions": versions, "ring_versions": ring.versions},
+    )
+    if enqueue:
+        transaction.on_commit(lambda: rotate_pseudonyms_task.delay(rotation.pk))
+    return rotation
+
+
+def _user_or_none(actor: Any) -> Any:
+    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
+class _RotationStop(Exception):
+    """A stored row cannot be re-derived (its key version left the ring, or its secret no longer opens it)."""
+
+
+def pseudonym_rotation_step(*, rotation_id: int, batch_size: int = ROTATION_BATCH) -> bool:
+    """Convert one batch of a running re-pseudonymisation in one transaction; True while more remain (its task
+    re-enqueues itself). The work left is read from the data (rows still of another version), under a lock on the
+    run's row, so a redelivered, concurrent or restarted step converts what is left and never a row twice; a run
+    that is gone or no longer ``running`` is left alone (False).
+
+    A batch is first the pseudonyms (each Pseudonym row decrypted with its version's key and re-derived under the
+    current one, with every usage row and registered holder's row of it), then the sealed malformed-line samples;
+    with none left the run ends ``done`` with what is left per table. A row whose key version left the ring ends
+    the run ``failed`` with that error and converts nothing of its batch."""
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                return _rotation_step_once(rotation_id=rotation_id, batch_size=batch_size)
+        except _RotationStop as exc:
+            _rotation_fail(rotation_id=rotation_id, error=str(exc))
+            return False
+        except IntegrityError:
+            # ingestion committed a new-version pseudonym this batch was renaming a row to: the retry merges it
+            if attempt == 2:
+                raise
+            logger.info("re-pseudonymisation batch met a concurrent insert; converting it again")
+    raise AssertionError("unreachable")
+
+
+def _rotation_step_once(*, rotation_id: int, batch_size: int) -> bool:
+    rotation = PseudonymRotation.objects.select_for_update().filter(pk=rotation_id).first()
+    if rotation is None or rotation.status != RotationStatus.RUNNING:
+        return False
+    if key_version() != rotation.to_version:
+        raise _RotationStop(f"the current key version is {key_version()}, not {rotation.to_version}: start a new run")
+    if _rotation_pseudonyms_batch(rotation, batch_size=batch_size):
+        return True
+    if _rotation_samples_batch(rotation, batch_size=min(batch_size, ROTATION_SAMPLES_BATCH)):
+        return True
+    _rotation_finish(rotation)
+    return False
+
+
+def _identity_open(row: Pseudonym) -> str:
+    try:
+        return decrypt_identity(bytes(row.identity_encrypted), version=row.key_version)
+    except PseudonymKeyMissing as exc:
+        raise _RotationStop(exc.message) from exc
+    except InvalidToken as exc:
+        raise _RotationStop(
+            f"the secret of key version {row.key_version} does not open pseudonym {row.pseudonym[:16]}...: was the "
+            "secret of that version changed? Put the original secret back under that version"
+        ) from exc
+
+
+def _rotation_pseudonyms_batch(rotation: PseudonymRotation, *, batch_size: int) -> bool:
+    to = rotation.to_version
+    rows = list(Pseudonym.objects.select_for_update().exclude(key_version=to).order_by("id")[:batch_size])
+    if not rows:
+        return False
+    identities = {row.pk: _identity_open(row) for row in rows}  # every row opens, or nothing of the batch converts
+    targets = {row.pk: pseudonymise(identities[row.pk], version=to) for row in rows}
+    present = set(Pseudonym.objects.filter(pseudonym__in=set(targets.values())).values_list("pseudonym", flat=True))
+    mapping: dict[str, str] = {}
+    converted: list[Pseudonym] = []
+    merged: list[int] = []
+    for row in rows:
+        target = targets[row.pk]
+        mapping[row.pseudonym] = target
+        if target in present:  # ingested under the new key since the rotation (or met twice in this batch)
+            merged.append(row.pk)
+            continue
+        present.add(target)
+        row.pseudonym, row.key_version, row.successor = target, to, ""
+        row.identity_encrypted = encrypt_identity(identities[row.pk], version=to)
+        converted.append(row)
+    Pseudonym.objects.filter(pk__in=merged).delete()
+    Pseudonym.objects.bulk_update(converted, ["pseudonym", "key_version", "successor", "identity_encrypted"])
+    counts = dict(rotation.rows_converted)
+    usage = UsageRecord.objects.filter(subject__in=list(mapping)).update(
+        subject=_renamed("subject", mapping), key_version=to
+    )
+    counts["usage_records"] = counts.get("usage_records", 0) + usage
+    for rekey, _remaining in signals.pseudonym_holders():
+        for table, n in rekey(mapping=mapping, key_version=to).items():
+            counts[table] = counts.get(table, 0) + n
+    PseudonymRotation.objects.filter(pk=rotation.pk).update(
+        batches=F("batches") + 1,
+        pseudonyms_converted=F("pseudonyms_converted") + len(converted),
+        pseudonyms_merged=F("pseudonyms_merged") + len(merged),
+        rows_converted=counts,
+        updated_at=timezone.now(),
+    )
+    return True
+
+
+def _renamed(field_name: str, mapping: dict[str, str]) -> Any:
+    """``CASE field WHEN old THEN new ... END`` for an UPDATE of the rows whose ``field`` is in ``mapping``."""
+    from django.db.models import Case, CharField, Value, When
+
+    return Case(
+        *(When(**{field_name: old}, then=Value(new)) for old, new in mapping.items()),
+        default=F(field_name),
+        output_field=CharField(),
+    )
+
+
+def _rotation_samples_batch(rotation: PseudonymRotation, *, batch_size: int) -> bool:
+    prefix = f"v{rotation.to_version}:"
+    chunks = list(
+        LogChunk.objects.select_for_update()
+        .exclude(malformed_samples_sealed="")
+        .exclude(malformed_samples_sealed__startswith=prefix)
+        .only("id", "malformed_samples_sealed")
+        .order_by("id")[:batch_size]
+    )
+    if not chunks:
+        return False
+    for chunk in chunks:
+        sealed = chunk.malformed_samples_sealed
+        try:
+            chunk.malformed_samples_sealed = seal_json(unseal_json(sealed))
+        except PseudonymKeyMissing as exc:
+            raise _RotationStop(exc.message) from exc
+        except InvalidToken as exc:
+            raise _RotationStop(
+                f"the secret of key version {sealed_version(sealed)} does not open the samples of chunk {chunk.pk}"
+            ) from exc
+    LogChunk.objects.bulk_update(chunks, ["malformed_samples_sealed"])
+    PseudonymRotation.objects.filter(pk=rotation.pk).update(
+        batches=F("batches") + 1, samples_resealed=F("samples_resealed") + len(chunks), updated_at=timezone.now()
+    )
+    return True
+
+
+def _rotation_finish(rotation: PseudonymRotation) -> None:
+    to = rotation.to_version
+    left = {"usage_records": UsageRecord.objects.exclude(key_version=to).count()}
+    for _rekey, remaining in signals.pseudonym_holders():
+        left.update(remaining(key_version=to))
+    left = {table: n for table, n in left.items() if n}
+    rotation.refresh_from_db()
+    rotation.status, rotation.rows_left, rotation.finished_at = RotationStatus.DONE, left, timezone.now()
+    rotation.save(update_fields=["status", "rows_left", "finished_at", "updated_at"])
+    audit_log_record(
+        event_type=events.PSEUDONYM_ROTATION_FINISHED,
+        actor=None,
+        target=rotation,
+        extra_data={
+            "to_version": to,
+            "pseudonyms_converted": rotation.pseudonyms_converted,
+            "pseudonyms_merged": rotation.pseudonyms_merged,
+            "rows_converted": rotation.rows_converted,
+            "samples_resealed": rotation.samples_resealed,
+            "rows_left": left,
+        },
+    )
+
+
+@transaction.atomic
+def _rotation_fail(*, rotation_id: int, error: str) -> None:
+    rotation = PseudonymRotation.objects.select_for_update().filter(pk=rotation_id).first()
+    if rotation is None or rotation.status != RotationStatus.RUNNING:
+        return
+    rotation.status, rotation.finished_at = RotationStatus.FAILED, timezone.now()
+    rotation.error = error[:ERROR_MAX_CHARS]
+    rotation.save(update_fields=["status", "error", "finished_at", "updated_at"])
+    audit_log_record(
+        event_type=events.PSEUDONYM_ROTATION_FAILED,
+        actor=None,
+        target=rotation,
+        extra_data={"to_version": rotation.to_version, "error": rotation.error},
+    )

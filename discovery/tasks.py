@@ -45,6 +45,25 @@ def purge_discovery_detail_task() -> None:
         purge_discovery_detail_task.delay()
 
 
+# A batch commits atomically with the progress it makes (the rows it converts are no longer of an old version),
+# under a lock on the run's row: a redelivered or retried step converts what is left, never a row twice.
+@shared_task(
+    name="discovery.tasks.rotate_pseudonyms_task",
+    acks_late=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=10,
+)
+def rotate_pseudonyms_task(rotation_id: int) -> None:
+    """Re-pseudonymise one batch of a key rotation (queue ``default``); re-enqueues itself until the run is done."""
+    from discovery.services import pseudonym_rotation_step
+
+    if pseudonym_rotation_step(rotation_id=rotation_id):
+        rotate_pseudonyms_task.delay(rotation_id)
+
+
 # --- registry promotions (queue ``alerts``) ----------------------------------------------------------------------
 
 

@@ -265,8 +265,13 @@ AUDIT_LOG_STRICT_EVENT_TYPES = env_bool("AUDIT_LOG_STRICT_EVENT_TYPES", DEBUG)
 # The History pages are read-only: a revert would save a past version around the services (core.admin_mixins).
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
-# Discovery: keyed HMAC for user pseudonyms (empty = derived from SECRET_KEY), its version (bump when rotating),
-# how long raw ingestion detail is kept, the upload cap and the chunk size for parallel ingestion.
+# Discovery: the pseudonym key ring, "version:base64-secret" entries separated by commas or new lines (or the file
+# DISCOVERY_PSEUDONYM_KEYS_FILE names), each version its own secret of at least 32 bytes; the version new events
+# use; old versions stay for re-identification until `manage.py pseudonym_rotate` re-derived their rows (see
+# discovery.pseudonyms). Empty = derived from SECRET_KEY: development only (the discovery.E001 check refuses it
+# with DEBUG off). DISCOVERY_PSEUDONYM_KEY is the deprecated single key (one secret for every version).
+# Then how long raw ingestion detail is kept, the upload cap and the chunk size for parallel ingestion.
+DISCOVERY_PSEUDONYM_KEYS = env_str("DISCOVERY_PSEUDONYM_KEYS")
 DISCOVERY_PSEUDONYM_KEY = env_str("DISCOVERY_PSEUDONYM_KEY")
 DISCOVERY_PSEUDONYM_KEY_VERSION = env_int("DISCOVERY_PSEUDONYM_KEY_VERSION", 1)
 DISCOVERY_RETENTION_DAYS = env_int("DISCOVERY_RETENTION_DAYS", 90)

@@ -13,6 +13,8 @@ os.environ.setdefault("AUDIT_LOG_STRICT_EVENT_TYPES", "true")
 # Tests never touch ./var: the embedded broker file and media live in a throw-away directory.
 os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="aigov-test-"))
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789abcdefghijklmnop")
+# A pseudonym key ring of its own (DEBUG is off: the key derived from SECRET_KEY is refused, discovery.E001).
+os.environ.setdefault("DISCOVERY_PSEUDONYM_KEYS", "1:dGVzdC1vbmx5LXBzZXVkb255bS1rZXktdjEtMDEyMzQ1Njc4OWFi")
 
 from config.settings.base import *  # noqa: F403
 

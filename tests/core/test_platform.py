@@ -38,6 +38,7 @@ PRODUCTION_ENV = {
     "DEBUG": "false",
     "SECRET_KEY": "x7!k2@pQ9#vL4$wR8^zT1&yU6*mN3(bJ5)cH0_gF-eD+aS=qW" * 2,
     "ALLOWED_HOSTS": "aigov.example.com",
+    "DISCOVERY_PSEUDONYM_KEYS": "1:cHJvZHVjdGlvbi10ZXN0LXBzZXVkb255bS1rZXktMDEyMzQ1Njc4OQ",
 }
 
 
@@ -59,6 +60,54 @@ def test_production_refuses_to_start_without_secret_key(tmp_path: Path) -> None:
     # then
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_with_a_pseudonym_key_derived_from_secret_key(tmp_path: Path) -> None:
+    # given DEBUG off and no pseudonym key ring
+    env = {**PRODUCTION_ENV, "DISCOVERY_PSEUDONYM_KEYS": "", "DATA_DIR": str(tmp_path)}
+    # when
+    result = _run_manage("check", env=env)
+    # then
+    assert result.returncode != 0
+    assert "discovery.E001" in result.stderr
+    assert "pseudonym_key_generate" in result.stderr
+
+
+def test_development_keeps_the_derived_pseudonym_key_with_a_warning(tmp_path: Path) -> None:
+    # given DEBUG on (`make run`) and no pseudonym key ring
+    env = {**PRODUCTION_ENV, "DEBUG": "true", "DISCOVERY_PSEUDONYM_KEYS": "", "DATA_DIR": str(tmp_path)}
+    # when
+    result = _run_manage("check", env=env)
+    # then
+    assert result.returncode == 0, result.stderr
+    assert "discovery.W001" in result.stderr + result.stdout
+
+
+def test_the_key_generator_runs_where_the_check_refuses_the_configuration(tmp_path: Path) -> None:
+    # given DEBUG off, no key ring (discovery.E001) and no SECRET_KEY
+    env = {**PRODUCTION_ENV, "DISCOVERY_PSEUDONYM_KEYS": "", "SECRET_KEY": "", "DATA_DIR": str(tmp_path)}
+    # when
+    result = _run_manage("pseudonym_key_generate", "--key-version", "1", env=env)
+    # then it prints an entry the production settings accept
+    assert result.returncode == 0, result.stderr
+    entry = result.stdout.strip()
+    assert entry.startswith("1:")
+    checked = _run_manage("check", env={**PRODUCTION_ENV, "DISCOVERY_PSEUDONYM_KEYS": entry, "DATA_DIR": str(tmp_path)})
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_a_worker_refuses_to_start_with_a_derived_pseudonym_key(tmp_path: Path) -> None:
+    # given
+    clean = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DEBUG", "SECRET_KEY"}}
+    env = {**clean, **PRODUCTION_ENV, "DISCOVERY_PSEUDONYM_KEYS": "", "DATA_DIR": str(tmp_path)}
+    code = "import django; django.setup(); from config.celery import _require_secret_key as f; f()"
+    # when
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    # then
+    assert result.returncode != 0
+    assert "derived from SECRET_KEY" in result.stderr
 
 
 @pytest.mark.parametrize("args", [("classify", "--help"), ("help",), ("verify_evidence_pack", "--help")])

@@ -69,6 +69,7 @@ def _heavy_modules_after(stage: str, tmp_path: Path) -> list[str]:
         {
             "DJANGO_SETTINGS_MODULE": "config.settings.base",
             "SECRET_KEY": "startup-test-secret-key-not-for-production-0123456789abcdefghijklmn",
+            "DISCOVERY_PSEUDONYM_KEYS": "1:c3RhcnR1cC10ZXN0LXBzZXVkb255bS1rZXktMDEyMzQ1Njc4OWFi",
             "DEBUG": "false",
             "DATA_DIR": str(tmp_path),
             "PYTHONPATH": str(ROOT),

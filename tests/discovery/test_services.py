@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import codecs
 import hashlib
 import hmac
@@ -179,12 +180,14 @@ def test_unmapped_anonymous_traffic_is_attributed_to_the_device(catalog: None) -
 
 def test_pseudonyms_are_keyed_hmacs_and_no_identity_is_stored_in_clear(source: LogSource, settings: Any) -> None:
     # given
-    settings.DISCOVERY_PSEUDONYM_KEY = "k-test"
+    secret = b"k-test-secret-of-version-3-0123456789"
+    other = base64.b64encode(b"k" * 32).decode()
+    settings.DISCOVERY_PSEUDONYM_KEYS = f"1:{other},3:{base64.b64encode(secret).decode()}"
     settings.DISCOVERY_PSEUDONYM_KEY_VERSION = 3
     # when
     ingest(source, squid_bytes())
     # then
-    key = hmac.new(b"k-test", b"pseudonym-v3", hashlib.sha256).digest()
+    key = hmac.new(secret, b"pseudonym-v3", hashlib.sha256).digest()
     expected = hmac.new(key, b"user:jdoe", hashlib.sha256).hexdigest()
     row = UsageRecord.objects.filter(subject=expected).first()
     assert row is not None and row.key_version == 3
