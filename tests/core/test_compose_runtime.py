@@ -151,6 +151,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     # .env: what the operator sets (the compose file reads it for interpolation and as env_file)
     dotenv = {
         "SECRET_KEY": "compose-test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+        # production refuses a pseudonym key derived from SECRET_KEY (discovery.E001): the operator sets a ring
+        "DISCOVERY_PSEUDONYM_KEYS": "1:Y29tcG9zZS10ZXN0LXBzZXVkb255bS1rZXktMDEyMzQ1Njc4OWFiY2RlZg==",
         "POSTGRES_PASSWORD": "not-used-here",
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": broker_url,
