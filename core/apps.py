@@ -17,11 +17,13 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from django.conf import settings
+        from django.contrib.auth.signals import user_logged_in
         from django.core import checks
         from django.db.models.signals import pre_delete
 
         from core import events  # noqa: F401  (the audit-log event type registry, with core's own types)
         from core.checks import secret_key_check
+        from core.mfa.signals import record_password_login
         from core.roles import sync_roles_after_migrate
         from core.services import user_delete_guard
 
@@ -29,6 +31,9 @@ class CoreConfig(AppConfig):
         pre_delete.connect(user_delete_guard, sender=settings.AUTH_USER_MODEL, dispatch_uid="core.user_delete_guard")
 
         checks.register(secret_key_check, checks.Tags.security)
+
+        # how the session logged in, for the SSO exemption from the second factor (core.mfa)
+        user_logged_in.connect(record_password_login, dispatch_uid="core.mfa.record_password_login")
 
         # Keep the declared roles' permissions in step with the models after every migrate (new models included).
         post_migrate.connect(sync_roles_after_migrate, sender=self, dispatch_uid="core.sync_roles")
