@@ -20,7 +20,8 @@ class AlertFilterSet(django_filters.FilterSet):
     service = django_filters.CharFilter(field_name="service__slug")
     rule = django_filters.CharFilter(field_name="rule__key")
     subject = django_filters.CharFilter(help_text="Pseudonym.")
-    assignee = django_filters.NumberFilter(field_name="assignee_id")
+    # bounded to a database id: ?assignee=-7.5e35 is a 400, not an OverflowError on SQLite
+    assignee = BoundedNumberFilter(field_name="assignee_id", min_value=1, max_value=2**63 - 1)
     max_age_days = BoundedNumberFilter(
         method="filter_max_age", min_value=0, max_value=MAX_AGE_DAYS, help_text="Last seen within N days."
     )

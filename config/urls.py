@@ -45,6 +45,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics, name="metrics"),  # Prometheus; 404 unless METRICS_TOKEN is set (core.views.metrics)
+    # the second factor: enrolment and the verification step after a password login (core.mfa; issue 18)
+    path("account/mfa/", include("core.mfa.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # signed-in users only (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]); the docs page sends others to the login page.
     # The split view serves Swagger UI's init script as a file, so the Content-Security-Policy needs no inline script.
@@ -52,6 +54,8 @@ urlpatterns = [
     # the API's username/password (session) login, for the docs and the browsable API; throttled by django-axes
     path("api-auth/", include("rest_framework.urls")),
     path("api/v1/core/", include("core.api.urls")),
+    # personal API tokens: each user lists, creates and revokes their own (issue 18)
+    path("api/v1/", include("core.api.token_urls")),
     path("api/v1/governance/", include("governance.api.urls")),
     path("api/v1/audits/", include("audits.api.urls")),
     # the evidence API's paths from before it left audits (evidence-packs/, evidence/keys/): aliases, deprecated

@@ -17,6 +17,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from django.conf import settings
+        from django.contrib.auth.signals import user_logged_in
         from django.core import checks
         from django.core.signals import request_finished
         from django.db.models.signals import pre_delete
@@ -25,6 +26,7 @@ class CoreConfig(AppConfig):
         from core.checks import secret_key_check
         from core.log_context import request_id_clear
         from core.monitoring import core_collect, metrics_collector_register
+        from core.mfa.signals import record_password_login
         from core.roles import sync_roles_after_migrate
         from core.services import user_delete_guard
 
@@ -38,6 +40,8 @@ class CoreConfig(AppConfig):
 
         # /metrics: core's heartbeat and queue metrics; each app registers its own in its ready()
         metrics_collector_register("core", core_collect)
+        # how the session logged in, for the SSO exemption from the second factor (core.mfa)
+        user_logged_in.connect(record_password_login, dispatch_uid="core.mfa.record_password_login")
 
         # Keep the declared roles' permissions in step with the models after every migrate (new models included).
         post_migrate.connect(sync_roles_after_migrate, sender=self, dispatch_uid="core.sync_roles")

@@ -155,3 +155,31 @@ AUDIT_LOG_EVENT_TYPES_RENAMED = event_type_declare(
     "A migration relabelled audit-log rows to new event-type names (which names, how many rows).",
     evidences="EU AI Act Art. 12 (the record-keeping itself stays traceable)",
 )
+
+# --- identity: API tokens and MFA (issue 18) -------------------------------------------------------------------------
+
+API_TOKEN_CREATED = event_type_declare(
+    "core.api_token.created",
+    "An API token was created for an account (name, prefix, expiry; never the secret).",
+    evidences="EU AI Act Art. 12 (who can act through the API, since when)",
+)
+API_TOKEN_REVOKED = event_type_declare(
+    "core.api_token.revoked",
+    "An API token was revoked (by its owner, a superuser or an operator).",
+    evidences="EU AI Act Art. 12 (access withdrawn, by whom)",
+)
+API_TOKEN_LEGACY_MIGRATED = event_type_declare(
+    "core.api_token.legacy_migrated",
+    "A migration moved DRF authtoken keys (stored in plaintext) to hashed API tokens with an expiry.",
+    evidences="EU AI Act Art. 12 (the change of credential storage stays traceable)",
+)
+MFA_DEVICE_ENROLLED = event_type_declare(
+    "core.mfa_device.enrolled",
+    "An account confirmed a TOTP authenticator (second factor) and received backup codes.",
+    evidences="EU AI Act Art. 15 (cybersecurity: access control)",
+)
+MFA_DEVICE_RESET = event_type_declare(
+    "core.mfa_device.reset",
+    "An account's second-factor devices were removed (it must enrol again).",
+    evidences="EU AI Act Art. 15 (cybersecurity: access control)",
+)

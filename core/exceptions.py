@@ -32,3 +32,10 @@ class InvalidTransition(Conflict):
     """A lifecycle transition not allowed by the declared transition table, or blocked by a gate."""
 
     code = "invalid_transition"
+
+
+class NotPermitted(ApplicationError):
+    """The acting user may not do this to this object (e.g. revoke another user's API token)."""
+
+    code = "not_permitted"
+    http_status = 403

@@ -78,3 +78,50 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.last_seen:%Y-%m-%d %H:%M:%S}"
+
+
+class ApiToken(models.Model):
+    """A personal API token: its owner creates and revokes it (admin, API or ``manage.py create_api_token``).
+
+    Only the SHA-256 of the token is stored (``key_hash``); the plaintext is shown once, when it is created
+    (:mod:`core.tokens`). ``prefix`` is the non-secret start of the token, for telling tokens apart. Every token
+    expires (``expires_at``, at most ``API_TOKEN_MAX_DAYS`` ahead); a revoked one stays for the record, with who
+    revoked it and when. ``last_used_at`` is refreshed at most once a minute.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for (e.g. 'CI pipeline').")
+    prefix = models.CharField(max_length=16, db_index=True, help_text="The token's non-secret first characters.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="core_apitoken_expires_after_creation",
+                violation_error_message="A token must expire after it was created.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_expired(self, *, now: Any) -> bool:
+        return self.expires_at <= now
+
+    def is_active(self, *, now: Any) -> bool:
+        """Usable now: neither revoked nor expired."""
+        return not self.is_revoked and not self.is_expired(now=now)

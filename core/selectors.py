@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from core.models import AuditLogEntry, WorkerHeartbeat
+from core import tokens
+from core.models import ApiToken, AuditLogEntry, WorkerHeartbeat
 
 
 def audit_log_list() -> QuerySet[AuditLogEntry]:
@@ -108,3 +109,22 @@ def user_history_references(*, user: Any) -> dict[str, int]:
         if count:
             counts[model._meta.label_lower] = count
     return counts
+
+
+# --- identity: API tokens (issue 18) --------------------------------------------------------------------------------
+
+
+def api_token_list(*, user: Any) -> QuerySet[ApiToken]:
+    """The API tokens ``user`` owns, newest first (revoked and expired ones included, for the record)."""
+    return ApiToken.objects.filter(user=user).select_related("user", "revoked_by")
+
+
+def api_token_visible_to(*, user: Any) -> QuerySet[ApiToken]:
+    """The tokens the admin lists for ``user``: every token for a superuser, otherwise only their own."""
+    queryset = ApiToken.objects.select_related("user", "revoked_by")
+    return queryset if getattr(user, "is_superuser", False) else queryset.filter(user=user)
+
+
+def api_token_for_plaintext(*, plaintext: str) -> ApiToken | None:
+    """The token whose SHA-256 is that of ``plaintext`` (whatever its state), with its user, or ``None``."""
+    return ApiToken.objects.select_related("user").filter(key_hash=tokens.token_hash(plaintext)).first()

@@ -60,7 +60,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -192,9 +191,10 @@ SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 # --- REST API ---------------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # first: the first class's challenge is the WWW-Authenticate of every 401 (core.authentication; issue 18)
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "core.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
@@ -416,6 +416,31 @@ AUTHENTICATION_BACKENDS = [
 ] + ["sso.backends.OIDCBackend"]
 # django-axes counts password failures per user name and address: the SSO callback has neither password nor user name
 AXES_WHITELIST_CALLABLE = "sso.backends.axes_skips_sso_callbacks"
+
+# --- Identity: personal API tokens and MFA (issue 18) ---------------------------------------------------------------
+# API tokens (core.models.ApiToken): every user creates and revokes their own; only a SHA-256 is stored, and every
+# token expires: API_TOKEN_DEFAULT_DAYS when the creator names no expiry, never later than API_TOKEN_MAX_DAYS.
+API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 90)
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365)
+if not 1 <= API_TOKEN_DEFAULT_DAYS <= API_TOKEN_MAX_DAYS:
+    raise ImproperlyConfigured("API_TOKEN_DEFAULT_DAYS must be between 1 and API_TOKEN_MAX_DAYS")
+
+# MFA (core.mfa): TOTP second factor for local (password) logins with django-otp. Whoever enrolled an authenticator
+# is asked for a code after the password; with MFA_REQUIRED_FOR_STAFF staff and superusers must enrol before they
+# use the admin (recommended on in production). A session whose request.session["auth_method"] is "oidc" (set by
+# the SSO login) is exempt: the identity provider does the second factor. API tokens are a factor of their own.
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1, "core.mfa.middleware.MFAMiddleware")
+MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", False)
+# paths a signed-in but not yet verified user may reach (besides the MFA pages and the logout views): the SSO
+# login's own views among them, so an SSO login can replace a half-finished password login
+MFA_EXEMPT_PATH_PREFIXES = env_list("MFA_EXEMPT_PATH_PREFIXES", ["/static/", "/healthz", "/sso/"])
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "AI governance")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the django-otp admin pages never show a TOTP secret
 
 LOGGING = {
     "version": 1,
