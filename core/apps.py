@@ -25,8 +25,8 @@ class CoreConfig(AppConfig):
         from core import events  # noqa: F401  (the audit-log event type registry, with core's own types)
         from core.checks import secret_key_check
         from core.log_context import request_id_clear
-        from core.monitoring import core_collect, metrics_collector_register
         from core.mfa.signals import record_password_login
+        from core.monitoring import core_collect, metrics_collector_register
         from core.roles import sync_roles_after_migrate
         from core.services import user_delete_guard
 
