@@ -33,6 +33,7 @@ _ERRORS: dict[str, str] = {
     "403": "Authenticated, but not allowed.",
     "404": "No such object (or not visible to you), or no such page.",
     "409": "The request conflicts with the current state.",
+    "415": "The request body's media type is not one this operation reads.",
 }
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -78,6 +79,8 @@ class AutoSchema(SpectacularAutoSchema):
             codes.append("404")
         if self.method in _WRITES:
             codes.append("409")
+        if self.method in _WRITES and self._get_request_body():
+            codes.append("415")
         return codes
 
     def _allows_anonymous(self) -> bool:

@@ -67,7 +67,7 @@ class EvidencePackSerializer(serializers.ModelSerializer[EvidencePack]):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))  # null until the pack is built
     def get_download_url(self, pack: EvidencePack) -> str | None:
         if pack.status != "built":
             return None

@@ -115,8 +115,8 @@ def test_only_a_login_by_the_oidc_backend_marks_the_session_oidc(rf: RequestFact
     local_user.backend = "sso.backends.LocalPasswordBackend"
     login(request, local_user)
 
-    # then the SSO mark is gone
-    assert "auth_method" not in request.session
+    # then the SSO mark is gone: the session is marked a password login (core.mfa asks it for its second factor)
+    assert request.session.get("auth_method") == "password"
 
 
 def test_a_deactivated_account_loses_its_sso_session(client: Client, local_user: Any) -> None:
