@@ -96,7 +96,14 @@ def test_an_untouched_pack_passes_every_verify_txt_command(
     assert ("Status: Granted." in output and "Time stamp: " in output) is (pack_fixture == "timestamped_pack")
 
 
-@pytest.mark.parametrize("name", ALL_FILES)
+#: tsa_chain.pem is unsigned helper material (``openssl ts -verify -untrusted``): trust comes from the auditor's TSA CA
+#: and the token carries the TSA certificate, so a flipped byte there fails the commands only when it breaks a
+#: certificate openssl needs or can parse (it depends on where the byte lands in certificates made per run). That a
+#: chain file cannot make a forged token verify is tested in test_timestamp.py; removing it fails (below).
+SIGNED_OR_NEEDED_FILES = [name for name in ALL_FILES if name != "tsa_chain.pem"]
+
+
+@pytest.mark.parametrize("name", SIGNED_OR_NEEDED_FILES)
 def test_flipping_one_byte_in_any_file_fails_the_verify_txt_commands(
     timestamped_pack: bytes, workdir: Path, tsa_env: dict[str, str], name: str
 ) -> None:
