@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 
 from discovery.constants import TRANSIENT_ERRORS
+
+#: a task whose work commits atomically with its progress: acknowledged after it ran (a crashed worker's message is
+#: redelivered), transient errors retried with backoff; ``max_retries`` is only a backstop
+_RETRYING: dict[str, Any] = {
+    "acks_late": True,
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 10,
+}
 
 
 # The service catches every error at the chunk boundary: it fails the chunk (with the error text) unless the error
@@ -14,12 +27,7 @@ from discovery.constants import TRANSIENT_ERRORS
 # to the reaper.
 @shared_task(
     name="discovery.tasks.ingest_log_chunk_task",
-    acks_late=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=10,
+    **_RETRYING,
 )
 def ingest_log_chunk_task(chunk_id: int) -> None:
     """Process one chunk of an uploaded log (queue ``ingest``). Safe to run twice: the chunk commits atomically."""
@@ -49,12 +57,7 @@ def purge_discovery_detail_task() -> None:
 # under a lock on the run's row: a redelivered or retried step converts what is left, never a row twice.
 @shared_task(
     name="discovery.tasks.rotate_pseudonyms_task",
-    acks_late=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=10,
+    **_RETRYING,
 )
 def rotate_pseudonyms_task(rotation_id: int) -> None:
     """Re-pseudonymise one batch of a key rotation (queue ``default``); re-enqueues itself until the run is done."""
